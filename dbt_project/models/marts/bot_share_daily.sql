@@ -1,0 +1,14 @@
+{{ config(unique_key='day') }}
+
+with events as (
+    {{ deduped_events() }}
+)
+
+select
+    event_day as day,
+    event_type,
+    count(case when is_bot then 1 end) as bot_events,
+    count(case when not is_bot then 1 end) as human_events,
+    cast(count(case when is_bot then 1 end) as {{ dbt.type_float() }}) / count(*) as bot_share
+from events
+group by 1, 2

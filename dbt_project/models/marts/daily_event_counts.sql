@@ -1,0 +1,14 @@
+{{ config(unique_key='day') }}
+
+with events as (
+    {{ deduped_events() }}
+)
+
+select
+    event_day as day,
+    event_type,
+    count(*) as events,
+    count(distinct actor_key) as actors,
+    count(distinct repo_key) as repos
+from events
+group by 1, 2

@@ -1,0 +1,21 @@
+{{ config(unique_key='day') }}
+
+with events as (
+    {{ deduped_events() }}
+)
+
+select
+    event_day as day,
+    max(repo_id) as repo_id,
+    {{ latest_value('repo_name', 'created_at') }} as repo_name,
+    count(*) as events,
+    count(case when event_type = 'WatchEvent' then 1 end) as stars,
+    count(case when event_type = 'ForkEvent' then 1 end) as forks,
+    count(case when event_type = 'PushEvent' then 1 end) as pushes,
+    count(case when event_type = 'PullRequestEvent' and action = 'opened' then 1 end)
+        as pull_requests_opened,
+    count(case when event_type = 'IssuesEvent' and action = 'opened' then 1 end)
+        as issues_opened
+from events
+where repo_key is not null
+group by event_day, repo_key

@@ -1,0 +1,1 @@
+"""GH Archive as Dagster software-defined assets."""

@@ -1,0 +1,140 @@
+"""Reading an archive hour file as lines, and recovering what a bad line holds.
+
+GH Archive files are gzip (sometimes several members) of JSON lines, with known
+defects: NUL blocks, invalid UTF-8, lone surrogate escapes, two objects run
+together on one line (``}{``, 2011–2012), truncated last lines.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+READ_SIZE = 1 << 20
+# Bounds the memory of one decompression step: NUL blocks compress ~1000:1.
+MAX_INFLATE = 16 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class ArchiveFileError(ValueError):
+    """The file as a whole cannot be read: not gzip, truncated, corrupt or empty."""
+
+
+class BadLine(ValueError):
+    """A line that holds no event that can be recovered; ``reason`` says why."""
+
+
+def iter_lines(path: Path) -> Iterator[bytes]:
+    """The file's decompressed lines, without their newline, streamed."""
+    with open(path, "rb") as handle:
+        head = handle.read(2)
+        if not head:
+            raise ArchiveFileError("is empty (0 bytes)")
+        if head != GZIP_MAGIC:
+            sample = (head + handle.read(60)).decode("utf-8", "replace")
+            hint = " (an HTML page: the server sent an error page)" if "<" in sample else ""
+            raise ArchiveFileError(f"is not gzip: it starts with {sample!r}{hint}")
+        handle.seek(0)
+        inflater = zlib.decompressobj(wbits=31)
+        pending = b""
+        while True:
+            compressed = handle.read(READ_SIZE)
+            if not compressed:
+                break
+            while compressed:
+                try:
+                    data = inflater.decompress(compressed, MAX_INFLATE)
+                except zlib.error as error:
+                    raise ArchiveFileError(f"is corrupt gzip ({error})") from None
+                if inflater.eof:
+                    # Another gzip member may follow the one that just ended.
+                    compressed = inflater.unused_data
+                    if compressed:
+                        inflater = zlib.decompressobj(wbits=31)
+                else:
+                    compressed = inflater.unconsumed_tail
+                if data:
+                    pending += data
+                    if b"\n" in data:
+                        lines = pending.split(b"\n")
+                        pending = lines.pop()
+                        yield from lines
+        if not inflater.eof:
+            raise ArchiveFileError("is truncated: the gzip stream ends before its end marker")
+        if pending:
+            yield pending
+
+
+def parse_line(line: bytes) -> tuple[list[dict], str | None]:
+    """The records on a line and, when it needed mending, what was mended.
+
+    The common line parses at once; the rest are recovered where possible
+    (NULs stripped, bad UTF-8 replaced, ``}{`` split) or raise :class:`BadLine`.
+    """
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if type(record) is not dict:
+            raise BadLine(f"a JSON {type(record).__name__}, not an object")
+        return [record], None
+
+    repairs = []
+    if b"\x00" in line:
+        line = line.replace(b"\x00", b"")
+        repairs.append("NUL bytes removed")
+    if not line.strip():
+        raise BadLine("blank line" if not repairs else "only NUL bytes")
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        text = line.decode("utf-8", "replace")
+        repairs.append("invalid UTF-8 replaced")
+    records = _decode_objects(text)
+    if len(records) > 1:
+        repairs.append(f"{len(records)} objects on one line split")
+    return records, "; ".join(repairs) or "re-parsed"
+
+
+_DECODER = json.JSONDecoder(strict=False)
+
+
+def _decode_objects(text: str) -> list[dict]:
+    records = []
+    position, end = 0, len(text)
+    while True:
+        while position < end and text[position] in " \t\r\n":
+            position += 1
+        if position >= end:
+            break
+        try:
+            record, position = _DECODER.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            where = "truncated line" if error.pos >= end - 1 else "not valid JSON"
+            raise BadLine(f"{where}: {error.msg} at character {error.pos}") from None
+        if type(record) is not dict:
+            raise BadLine(f"a JSON {type(record).__name__}, not an object")
+        records.append(record)
+    return records
+
+
+def sanitize(value):
+    """``value`` with NULs removed and lone surrogates replaced in every string."""
+    if type(value) is str:
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if type(value) is dict:
+        return {sanitize(key): sanitize(item) for key, item in value.items()}
+    if type(value) is list:
+        return [sanitize(item) for item in value]
+    return value

@@ -1,0 +1,55 @@
+"""The code location: every asset, resource and automation of the project.
+
+``dagster -m gharchive_assets.definitions`` and ``workspace.yaml`` load ``defs``;
+tests call :func:`build_definitions` with their own :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+from dagster_dbt import DbtCliResource
+
+import dagster as dg
+from gharchive_assets.defs.dbt_assets import build_dbt_assets, dbt_executable, dbt_project_for
+from gharchive_assets.defs.lake_assets import build_lake_assets
+from gharchive_assets.defs.warehouse_assets import build_warehouse_assets
+from gharchive_assets.partitions import hourly_partitions
+from gharchive_assets.resources.lake import LocalLakeResource
+from gharchive_assets.resources.source import ArchiveSourceResource
+from gharchive_assets.resources.warehouse import DuckDBWarehouseResource
+from gharchive_assets.settings import Settings, load_settings
+
+
+def build_resources(settings: Settings) -> dict:
+    """The resources of the chosen target."""
+    if settings.target != "local":
+        raise NotImplementedError("GHARCHIVE_TARGET=gcp is not wired yet; use local")
+    project = dbt_project_for(settings)
+    return {
+        "source": ArchiveSourceResource(base_url=settings.base_url),
+        "lake": LocalLakeResource(root=str(settings.lake_root)),
+        "warehouse": DuckDBWarehouseResource(path=str(settings.warehouse_path)),
+        "dbt": DbtCliResource(
+            project_dir=project, target=settings.target, dbt_executable=dbt_executable()
+        ),
+    }
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    partitions = hourly_partitions(settings.start)
+    raw_archive_hour, clean_events_hour = build_lake_assets(
+        partitions, settings.max_quarantine_fraction
+    )
+    (events,) = build_warehouse_assets(partitions, clean_events_hour)
+    analytics_models = build_dbt_assets(partitions, dbt_project_for(settings), settings)
+    return dg.Definitions(
+        assets=[raw_archive_hour, clean_events_hour, events, analytics_models],
+        resources=build_resources(settings),
+        # The hourly chain is linear: steps cannot overlap, so running them in
+        # one process saves a process start (and definitions load) per step.
+        executor=dg.in_process_executor,
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(load_settings())

@@ -1,0 +1,1 @@
+"""Asset, resource and automation definitions, assembled in ``definitions.py``."""

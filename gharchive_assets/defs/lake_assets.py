@@ -1,0 +1,142 @@
+"""The lake's hourly assets: the raw archive file and the clean hour."""
+
+
+import pyarrow.parquet as pq
+
+import dagster as dg
+from gharchive_assets.clean import clean_archive_file, publish_clean_hour
+from gharchive_assets.defs.hourly import for_each_hour
+from gharchive_assets.partitions import clean_path, quarantine_path, raw_path
+from gharchive_assets.resources.lake import LakeResource, sha256_of
+from gharchive_assets.resources.source import ArchiveSourceResource, SourceError
+
+
+class RawHourConfig(dg.Config):
+    refetch: bool = False
+    """Download again even when the lake already holds a file of the source's size."""
+
+
+class CleanHourConfig(dg.Config):
+    max_quarantine_fraction: float | None = None
+    """Fail the hour when more than this share of its lines cannot be cleaned
+    (default: GHARCHIVE_MAX_QUARANTINE_FRACTION, else 0.01)."""
+
+
+def build_lake_assets(
+    partitions: dg.PartitionsDefinition, max_quarantine_fraction: float
+) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        name="raw_archive_hour",
+        group_name="lake",
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"file"},
+        description=(
+            "The GH Archive file of the hour, byte for byte as served, at "
+            "raw/YYYY/MM/DD/YYYY-MM-DD-H.json.gz in the lake."
+        ),
+    )
+    def raw_archive_hour(
+        context: dg.AssetExecutionContext,
+        config: RawHourConfig,
+        source: ArchiveSourceResource,
+        lake: LakeResource,
+    ) -> dg.MaterializeResult:
+        def fetch(key: str) -> dict:
+            path = raw_path(key)
+            held = lake.size(path)
+            if held is not None and not config.refetch:
+                try:
+                    served = source.describe(key).size
+                except SourceError as error:
+                    context.log.warning(f"hour {key}: keeping the lake's copy ({error})")
+                    served = held
+                if served == held:
+                    with lake.local_copy(path) as held_file:
+                        sha256 = sha256_of(held_file)
+                    context.log.info(f"hour {key}: already in the lake ({held:,} bytes)")
+                    return {
+                        "source_url": source.url_for(key),
+                        "bytes": held,
+                        "sha256": sha256,
+                        "reused": True,
+                        "path": dg.MetadataValue.path(lake.uri(path)),
+                    }
+            with lake.staging_dir() as staging:
+                download = source.download(
+                    key, staging / "download.json.gz", lambda m: context.log.info(f"hour {key}: {m}")
+                )
+                lake.publish(staging / "download.json.gz", path)
+            context.log.info(
+                f"hour {key}: {download.size / 1e6:,.1f} MB in {download.seconds:.1f} s"
+            )
+            metadata = {
+                "source_url": dg.MetadataValue.url(download.url),
+                "bytes": download.size,
+                "sha256": download.sha256,
+                "reused": False,
+                "download_seconds": round(download.seconds, 3),
+                "path": dg.MetadataValue.path(lake.uri(path)),
+            }
+            if download.last_modified:
+                metadata["last_modified"] = download.last_modified
+            return metadata
+
+        return for_each_hour(context, fetch)
+
+    @dg.asset(
+        name="clean_events_hour",
+        group_name="lake",
+        deps=[raw_archive_hour],
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"parquet"},
+        description=(
+            "The hour's events, cleaned to the warehouse columns, at "
+            "clean/events/date=YYYY-MM-DD/hour=HH/events.parquet; lines that could "
+            "not be cleaned go to quarantine/ with their line number and reason."
+        ),
+    )
+    def clean_events_hour(
+        context: dg.AssetExecutionContext, config: CleanHourConfig, lake: LakeResource
+    ) -> dg.MaterializeResult:
+        fraction = config.max_quarantine_fraction
+        if fraction is None:
+            fraction = max_quarantine_fraction
+
+        def clean(key: str) -> dict:
+            with lake.local_copy(raw_path(key)) as raw_file, lake.staging_dir() as workdir:
+                result = clean_archive_file(
+                    raw_file, key, workdir, fraction, source_sha256=sha256_of(raw_file)
+                )
+                publish_clean_hour(lake, key, result)
+            summary = result.summary()
+            counts = sorted(result.counts_by_type.items(), key=lambda item: -item[1])
+            metadata = {
+                "rows": result.rows,
+                "quarantined_lines": result.quarantined_lines,
+                "repaired_lines": result.repaired_lines,
+                "first_created_at": summary["first_created_at"] or "",
+                "last_created_at": summary["last_created_at"] or "",
+                "events_by_type": dg.MetadataValue.md(
+                    "| type | events |\n|---|---|\n"
+                    + "\n".join(f"| {name} | {n:,} |" for name, n in counts)
+                ),
+                "seconds": round(result.seconds, 3),
+                "path": dg.MetadataValue.path(lake.uri(clean_path(key))),
+            }
+            if result.quarantined_lines:
+                metadata["quarantine"] = dg.MetadataValue.path(lake.uri(quarantine_path(key)))
+            return metadata
+
+        return for_each_hour(context, clean)
+
+    return [raw_archive_hour, clean_events_hour]
+
+
+def clean_file_raw_sha256(lake: LakeResource, key: str) -> str | None:
+    """The sha256 of the raw file a clean hour was made from (kept in its parquet footer)."""
+    with lake.local_copy(clean_path(key)) as clean_file:
+        footer = pq.read_metadata(clean_file).metadata or {}
+    value = footer.get(b"raw_sha256")
+    return value.decode() if value else None

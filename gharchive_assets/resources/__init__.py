@@ -1,0 +1,1 @@
+"""Dagster resources: where hours come from, the lake and the warehouse."""

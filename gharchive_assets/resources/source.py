@@ -1,0 +1,144 @@
+"""Where archive hour files are read from: GH Archive over HTTP(S) or a file:// mirror."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import dagster as dg
+
+from gharchive_assets.partitions import archive_file_name
+
+CHUNK_SIZE = 1 << 20
+PROGRESS_EVERY_SECONDS = 5.0
+
+
+class SourceError(RuntimeError):
+    """The source could not serve an hour; worth retrying later."""
+
+
+class HourNotPublished(SourceError):
+    """The source has no file for the hour (HTTP 404, or no such file in the mirror)."""
+
+
+class IncompleteDownload(SourceError):
+    """Fewer bytes arrived than the source announced."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    url: str
+    size: int | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
+class Download:
+    url: str
+    size: int
+    sha256: str
+    last_modified: str | None
+    seconds: float
+
+
+def _open(url: str, timeout: float, method: str = "GET"):
+    request = urllib.request.Request(
+        url, method=method, headers={"User-Agent": "gharchive-assets/0.1"}
+    )
+    return urllib.request.urlopen(request, timeout=timeout)
+
+
+class ArchiveSourceResource(dg.ConfigurableResource):
+    """GH Archive, or a mirror with the same file names (``GHARCHIVE_BASE_URL``)."""
+
+    base_url: str
+    timeout_seconds: float = 60.0
+
+    def url_for(self, key: str) -> str:
+        return f"{self.base_url.rstrip('/')}/{archive_file_name(key)}"
+
+    def _local_path(self, url: str) -> Path:
+        return Path(unquote(urlparse(url).path))
+
+    def describe(self, key: str) -> SourceFile:
+        """What the source says about the hour's file, without downloading it."""
+        url = self.url_for(key)
+        if url.startswith("file://"):
+            path = self._local_path(url)
+            if not path.is_file():
+                raise HourNotPublished(f"{url} does not exist")
+            return SourceFile(url, path.stat().st_size, None)
+        try:
+            with _open(url, self.timeout_seconds, method="HEAD") as response:
+                length = response.headers.get("Content-Length")
+                return SourceFile(
+                    url, int(length) if length else None, response.headers.get("Last-Modified")
+                )
+        except urllib.error.HTTPError as error:
+            raise _http_error(url, error) from None
+        except OSError as error:
+            raise SourceError(f"{url}: {error}") from error
+
+    def download(
+        self, key: str, destination: Path, progress: Callable[[str], None] | None = None
+    ) -> Download:
+        """Stream the hour's file into ``destination``, hashing it on the way."""
+        url = self.url_for(key)
+        started = time.monotonic()
+        try:
+            if url.startswith("file://"):
+                path = self._local_path(url)
+                if not path.is_file():
+                    raise HourNotPublished(f"{url} does not exist")
+                with open(path, "rb") as response:
+                    size, sha256 = _copy(response, destination, path.stat().st_size, progress)
+                last_modified = None
+                expected = path.stat().st_size
+            else:
+                with _open(url, self.timeout_seconds) as response:
+                    length = response.headers.get("Content-Length")
+                    expected = int(length) if length else None
+                    last_modified = response.headers.get("Last-Modified")
+                    size, sha256 = _copy(response, destination, expected, progress)
+        except urllib.error.HTTPError as error:
+            raise _http_error(url, error) from None
+        except SourceError:
+            raise
+        except OSError as error:
+            raise SourceError(f"{url}: download interrupted: {error}") from error
+        if expected is not None and size != expected:
+            raise IncompleteDownload(
+                f"{url}: received {size:,} bytes of the {expected:,} announced; "
+                "the download was cut short, run the hour again"
+            )
+        return Download(url, size, sha256, last_modified, time.monotonic() - started)
+
+
+def _http_error(url: str, error: urllib.error.HTTPError) -> SourceError:
+    if error.code == 404:
+        return HourNotPublished(f"{url} answered 404: the hour is not published (yet)")
+    return SourceError(f"{url} answered HTTP {error.code} {error.reason}")
+
+
+def _copy(response, destination: Path, expected: int | None, progress) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    started = last_report = time.monotonic()
+    with open(destination, "wb") as out:
+        while chunk := response.read(CHUNK_SIZE):
+            out.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+            now = time.monotonic()
+            if progress and now - last_report >= PROGRESS_EVERY_SECONDS:
+                last_report = now
+                rate = size / max(now - started, 1e-9) / 1e6
+                of = f" of {expected / 1e6:,.1f}" if expected else ""
+                progress(f"downloaded {size / 1e6:,.1f}{of} MB at {rate:,.1f} MB/s")
+    return size, digest.hexdigest()

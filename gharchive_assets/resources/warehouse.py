@@ -1,0 +1,121 @@
+"""The warehouse: the ``events`` table and the hour-by-hour swap into it."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from gharchive_assets.events_schema import COLUMNS
+
+LOCK_WAIT_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class HourLoad:
+    archive_hour: datetime
+    rows: int
+    replaced_rows: int
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """What the assets need of a warehouse; one implementation per target."""
+
+    def replace_hour(self, archive_hour: datetime, clean_file_uri: str, source_sha256: str) -> HourLoad:
+        """Swap the hour's rows for those of the clean file, in one transaction."""
+        raise NotImplementedError
+
+    def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
+        raise NotImplementedError
+
+
+def duckdb_table_ddl(schema: str) -> str:
+    columns = ",\n  ".join(
+        f"{c.name} {c.duckdb}{' NOT NULL' if c.required else ''}" for c in COLUMNS
+    )
+    return f"CREATE TABLE IF NOT EXISTS {schema}.events (\n  {columns}\n)"
+
+
+class DuckDBWarehouseResource(WarehouseResource):
+    """The embedded warehouse: schema ``gharchive`` in ``GHARCHIVE_DATA_DIR/warehouse.duckdb``.
+
+    Timestamps are stored as naive ``TIMESTAMP`` holding UTC, so a date taken
+    from them never depends on a session's time zone.
+    """
+
+    path: str
+    schema_name: str = "gharchive"
+
+    @contextmanager
+    def connect(self, read_only: bool = False):
+        """A connection, waiting while another process (dbt, another run) holds the file."""
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        delay = 0.1
+        while True:
+            try:
+                connection = duckdb.connect(self.path, read_only=read_only)
+                break
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        try:
+            connection.execute("SET TimeZone = 'UTC'")
+            yield connection
+        finally:
+            connection.close()
+
+    def _ensure_tables(self, connection) -> None:
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema_name}")
+        connection.execute(duckdb_table_ddl(self.schema_name))
+        connection.execute(
+            f"""CREATE TABLE IF NOT EXISTS {self.schema_name}.loaded_hours (
+                archive_hour TIMESTAMP PRIMARY KEY,
+                rows BIGINT NOT NULL,
+                source_sha256 VARCHAR,
+                loaded_at TIMESTAMP NOT NULL
+            )"""
+        )
+
+    def replace_hour(self, archive_hour: datetime, clean_file_uri: str, source_sha256: str) -> HourLoad:
+        hour = archive_hour.replace(tzinfo=None)
+        select = ", ".join(
+            f"{c.name} AT TIME ZONE 'UTC' AS {c.name}" if c.duckdb == "TIMESTAMP" else c.name
+            for c in COLUMNS
+        )
+        names = ", ".join(c.name for c in COLUMNS)
+        table = f"{self.schema_name}.events"
+        with self.connect() as connection:
+            self._ensure_tables(connection)
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                replaced = connection.execute(
+                    f"DELETE FROM {table} WHERE archive_hour = ?", [hour]
+                ).fetchone()[0]
+                connection.execute(
+                    f"INSERT INTO {table} ({names}) SELECT {select} FROM read_parquet(?)", [clean_file_uri]
+                )
+                rows = connection.execute(
+                    f"SELECT count(*) FROM {table} WHERE archive_hour = ?", [hour]
+                ).fetchone()[0]
+                connection.execute(
+                    f"INSERT OR REPLACE INTO {self.schema_name}.loaded_hours "
+                    "VALUES (?, ?, ?, now() AT TIME ZONE 'UTC')",
+                    [hour, rows, source_sha256],
+                )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        return HourLoad(archive_hour, rows, replaced)
+
+    def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
+        with self.connect(read_only=Path(self.path).exists()) as connection:
+            return connection.execute(sql, parameters or []).fetchall()

@@ -1,0 +1,98 @@
+"""The project's configuration, read from the environment in one place.
+
+Nothing reads ``os.environ`` at import time: :func:`load_settings` is called
+when definitions are built, so tests pass their own values instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_BASE_URL = "https://data.gharchive.org"
+DEFAULT_START = "2015-01-01-00:00"
+TARGETS = ("local", "gcp")
+
+
+class SettingsError(ValueError):
+    """A variable of the environment is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str = DEFAULT_BASE_URL
+    start: str = DEFAULT_START
+    target: str = "local"
+    data_dir: Path = Path("data").resolve()
+    max_quarantine_fraction: float = 0.01
+    gcp_project: str | None = None
+    gcs_bucket: str | None = None
+    bq_dataset: str = "gharchive"
+    bq_analytics_dataset: str = "analytics"
+    bq_location: str = "US"
+    bq_api_endpoint: str | None = None
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def lake_root(self) -> Path:
+        return self.data_dir / "lake"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ``environ`` (default: the process environment), validated."""
+    env = os.environ if environ is None else environ
+
+    def get(name: str, default: str | None = None) -> str | None:
+        value = env.get(name, "").strip()
+        return value or default
+
+    target = get("GHARCHIVE_TARGET", "local")
+    if target not in TARGETS:
+        raise SettingsError(f"GHARCHIVE_TARGET must be one of {TARGETS}, not {target!r}")
+    base_url = get("GHARCHIVE_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+    if not base_url.startswith(("http://", "https://", "file://")):
+        raise SettingsError(
+            f"GHARCHIVE_BASE_URL must start with http://, https:// or file://, not {base_url!r}"
+        )
+    fraction = get("GHARCHIVE_MAX_QUARANTINE_FRACTION", "0.01")
+    try:
+        max_fraction = float(fraction)
+    except ValueError:
+        max_fraction = -1.0
+    if not 0.0 <= max_fraction <= 1.0:
+        raise SettingsError(
+            f"GHARCHIVE_MAX_QUARANTINE_FRACTION must be a number in 0..1, not {fraction!r}"
+        )
+    settings = Settings(
+        base_url=base_url,
+        start=get("GHARCHIVE_START", DEFAULT_START),
+        target=target,
+        data_dir=Path(get("GHARCHIVE_DATA_DIR", "data")).expanduser().resolve(),
+        max_quarantine_fraction=max_fraction,
+        gcp_project=get("GHARCHIVE_GCP_PROJECT"),
+        gcs_bucket=get("GHARCHIVE_GCS_BUCKET"),
+        bq_dataset=get("GHARCHIVE_BQ_DATASET", "gharchive"),
+        bq_analytics_dataset=get("GHARCHIVE_BQ_ANALYTICS_DATASET", "analytics"),
+        bq_location=get("GHARCHIVE_BQ_LOCATION", "US"),
+        bq_api_endpoint=get("GHARCHIVE_BQ_API_ENDPOINT"),
+    )
+    if target == "gcp":
+        missing = [
+            name
+            for name, value in (
+                ("GHARCHIVE_GCP_PROJECT", settings.gcp_project),
+                ("GHARCHIVE_GCS_BUCKET", settings.gcs_bucket),
+            )
+            if not value
+        ]
+        if missing:
+            raise SettingsError(
+                f"GHARCHIVE_TARGET=gcp needs {', '.join(missing)}: "
+                "set them (terraform output gives them) or use GHARCHIVE_TARGET=local"
+            )
+    return settings
