@@ -21,7 +21,13 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from gharchive_assets.archive_lines import ArchiveFileError, BadLine, iter_lines, parse_line, sanitize
+from gharchive_assets.archive_lines import (
+    ArchiveFileError,
+    BadLine,
+    iter_lines,
+    parse_line,
+    sanitize,
+)
 from gharchive_assets.event_records import EPOCH, ONE_MICROSECOND, normalise
 from gharchive_assets.events_schema import ARROW_SCHEMA
 from gharchive_assets.partitions import clean_path, parse_key, quarantine_path
@@ -74,7 +80,7 @@ class _QuarantineFile:
 
     def add(self, line_number: int, reason: str, line: bytes) -> None:
         if self._handle is None:
-            self._handle = open(self.path, "wb")
+            self._handle = open(self.path, "wb")  # noqa: SIM115 (closed by close())
         entry = {"line": line_number, "reason": reason, "bytes": len(line)}
         sample = line[:QUARANTINE_TEXT_LIMIT]
         try:
@@ -175,7 +181,8 @@ def clean_archive_file(
 def _to_table(rows: list[tuple]) -> pa.Table:
     columns = list(zip(*rows, strict=True))
     arrays = [
-        pa.array(values, type=field_.type) for values, field_ in zip(columns, ARROW_SCHEMA, strict=True)
+        pa.array(values, type=field_.type)
+        for values, field_ in zip(columns, ARROW_SCHEMA, strict=True)
     ]
     return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
 
@@ -197,7 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Clean one GH Archive hour file into the lake layout under DEST_DIR.",
     )
     parser.add_argument("src", type=Path, help="the archive hour file (.json.gz)")
-    parser.add_argument("dest_dir", type=Path, help="lake root to write clean/ and quarantine/ under")
+    parser.add_argument(
+        "dest_dir", type=Path, help="lake root to write clean/ and quarantine/ under"
+    )
     parser.add_argument("--partition", required=True, help="partition key, e.g. 2015-01-01-01:00")
     parser.add_argument("--max-quarantine-fraction", type=float, default=0.01)
     args = parser.parse_args(argv)

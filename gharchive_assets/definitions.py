@@ -6,9 +6,9 @@ tests call :func:`build_definitions` with their own :class:`Settings`.
 
 from __future__ import annotations
 
+import dagster as dg
 from dagster_dbt import DbtCliResource
 
-import dagster as dg
 from gharchive_assets.defs.dbt_assets import build_dbt_assets, dbt_executable, dbt_project_for
 from gharchive_assets.defs.lake_assets import build_lake_assets
 from gharchive_assets.defs.warehouse_assets import build_warehouse_assets

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_BASE_URL = "https://data.gharchive.org"
@@ -25,7 +25,7 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     start: str = DEFAULT_START
     target: str = "local"
-    data_dir: Path = Path("data").resolve()
+    data_dir: Path = field(default_factory=lambda: Path("data").resolve())
     max_quarantine_fraction: float = 0.01
     gcp_project: str | None = None
     gcs_bucket: str | None = None

@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets, downstream of ``gharchive/events``."""
 
-
 import json
 import subprocess
 import sys
@@ -9,9 +8,9 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-import dagster as dg
 from gharchive_assets.settings import Settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"

@@ -1,6 +1,5 @@
 """Running an hourly asset over every hour of a run's partition range."""
 
-
 from collections.abc import Callable, Mapping
 from typing import Any
 

@@ -1,9 +1,8 @@
 """The lake's hourly assets: the raw archive file and the clean hour."""
 
-
+import dagster as dg
 import pyarrow.parquet as pq
 
-import dagster as dg
 from gharchive_assets.clean import clean_archive_file, publish_clean_hour
 from gharchive_assets.defs.hourly import for_each_hour
 from gharchive_assets.partitions import clean_path, quarantine_path, raw_path
@@ -64,7 +63,9 @@ def build_lake_assets(
                     }
             with lake.staging_dir() as staging:
                 download = source.download(
-                    key, staging / "download.json.gz", lambda m: context.log.info(f"hour {key}: {m}")
+                    key,
+                    staging / "download.json.gz",
+                    lambda m: context.log.info(f"hour {key}: {m}"),
                 )
                 lake.publish(staging / "download.json.gz", path)
             context.log.info(

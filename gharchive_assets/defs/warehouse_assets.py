@@ -1,7 +1,7 @@
 """The warehouse table ``events``, loaded hour by hour from the clean lake."""
 
-
 import dagster as dg
+
 from gharchive_assets.defs.hourly import for_each_hour
 from gharchive_assets.defs.lake_assets import clean_file_raw_sha256
 from gharchive_assets.partitions import clean_path, parse_key

@@ -26,7 +26,19 @@ class HourLoad:
 class WarehouseResource(dg.ConfigurableResource):
     """What the assets need of a warehouse; one implementation per target."""
 
-    def replace_hour(self, archive_hour: datetime, clean_file_uri: str, source_sha256: str) -> HourLoad:
+    @property
+    def events_table(self) -> str:
+        """The qualified name of the events table, for queries."""
+        raise NotImplementedError
+
+    @property
+    def loaded_hours_table(self) -> str:
+        """The table recording each loaded hour: rows and the raw file's sha256."""
+        raise NotImplementedError
+
+    def replace_hour(
+        self, archive_hour: datetime, clean_file_uri: str, source_sha256: str
+    ) -> HourLoad:
         """Swap the hour's rows for those of the clean file, in one transaction."""
         raise NotImplementedError
 
@@ -50,6 +62,14 @@ class DuckDBWarehouseResource(WarehouseResource):
 
     path: str
     schema_name: str = "gharchive"
+
+    @property
+    def events_table(self) -> str:
+        return f"{self.schema_name}.events"
+
+    @property
+    def loaded_hours_table(self) -> str:
+        return f"{self.schema_name}.loaded_hours"
 
     @contextmanager
     def connect(self, read_only: bool = False):
@@ -84,7 +104,9 @@ class DuckDBWarehouseResource(WarehouseResource):
             )"""
         )
 
-    def replace_hour(self, archive_hour: datetime, clean_file_uri: str, source_sha256: str) -> HourLoad:
+    def replace_hour(
+        self, archive_hour: datetime, clean_file_uri: str, source_sha256: str
+    ) -> HourLoad:
         hour = archive_hour.replace(tzinfo=None)
         select = ", ".join(
             f"{c.name} AT TIME ZONE 'UTC' AS {c.name}" if c.duckdb == "TIMESTAMP" else c.name
@@ -100,7 +122,8 @@ class DuckDBWarehouseResource(WarehouseResource):
                     f"DELETE FROM {table} WHERE archive_hour = ?", [hour]
                 ).fetchone()[0]
                 connection.execute(
-                    f"INSERT INTO {table} ({names}) SELECT {select} FROM read_parquet(?)", [clean_file_uri]
+                    f"INSERT INTO {table} ({names}) SELECT {select} FROM read_parquet(?)",
+                    [clean_file_uri],
                 )
                 rows = connection.execute(
                     f"SELECT count(*) FROM {table} WHERE archive_hour = ?", [hour]

@@ -9,6 +9,6 @@ select
     event_type,
     count(case when is_bot then 1 end) as bot_events,
     count(case when not is_bot then 1 end) as human_events,
-    cast(count(case when is_bot then 1 end) as {{ dbt.type_float() }}) / count(*) as bot_share
+    count(case when is_bot then 1 end) / count(*) as bot_share
 from events
 group by 1, 2

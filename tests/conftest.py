@@ -1,0 +1,64 @@
+"""Shared fixtures: a generated archive, a loopback HTTP server, a temporary instance."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from gharchive_assets.defs.dbt_assets import dbt_project_for, ensure_manifest
+from gharchive_assets.settings import Settings
+from gharchive_assets.synthetic import ArchiveFaker, write_hour
+from tests.archive_server import ArchiveServer
+
+REAL_HOUR = Path(__file__).resolve().parents[2] / "shared/fixtures/gharchive/2015-01-01-1.json.gz"
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fresh_dbt_manifest():
+    """Parse the dbt project once per session, so no stale manifest is used."""
+    ensure_manifest(dbt_project_for(Settings()), force=True)
+
+
+@pytest.fixture(scope="session")
+def generated_archive(tmp_path_factory) -> dict[datetime, list[dict]]:
+    """Three hours across a UTC midnight, with duplicate ids across hours."""
+    directory = tmp_path_factory.mktemp("archive")
+    faker = ArchiveFaker(seed=2015)
+    hours = {}
+    for hour, events in (
+        (utc(2015, 1, 1, 22), 600),
+        (utc(2015, 1, 1, 23), 500),
+        (utc(2015, 1, 2, 0), 400),
+    ):
+        records = faker.hour(hour, events, duplicates=25 if hours else 0)
+        write_hour(directory, hour, records)
+        hours[hour] = records
+    hours_dir = directory
+    return {"dir": hours_dir, "hours": hours}
+
+
+@pytest.fixture(scope="session")
+def archive_server(generated_archive):
+    with ArchiveServer(generated_archive["dir"]) as server:
+        yield server
+
+
+@pytest.fixture
+def instance(tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("")
+    with dg.instance_for_test(temp_dir=str(home)) as test_instance:
+        yield test_instance
+
+
+@pytest.fixture
+def settings(tmp_path, archive_server) -> Settings:
+    return Settings(base_url=archive_server.url, data_dir=tmp_path / "data")

@@ -1,0 +1,139 @@
+"""The whole hourly pipeline on the local target: HTTP → lake → parquet → DuckDB → dbt."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import dagster as dg
+import pyarrow.parquet as pq
+import pytest
+
+from gharchive_assets.settings import Settings
+from tests import expected
+from tests.pipeline import materialize_hours, query
+
+FIRST, LAST = "2015-01-01-22:00", "2015-01-02-00:00"
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory, archive_server) -> Settings:
+    return Settings(base_url=archive_server.url, data_dir=tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="module")
+def loaded(settings, generated_archive, tmp_path_factory):
+    """The three generated hours materialised in one run, then the middle hour again."""
+    instance = dg.DagsterInstance.local_temp(str(tmp_path_factory.mktemp("dagster_home")))
+    result = materialize_hours(settings, instance, FIRST, LAST)
+    assert result.success
+    again = materialize_hours(settings, instance, "2015-01-01-23:00", "2015-01-01-23:00")
+    assert again.success
+    return generated_archive["hours"]
+
+
+def test_lake_holds_every_hour_whole(loaded, settings, generated_archive):
+    lake = settings.lake_root
+    for hour, records in loaded.items():
+        raw = lake / f"raw/{hour:%Y/%m/%d}/{hour:%Y-%m-%d}-{hour.hour}.json.gz"
+        served = generated_archive["dir"] / raw.name
+        assert raw.read_bytes() == served.read_bytes()
+        clean = lake / f"clean/events/date={hour:%Y-%m-%d}/hour={hour:%H}/events.parquet"
+        assert pq.read_metadata(clean).num_rows == len(records)
+    assert not list((lake / ".staging").rglob("*")), "no staging file is left behind"
+    assert not (lake / "quarantine").exists()
+
+
+def test_events_table_matches_the_archive(loaded, settings):
+    rows = query(
+        settings,
+        "select archive_hour, count(*), count(distinct id), min(created_at), max(created_at) "
+        "from gharchive.events group by 1 order by 1",
+    )
+    assert len(rows) == 3, "re-materialising an hour must not duplicate its rows"
+    for (archive_hour, count, distinct, first, last), (hour, records) in zip(
+        rows, sorted(loaded.items()), strict=True
+    ):
+        assert archive_hour == hour.replace(tzinfo=None)
+        assert count == distinct == len(records)
+        created = sorted(r["created_at"] for r in records)
+        assert first.strftime("%Y-%m-%dT%H:%M:%SZ") == created[0]
+        assert last.strftime("%Y-%m-%dT%H:%M:%SZ") == created[-1]
+
+    by_type = dict(query(settings, "select type, count(*) from gharchive.events group by 1"))
+    all_records = [r for records in loaded.values() for r in records]
+    assert by_type == dict(__import__("collections").Counter(r["type"] for r in all_records))
+    org_rows = query(settings, "select count(*) from gharchive.events where org_login is not null")
+    assert org_rows[0][0] == sum("org" in r for r in all_records) > 0
+
+
+def test_a_record_keeps_its_values(loaded, settings):
+    hour = sorted(loaded)[0]
+    record = next(r for r in loaded[hour] if r["type"] == "PullRequestEvent")
+    (row,) = query(
+        settings,
+        "select id, actor_id, actor_login, repo_id, repo_name, created_at, action, number, "
+        "pr_additions, json_extract(payload, '$.pull_request.id') "
+        "from gharchive.events where id = ? and archive_hour = ?",
+        [record["id"], hour.replace(tzinfo=None)],
+    )
+    assert row[:5] == (
+        record["id"],
+        record["actor"]["id"],
+        record["actor"]["login"],
+        record["repo"]["id"],
+        record["repo"]["name"],
+    )
+    assert row[5].replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ") == record["created_at"]
+    assert row[6:9] == (
+        record["payload"]["action"],
+        record["payload"]["number"],
+        record["payload"]["pull_request"]["additions"],
+    )
+    assert int(row[9]) == record["payload"]["pull_request"]["id"]
+
+
+def test_marts_match_independent_figures(loaded, settings):
+    events = expected.deduplicated(loaded)
+    assert len(events) < sum(len(r) for r in loaded.values()), "the archive has duplicates"
+
+    daily = {
+        (day, kind): (n, actors, repos)
+        for day, kind, n, actors, repos in query(
+            settings,
+            "select day, event_type, events, actors, repos from analytics.daily_event_counts",
+        )
+    }
+    assert daily == expected.daily_event_counts(events)
+
+    repos = {
+        (day, repo_id, name): tuple(rest)
+        for day, repo_id, name, *rest in query(
+            settings,
+            "select day, repo_id, repo_name, events, stars, forks, pushes, "
+            "pull_requests_opened, issues_opened from analytics.repo_activity_daily",
+        )
+    }
+    assert repos == {k: tuple(v) for k, v in expected.repo_activity_daily(events).items()}
+
+    actors = {
+        (day, actor_id, login, kind): (is_bot, n)
+        for day, actor_id, login, is_bot, kind, n in query(
+            settings,
+            "select day, actor_id, actor_login, is_bot, event_type, events "
+            "from analytics.actor_activity_daily",
+        )
+    }
+    assert actors == expected.actor_activity_daily(events)
+    assert any(is_bot for is_bot, _ in actors.values())
+    assert not any(
+        is_bot for (_, _, login, _), (is_bot, _) in actors.items() if login == "botandrose"
+    )
+
+    shares = query(
+        settings,
+        "select day, event_type, bot_events, human_events, bot_share from analytics.bot_share_daily",
+    )
+    want = expected.bot_share_daily(events)
+    assert {(d, k): (b, h) for d, k, b, h, _ in shares} == {k: v[:2] for k, v in want.items()}
+    for day, kind, _, _, share in shares:
+        assert share == pytest.approx(want[(day, kind)][2])
