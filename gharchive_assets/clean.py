@@ -40,6 +40,10 @@ QUARANTINE_TEXT_LIMIT = 1 << 20
 class HourFailed(RuntimeError):
     """An hour that cannot be cleaned; the message names the hour and what to do."""
 
+    def __init__(self, message: str, quarantine_file: Path | None = None):
+        super().__init__(message)
+        self.quarantine_file = quarantine_file
+
 
 @dataclass
 class CleanResult:
@@ -173,7 +177,8 @@ def clean_archive_file(
             f"{raw_file.name} could not be cleaned ({reasons}), more than the allowed "
             f"{max_quarantine_fraction:.1%}. Nothing was loaded for this hour; see the "
             "quarantine file for the lines, re-download the hour if the file is damaged, or "
-            "raise GHARCHIVE_MAX_QUARANTINE_FRACTION to load it anyway."
+            "raise GHARCHIVE_MAX_QUARANTINE_FRACTION to load it anyway.",
+            quarantine_file=result.quarantine_file,
         )
     return result
 
@@ -187,17 +192,37 @@ def _to_table(rows: list[tuple]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
 
 
-def publish_clean_hour(lake, partition_key: str, result: CleanResult) -> None:
-    """Put a cleaned hour into the lake: events, and quarantine (or remove a stale one)."""
-    if result.quarantine_file is not None:
-        lake.publish(result.quarantine_file, quarantine_path(partition_key))
-    else:
-        lake.delete(quarantine_path(partition_key))
-    lake.publish(result.events_file, clean_path(partition_key))
+def clean_hour_into_lake(
+    lake,
+    partition_key: str,
+    raw_file: Path,
+    max_quarantine_fraction: float = 0.01,
+    source_sha256: str | None = None,
+) -> CleanResult:
+    """Clean an hour and publish it: events, and quarantine (or remove a stale one).
+
+    When the hour fails for too many bad lines, its quarantine file is still
+    published, so the lines can be inspected; clean/ is left as it was.
+    """
+    with lake.staging_dir() as workdir:
+        try:
+            result = clean_archive_file(
+                raw_file, partition_key, workdir, max_quarantine_fraction, source_sha256
+            )
+        except HourFailed as failure:
+            if failure.quarantine_file is not None:
+                lake.publish(failure.quarantine_file, quarantine_path(partition_key))
+            raise
+        if result.quarantine_file is not None:
+            lake.publish(result.quarantine_file, quarantine_path(partition_key))
+        else:
+            lake.delete(quarantine_path(partition_key))
+        lake.publish(result.events_file, clean_path(partition_key))
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    from gharchive_assets.resources.lake import LocalLakeResource
+    from gharchive_assets.resources.lake import LocalLakeResource, sha256_of
 
     parser = argparse.ArgumentParser(
         prog="python -m gharchive_assets.clean",
@@ -212,11 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lake = LocalLakeResource(root=str(args.dest_dir))
     try:
-        with lake.staging_dir() as workdir:
-            result = clean_archive_file(
-                args.src, args.partition, workdir, args.max_quarantine_fraction
-            )
-            publish_clean_hour(lake, args.partition, result)
+        result = clean_hour_into_lake(
+            lake, args.partition, args.src, args.max_quarantine_fraction, sha256_of(args.src)
+        )
     except (HourFailed, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -391,7 +391,7 @@ def bad_lines(good: dict) -> dict[str, bytes]:
         "truncated": line[: len(line) // 2],
         "concatenated": line + orjson.dumps(second),
         "nul_bytes": b"\x00" * 64 + line + b"\x00" * 8,
-        "escaped_nul": line.replace(b'"public":true', b'"public":true,"note":"a\\u0000b"'),
+        "escaped_nul": line.replace(b'"payload":{', b'"payload":{"note":"a\\u0000b",', 1),
         "invalid_utf8": line.replace(b'"public":true', b'"public":true,"note":"caf\xe9"'),
         "lone_surrogate": line.replace(b'"public":true', b'"public":true,"note":"\\ud800x"'),
         "blank": b"",

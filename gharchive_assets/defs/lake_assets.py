@@ -3,7 +3,7 @@
 import dagster as dg
 import pyarrow.parquet as pq
 
-from gharchive_assets.clean import clean_archive_file, publish_clean_hour
+from gharchive_assets.clean import clean_hour_into_lake
 from gharchive_assets.defs.hourly import for_each_hour
 from gharchive_assets.partitions import clean_path, quarantine_path, raw_path
 from gharchive_assets.resources.lake import LakeResource, sha256_of
@@ -106,11 +106,8 @@ def build_lake_assets(
             fraction = max_quarantine_fraction
 
         def clean(key: str) -> dict:
-            with lake.local_copy(raw_path(key)) as raw_file, lake.staging_dir() as workdir:
-                result = clean_archive_file(
-                    raw_file, key, workdir, fraction, source_sha256=sha256_of(raw_file)
-                )
-                publish_clean_hour(lake, key, result)
+            with lake.local_copy(raw_path(key)) as raw_file:
+                result = clean_hour_into_lake(lake, key, raw_file, fraction, sha256_of(raw_file))
             summary = result.summary()
             counts = sorted(result.counts_by_type.items(), key=lambda item: -item[1])
             metadata = {

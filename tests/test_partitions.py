@@ -1,0 +1,75 @@
+"""Partition keys, file names, lake paths, dbt windows and settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import pytest
+
+from gharchive_assets.defs.dbt_assets import dbt_window_vars
+from gharchive_assets.partitions import (
+    archive_file_name,
+    clean_path,
+    hourly_partitions,
+    parse_key,
+    quarantine_path,
+    raw_path,
+)
+from gharchive_assets.settings import SettingsError, load_settings
+
+
+def test_key_names_the_archive_file_with_an_unpadded_hour():
+    assert archive_file_name("2015-01-01-01:00") == "2015-01-01-1.json.gz"
+    assert archive_file_name("2024-12-31-23:00") == "2024-12-31-23.json.gz"
+    assert raw_path("2015-01-01-01:00") == "raw/2015/01/01/2015-01-01-1.json.gz"
+    assert clean_path("2015-01-01-01:00") == "clean/events/date=2015-01-01/hour=01/events.parquet"
+    assert quarantine_path("2015-01-01-01:00") == "quarantine/2015/01/01/2015-01-01-1.jsonl"
+    assert parse_key("2015-01-01-01:00") == datetime(2015, 1, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("bad", ["2015-01-01", "2015-01-01-01:30", "2015-01-01 01:00"])
+def test_malformed_keys_are_refused(bad):
+    with pytest.raises(ValueError):
+        parse_key(bad)
+
+
+def test_partitions_reach_back_to_the_archive_start_and_no_further():
+    partitions = hourly_partitions("2011-02-12-00:00")
+    keys = partitions.get_partition_keys_in_range(
+        dg.PartitionKeyRange("2011-02-12-00:00", "2011-02-12-03:00")
+    )
+    assert keys == ["2011-02-12-00:00", "2011-02-12-01:00", "2011-02-12-02:00", "2011-02-12-03:00"]
+    with pytest.raises(ValueError, match="before the archive's first hour"):
+        hourly_partitions("2011-02-11-23:00")
+
+
+def test_dbt_window_is_half_open_and_spans_a_range():
+    partitions = hourly_partitions("2015-01-01-00:00")
+    one = partitions.time_window_for_partition_key("2015-01-01-23:00")
+    assert dbt_window_vars(one) == {
+        "window_start": "2015-01-01 23:00:00",
+        "window_end": "2015-01-02 00:00:00",
+    }
+    first = partitions.time_window_for_partition_key("2015-01-01-22:00")
+    last = partitions.time_window_for_partition_key("2015-01-02-01:00")
+    assert dbt_window_vars(dg.TimeWindow(first.start, last.end)) == {
+        "window_start": "2015-01-01 22:00:00",
+        "window_end": "2015-01-02 02:00:00",
+    }
+
+
+def test_settings_defaults_and_errors(tmp_path):
+    settings = load_settings({})
+    assert (settings.target, settings.start, settings.base_url) == (
+        "local",
+        "2015-01-01-00:00",
+        "https://data.gharchive.org",
+    )
+    assert load_settings({"GHARCHIVE_DATA_DIR": "rel"}).data_dir.is_absolute()
+    with pytest.raises(SettingsError, match="GHARCHIVE_TARGET"):
+        load_settings({"GHARCHIVE_TARGET": "aws"})
+    with pytest.raises(SettingsError, match="GHARCHIVE_BASE_URL"):
+        load_settings({"GHARCHIVE_BASE_URL": "ftp://x"})
+    with pytest.raises(SettingsError, match="GHARCHIVE_GCP_PROJECT, GHARCHIVE_GCS_BUCKET"):
+        load_settings({"GHARCHIVE_TARGET": "gcp"})

@@ -1,0 +1,82 @@
+"""Downloading hours over real HTTP on loopback, and what a bad answer does."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from gharchive_assets.resources.source import (
+    ArchiveSourceResource,
+    HourNotPublished,
+    IncompleteDownload,
+    SourceError,
+)
+from tests.pipeline import materialize_hours, query
+
+KEY = "2015-01-01-22:00"
+FILE = "2015-01-01-22.json.gz"
+
+
+@pytest.fixture
+def faults(archive_server):
+    yield archive_server.faults
+    archive_server.faults.clear()
+
+
+def test_download_streams_the_file_with_its_hash(archive_server, generated_archive, tmp_path):
+    source = ArchiveSourceResource(base_url=archive_server.url)
+    download = source.download(KEY, tmp_path / "hour.json.gz")
+    served = (generated_archive["dir"] / FILE).read_bytes()
+    assert (tmp_path / "hour.json.gz").read_bytes() == served
+    assert download.sha256 == hashlib.sha256(served).hexdigest()
+    assert download.size == len(served)
+    assert download.last_modified and download.url == f"{archive_server.url}/{FILE}"
+    assert source.describe(KEY).size == len(served)
+
+
+def test_file_mirror_works_like_http(generated_archive, tmp_path):
+    source = ArchiveSourceResource(base_url=generated_archive["dir"].as_uri())
+    download = source.download(KEY, tmp_path / "hour.json.gz")
+    assert download.size == (generated_archive["dir"] / FILE).stat().st_size
+    with pytest.raises(HourNotPublished):
+        source.describe("2015-01-03-00:00")
+
+
+@pytest.mark.parametrize(
+    "fault, error, message",
+    [
+        (("status", 404), HourNotPublished, "404: the hour is not published"),
+        (("status", 500), SourceError, "HTTP 500"),
+        (("truncate", 1000), IncompleteDownload, "received 1,000 bytes"),
+    ],
+)
+def test_bad_answers_raise_clear_errors(archive_server, faults, tmp_path, fault, error, message):
+    faults[FILE] = fault
+    with pytest.raises(error, match=message):
+        ArchiveSourceResource(base_url=archive_server.url).download(KEY, tmp_path / "x")
+
+
+def test_a_cut_download_leaves_nothing_in_the_lake(settings, instance, faults):
+    faults[FILE] = ("truncate", 5000)
+    result = materialize_hours(settings, instance, KEY, KEY)
+    assert not result.success
+    assert not list(settings.lake_root.rglob("*.json.gz"))
+    assert not list((settings.lake_root / ".staging").rglob("*"))
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "2015-01-01-22:00" in failure.event_specific_data.error.message
+    assert "run the hour again" in failure.event_specific_data.error.message
+
+
+def test_one_bad_hour_does_not_stop_the_others_in_its_step(settings, instance, faults):
+    faults["2015-01-01-23.json.gz"] = ("status", 503)
+    result = materialize_hours(
+        settings, instance, "2015-01-01-22:00", "2015-01-02-00:00", selection=None
+    )
+    assert not result.success
+    raw = sorted(p.name for p in settings.lake_root.rglob("*.json.gz"))
+    assert raw == ["2015-01-01-22.json.gz", "2015-01-02-0.json.gz"]
+    assert (
+        not settings.warehouse_path.exists()
+        or not query(settings, "select count(*) from gharchive.events")[0][0]
+    ), "no hour of a failed batch reaches the warehouse"
