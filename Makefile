@@ -21,10 +21,14 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 setup: $(VENV)/.installed
 	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
 
+# Dagster's beta notices and DEBUG events would bury the run's own log lines.
+RUN_CONFIG := {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
 run: setup
 	@status=0; \
-	$(BIN)/dagster asset materialize -m gharchive_assets.definitions --select '*' \
-	  --partition-range '$(START)...$(END)' || status=$$?; \
+	PYTHONWARNINGS=ignore $(BIN)/dagster asset materialize -m gharchive_assets.definitions \
+	  --select '*' --partition-range '$(START)...$(END)' --config-json '$(RUN_CONFIG)' \
+	  || status=$$?; \
 	echo; $(BIN)/python -m gharchive_assets.summary --start '$(START)' --end '$(END)'; \
 	exit $$status
 

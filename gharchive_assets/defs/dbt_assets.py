@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from gharchive_assets.settings import Settings
 
@@ -84,7 +90,10 @@ def build_dbt_assets(
         name="analytics_models",
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        dagster_dbt_translator=GharchiveDbtTranslator(),
+        # Source tests (not-null keys of gharchive.events) become checks of that asset.
+        dagster_dbt_translator=GharchiveDbtTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True)
+        ),
     )
     def analytics_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         dbt_vars: dict[str, str] = dbt_window_vars(context.partition_time_window)

@@ -26,9 +26,10 @@ def for_each_hour(
         context.add_asset_metadata(dict(metadata), partition_key=key)
     if failures:
         listing = "\n".join(f"- {key}: {reason}" for key, reason in failures.items())
+        others = "" if len(failures) == len(keys) else "; the other hours were processed"
         raise dg.Failure(
             description=(
-                f"{len(failures)} of {len(keys)} hours failed; the others were processed. "
+                f"{len(failures)} of {len(keys)} hours failed{others}. "
                 f"Re-run the failed hours once the cause is fixed:\n{listing}"
             ),
             metadata={"failed_hours": sorted(failures)},
