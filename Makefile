@@ -1,8 +1,8 @@
 # make run | make test | make dev — each sets up .venv first (pinned versions).
 SHELL := /bin/bash
 PYTHON ?= python3.11
-VENV := .venv
-BIN := $(CURDIR)/$(VENV)/bin
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
 START ?= 2015-01-01-00:00
 END ?= 2015-01-01-02:00
 # A persistent local Dagster instance shared by `make run` and `make dev`,
@@ -24,12 +24,15 @@ setup: $(VENV)/.installed
 # Dagster's beta notices and DEBUG events would bury the run's own log lines.
 RUN_CONFIG := {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
+# The partitions must reach back to START: a START before GHARCHIVE_START
+# (default 2015-01-01-00:00) widens it for this run.
 run: setup
-	@status=0; \
-	PYTHONWARNINGS=ignore $(BIN)/dagster asset materialize -m gharchive_assets.definitions \
+	@status=0; first="$${GHARCHIVE_START:-2015-01-01-00:00}"; \
+	if [[ "$(START)" < "$$first" ]]; then first="$(START)"; fi; \
+	GHARCHIVE_START="$$first" PYTHONWARNINGS=ignore $(BIN)/dagster asset materialize -m gharchive_assets.definitions \
 	  --select '*' --partition-range '$(START)...$(END)' --config-json '$(RUN_CONFIG)' \
 	  || status=$$?; \
-	echo; $(BIN)/python -m gharchive_assets.summary --start '$(START)' --end '$(END)'; \
+	echo; GHARCHIVE_START="$$first" $(BIN)/python -m gharchive_assets.summary --start '$(START)' --end '$(END)'; \
 	exit $$status
 
 test: setup

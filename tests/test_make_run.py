@@ -1,0 +1,72 @@
+"""`make run` exactly as a user runs it, on Timeline-era hours (2012)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from gharchive_assets.settings import Settings
+from gharchive_assets.synthetic import ArchiveFaker, write_hour
+from tests.archive_server import ArchiveServer
+from tests.pipeline import query
+
+REPO = Path(__file__).resolve().parents[1]
+HOURS = [datetime(2012, 3, 10, 22, tzinfo=UTC), datetime(2012, 3, 10, 23, tzinfo=UTC)]
+
+
+@pytest.fixture(scope="module")
+def timeline_archive(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("timeline")
+    faker = ArchiveFaker(seed=2012)
+    records = {hour: faker.hour(hour, 300, era="timeline") for hour in HOURS}
+    for hour, hour_records in records.items():
+        write_hour(directory, hour, hour_records)
+    with ArchiveServer(directory) as server:
+        yield server, records
+
+
+def make_run(tmp_path, server) -> subprocess.CompletedProcess:
+    home = tmp_path / "dagster_home"
+    home.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "GHARCHIVE_BASE_URL": server.url,
+        "GHARCHIVE_DATA_DIR": str(tmp_path / "data"),
+    }
+    env.pop("GHARCHIVE_START", None)
+    command = [
+        "make", "--no-print-directory", "run", f"VENV={sys.prefix}",
+        "START=2012-03-10-22:00", "END=2012-03-10-23:00",
+    ]  # fmt: skip
+    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+
+
+def test_make_run_loads_timeline_hours_before_the_default_start(tmp_path, timeline_archive):
+    server, records = timeline_archive
+    completed = make_run(tmp_path, server)
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
+    assert "2 of 2 loaded" in completed.stdout
+    assert "rows loaded: 600" in completed.stdout
+
+    settings = Settings(data_dir=tmp_path / "data")
+    every = [r for hour_records in records.values() for r in hour_records]
+    assert query(settings, "select count(*), count(distinct id) from gharchive.events") == [
+        (600, 600)
+    ]
+    # Pacific offsets become UTC days: 22:00 UTC on 2012-03-10 is still the 10th.
+    want = Counter(
+        (datetime.fromisoformat(r["created_at"]).astimezone(UTC).date(), r["type"]) for r in every
+    )
+    got = query(settings, "select day, event_type, events from analytics.daily_event_counts")
+    assert {(day, kind): n for day, kind, n in got} == dict(want)
+
+    again = make_run(tmp_path, server)
+    assert again.returncode == 0
+    assert query(settings, "select count(*) from gharchive.events")[0][0] == 600
