@@ -8,6 +8,9 @@ END ?= 2015-01-01-02:00
 # A persistent local Dagster instance shared by `make run` and `make dev`,
 # unless DAGSTER_HOME is set.
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# Let Python cache bytecode in .venv: without it every dagster or dbt process
+# recompiles its imports (a Dagster CLI start takes 11 s instead of 5 s).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: setup run test dev lint format lock clean
 

@@ -1,61 +1,15 @@
-"""The hourly partitions and the names derived from a partition key.
-
-A key ``YYYY-MM-DD-HH:00`` is the archive's hour label; the archive file for it
-is ``YYYY-MM-DD-H.json.gz`` (hour not zero-padded).
-"""
+"""The one hourly partitions definition shared by every hourly asset."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import dagster as dg
 
-KEY_FORMAT = "%Y-%m-%d-%H:%M"
-ARCHIVE_FIRST_HOUR = "2011-02-12-00:00"
-# GH Archive publishes an hour at about five past the next one, some much later.
-PUBLICATION_DELAY = timedelta(minutes=15)
+from gharchive_assets.lake_paths import ARCHIVE_FIRST_HOUR, KEY_FORMAT, parse_key
 
 
 def hourly_partitions(start: str) -> dg.HourlyPartitionsDefinition:
-    """The one partitions definition shared by every hourly asset."""
+    """Hourly partitions from ``start`` (GHARCHIVE_START), keys like 2015-01-01-01:00, UTC."""
     first = parse_key(start)
     if first < parse_key(ARCHIVE_FIRST_HOUR):
         raise ValueError(f"GHARCHIVE_START {start!r} is before the archive's first hour")
     return dg.HourlyPartitionsDefinition(start_date=start, fmt=KEY_FORMAT, timezone="UTC")
-
-
-def parse_key(key: str) -> datetime:
-    """The UTC start of the hour a partition key names."""
-    try:
-        hour = datetime.strptime(key, KEY_FORMAT)
-    except ValueError:
-        raise ValueError(
-            f"{key!r} is not an hourly partition key; expected e.g. 2015-01-01-01:00"
-        ) from None
-    if hour.minute:
-        raise ValueError(f"{key!r} is not on the hour")
-    return hour.replace(tzinfo=UTC)
-
-
-def key_for(hour: datetime) -> str:
-    return hour.astimezone(UTC).strftime(KEY_FORMAT)
-
-
-def archive_file_name(key: str) -> str:
-    hour = parse_key(key)
-    return f"{hour:%Y-%m-%d}-{hour.hour}.json.gz"
-
-
-def raw_path(key: str) -> str:
-    hour = parse_key(key)
-    return f"raw/{hour:%Y/%m/%d}/{archive_file_name(key)}"
-
-
-def clean_path(key: str) -> str:
-    hour = parse_key(key)
-    return f"clean/events/date={hour:%Y-%m-%d}/hour={hour:%H}/events.parquet"
-
-
-def quarantine_path(key: str) -> str:
-    hour = parse_key(key)
-    return f"quarantine/{hour:%Y/%m/%d}/{hour:%Y-%m-%d}-{hour.hour}.jsonl"

@@ -8,7 +8,7 @@ import sys
 from datetime import timedelta
 
 from gharchive_assets.definitions import build_resources
-from gharchive_assets.partitions import parse_key
+from gharchive_assets.lake_paths import parse_key
 from gharchive_assets.settings import load_settings
 
 

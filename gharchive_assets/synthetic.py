@@ -93,6 +93,9 @@ class ArchiveFaker:
     seed: int = 0
     actors: int = 400
     repos: int = 300
+    rich: bool = False
+    """Full user and repository objects inside payloads, as in 2016–2025 files
+    (events average about 2.4 kB, as in a 2024 hour)."""
     next_event_id: int = 2_489_395_767
     rng: random.Random = field(init=False)
     _emitted: list[dict] = field(init=False, default_factory=list)
@@ -218,6 +221,63 @@ class ArchiveFaker:
         return record
 
     def _payload(self, event_type, actor, repo, moment, trimmed) -> dict:
+        payload = self._bare_payload(event_type, actor, repo, moment, trimmed)
+        if self.rich and not trimmed:
+            self._enrich(event_type, payload, actor, repo)
+        return payload
+
+    def _enrich(self, event_type, payload, actor, repo) -> None:
+        """Add the nested objects real payloads carry (users, repositories, bodies)."""
+        body = " ".join(self.rng.choice(WORDS) for _ in range(self.rng.randrange(10, 120)))
+        if event_type == "PullRequestEvent":
+            pull = payload["pull_request"]
+            pull |= _api_links(f"repos/{repo.full_name}/pulls/{payload['number']}", 14)
+            pull |= {
+                "body": body,
+                "user": _user(actor),
+                "created_at": "2024-01-01T00:00:00Z",
+                "head": {
+                    "label": f"{actor.login}:feature",
+                    "ref": "feature",
+                    "sha": "a" * 40,
+                    "user": _user(actor),
+                    "repo": _repository(repo),
+                },
+                "base": {
+                    "label": f"{repo.owner}:main",
+                    "ref": "main",
+                    "sha": "b" * 40,
+                    "user": _user(actor),
+                    "repo": _repository(repo),
+                },
+                "author_association": "CONTRIBUTOR",
+                "draft": False,
+            }
+        elif event_type in ("IssuesEvent", "IssueCommentEvent"):
+            issue = payload["issue"]
+            issue |= _api_links(f"repos/{repo.full_name}/issues/{issue['number']}", 7)
+            issue |= {
+                "body": body,
+                "user": _user(actor),
+                "author_association": "NONE",
+                "reactions": {"total_count": 0, "+1": 0, "-1": 0, "laugh": 0},
+            }
+            if "comment" in payload:
+                payload["comment"] |= {
+                    "user": _user(actor),
+                    "body": body,
+                    **_api_links(f"repos/{repo.full_name}/issues/comments/1", 3),
+                }
+        elif event_type == "ForkEvent":
+            payload["forkee"] |= _repository(repo)
+        elif event_type in (
+            "ReleaseEvent",
+            "PullRequestReviewEvent",
+            "PullRequestReviewCommentEvent",
+        ):
+            payload |= {"sender": _user(actor), "body": body}
+
+    def _bare_payload(self, event_type, actor, repo, moment, trimmed) -> dict:
         rng = self.rng
         number = rng.randrange(1, 5000)
         when = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -362,6 +422,44 @@ class ArchiveFaker:
         return {}
 
 
+def _api_links(path: str, count: int) -> dict:
+    names = ["url", "html_url", "diff_url", "patch_url", "issue_url", "commits_url",
+             "review_comments_url", "review_comment_url", "comments_url", "statuses_url",
+             "events_url", "labels_url", "repository_url", "timeline_url"]  # fmt: skip
+    return {name: f"https://api.github.com/{path}/{name[:-4]}" for name in names[:count]}
+
+
+def _user(actor: Actor) -> dict:
+    base = f"https://api.github.com/users/{actor.login}"
+    user = {"login": actor.login, "id": actor.id, "node_id": f"MDQ6VXNlcj{actor.id}",
+            "avatar_url": f"https://avatars.githubusercontent.com/u/{actor.id}?v=4",
+            "gravatar_id": "", "type": "User", "site_admin": False}  # fmt: skip
+    for name in ("html", "followers", "following", "gists", "starred", "subscriptions",
+                 "organizations", "repos", "events", "received_events"):  # fmt: skip
+        user[f"{name}_url"] = f"{base}/{name}"
+    return user
+
+
+def _repository(repo: Repo) -> dict:
+    base = f"https://api.github.com/repos/{repo.full_name}"
+    fields = {"id": repo.id, "node_id": f"MDEwOlJlcG9zaXRvcnk{repo.id}", "name": repo.name,
+              "full_name": repo.full_name, "private": False, "description": "A project",
+              "fork": False, "created_at": "2019-05-01T10:00:00Z", "pushed_at": "2024-01-01T00:00:00Z",
+              "homepage": None, "size": 1234, "stargazers_count": 10, "watchers_count": 10,
+              "language": "Python", "has_issues": True, "has_projects": True, "forks_count": 2,
+              "open_issues_count": 3, "license": {"key": "mit", "name": "MIT License"},
+              "topics": ["data", "tools"], "visibility": "public", "default_branch": "main"}  # fmt: skip
+    for name in ("html", "forks", "keys", "collaborators", "teams", "hooks", "issue_events",
+                 "events", "assignees", "branches", "tags", "blobs", "git_tags", "git_refs",
+                 "trees", "statuses", "languages", "stargazers", "contributors",
+                 "subscribers", "subscription", "commits", "git_commits", "comments",
+                 "issue_comment", "contents", "compare", "merges", "archive", "downloads",
+                 "issues", "pulls", "milestones", "notifications", "labels", "releases",
+                 "deployments", "git", "ssh", "clone", "svn"):  # fmt: skip
+        fields[f"{name}_url"] = f"{base}/{name}"
+    return fields
+
+
 def archive_file_name(hour: datetime) -> str:
     hour = hour.astimezone(UTC)
     return f"{hour:%Y-%m-%d}-{hour.hour}.json.gz"
@@ -392,8 +490,8 @@ def bad_lines(good: dict) -> dict[str, bytes]:
         "concatenated": line + orjson.dumps(second),
         "nul_bytes": b"\x00" * 64 + line + b"\x00" * 8,
         "escaped_nul": line.replace(b'"payload":{', b'"payload":{"note":"a\\u0000b",', 1),
-        "invalid_utf8": line.replace(b'"public":true', b'"public":true,"note":"caf\xe9"'),
-        "lone_surrogate": line.replace(b'"public":true', b'"public":true,"note":"\\ud800x"'),
+        "invalid_utf8": line.replace(b'"payload":{', b'"payload":{"note":"caf\xe9",', 1),
+        "lone_surrogate": line.replace(b'"payload":{', b'"payload":{"note":"\\ud800x",', 1),
         "blank": b"",
         "no_type": orjson.dumps({k: v for k, v in good.items() if k != "type"}),
         "no_created_at": orjson.dumps({k: v for k, v in good.items() if k != "created_at"}),

@@ -260,3 +260,20 @@ def test_real_2015_hour(tmp_path, lake):
     assert sum(v for v in table.column("push_size").to_pylist() if v) == sum(
         r["payload"]["size"] for r in pushes
     )
+
+
+def test_both_cleaning_paths_give_the_same_rows():
+    """The fast path (msgspec) and the general path (objects) agree on every column."""
+    from gharchive_assets.event_records import NotFast, normalise, row_from_line
+
+    faker = ArchiveFaker(seed=10, rich=True)
+    records = faker.hour(HOUR, 1500) + faker.hour(HOUR, 300, era="trimmed")
+    odd = dict(records[0], actor=dict(records[0]["actor"], id=str(records[0]["actor"]["id"])))
+    for record in [*records, odd]:
+        line = orjson.dumps(record)
+        assert row_from_line(line, 0) == normalise(record, 0)
+    damaged_login = orjson.dumps(records[1]).replace(
+        records[1]["actor"]["login"].encode(), b"caf\xe9", 1
+    )
+    with pytest.raises(NotFast):
+        row_from_line(damaged_login, 0)

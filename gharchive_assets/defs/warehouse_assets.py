@@ -4,7 +4,7 @@ import dagster as dg
 
 from gharchive_assets.defs.hourly import for_each_hour
 from gharchive_assets.defs.lake_assets import clean_file_raw_sha256
-from gharchive_assets.partitions import clean_path, parse_key
+from gharchive_assets.lake_paths import clean_path, parse_key
 from gharchive_assets.resources.lake import LakeResource
 from gharchive_assets.resources.warehouse import WarehouseResource
 

@@ -1,30 +1,20 @@
-"""The lake: a tree of files at the relative paths of the contract.
+"""The lake as a Dagster resource: a tree of files at the contract's relative paths.
 
-Every file is published whole or not at all: it is written to a staging
-file first and then moved (locally) or uploaded (GCS) in one step.
+Every file is published whole or not at all: written to a staging file first,
+then moved (locally) or uploaded (GCS) in one step.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 
-STAGING_DIR = ".staging"
+from gharchive_assets.local_lake import LocalLake, sha256_of
 
-
-def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
+__all__ = ["LakeResource", "LocalLakeResource", "sha256_of"]
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -63,46 +53,28 @@ class LocalLakeResource(LakeResource):
 
     root: str
 
-    def _path(self, rel_path: str) -> Path:
-        return Path(self.root) / rel_path
+    @property
+    def _lake(self) -> LocalLake:
+        return LocalLake(self.root)
 
     def size(self, rel_path: str) -> int | None:
-        try:
-            return self._path(rel_path).stat().st_size
-        except FileNotFoundError:
-            return None
+        return self._lake.size(rel_path)
 
     def publish(self, local_file: Path, rel_path: str) -> None:
-        target = self._path(rel_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Staging lives under the root, so this is a rename on one file system.
-        if Path(local_file).parent.resolve().is_relative_to(Path(self.root).resolve()):
-            os.replace(local_file, target)
-            return
-        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
-            partial = Path(handle.name)
-        try:
-            shutil.copyfile(local_file, partial)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
+        self._lake.publish(local_file, rel_path)
 
     def delete(self, rel_path: str) -> None:
-        self._path(rel_path).unlink(missing_ok=True)
+        self._lake.delete(rel_path)
 
     @contextmanager
     def local_copy(self, rel_path: str) -> Iterator[Path]:
-        path = self._path(rel_path)
-        if not path.exists():
-            raise FileNotFoundError(f"{self.uri(rel_path)} is not in the lake")
-        yield path
+        with self._lake.local_copy(rel_path) as path:
+            yield path
 
     @contextmanager
     def staging_dir(self) -> Iterator[Path]:
-        base = Path(self.root) / STAGING_DIR
-        base.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=base) as directory:
-            yield Path(directory)
+        with self._lake.staging_dir() as directory:
+            yield directory
 
     def uri(self, rel_path: str) -> str:
-        return str(self._path(rel_path).resolve())
+        return self._lake.uri(rel_path)
