@@ -50,18 +50,19 @@ class LineBlock:
         return self.data.split(b"\n")
 
 
-def iter_line_blocks(path: Path) -> Iterator[LineBlock]:
+def iter_line_blocks(path: Path, digest=None) -> Iterator[LineBlock]:
     """The file's decompressed lines in blocks, decompressed ahead in a thread.
 
-    zlib releases the GIL, so inflating the next block overlaps the parsing of
-    this one; the queue holds at most a few blocks, so memory stays bounded.
+    Inflating releases the GIL, so the next block is inflated while this one is
+    parsed; the queue holds at most two blocks, so memory stays bounded.
+    ``digest`` (a hashlib object) is fed the file's bytes on the way.
     """
     blocks: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
 
     def produce() -> None:
         try:
-            for block in _blocks(path):
+            for block in _blocks(path, digest):
                 while not stop.is_set():
                     try:
                         blocks.put(block, timeout=0.1)
@@ -92,7 +93,7 @@ def iter_lines(path: Path) -> Iterator[bytes]:
         yield from block.lines
 
 
-def _blocks(path: Path) -> Iterator[LineBlock]:
+def _blocks(path: Path, digest=None) -> Iterator[LineBlock]:
     with open(path, "rb") as handle:
         head = handle.read(2)
         if not head:
@@ -106,6 +107,8 @@ def _blocks(path: Path) -> Iterator[LineBlock]:
         pending = b""
         next_line = 1
         while compressed := handle.read(READ_SIZE):
+            if digest is not None:
+                digest.update(compressed)
             while compressed:
                 try:
                     data = inflater.decompress(compressed, MAX_INFLATE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import subprocess
 import sys
@@ -220,7 +221,9 @@ def test_command_line_writes_the_lake_layout_and_prints_json(tmp_path):
     summary = json.loads(completed.stdout)
     assert (summary["rows"], summary["quarantined"]) == (200, 1)
     assert summary["seconds"] >= 0
-    assert pq.read_metadata(dest / CLEAN).num_rows == 200
+    footer = pq.read_metadata(dest / CLEAN)
+    assert footer.num_rows == 200
+    assert footer.metadata[b"raw_sha256"].decode() == hashlib.sha256(src.read_bytes()).hexdigest()
     assert (dest / QUARANTINE).exists()
 
 

@@ -107,7 +107,7 @@ def build_lake_assets(
 
         def clean(key: str) -> dict:
             with lake.local_copy(raw_path(key)) as raw_file:
-                result = clean_hour_into_lake(lake, key, raw_file, fraction, sha256_of(raw_file))
+                result = clean_hour_into_lake(lake, key, raw_file, fraction)
             summary = result.summary()
             counts = sorted(result.counts_by_type.items(), key=lambda item: -item[1])
             metadata = {
@@ -121,6 +121,7 @@ def build_lake_assets(
                     + "\n".join(f"| {name} | {n:,} |" for name, n in counts)
                 ),
                 "seconds": round(result.seconds, 3),
+                "raw_sha256": result.raw_sha256 or "",
                 "path": dg.MetadataValue.path(lake.uri(clean_path(key))),
             }
             if result.quarantined_lines:
