@@ -3,10 +3,12 @@
 Builds (once, under bench/out/) a 2024-sized hour of generated events and one
 twice as large, then runs, one process after another on the same file:
 the project's cleaner (its command line), the pandas baseline of the public
-pipelines, and DuckDB's read_json with an explicit schema. Prints wall
-seconds, events per second and peak RSS of each, and the ratios.
+pipelines, and DuckDB's read_json with an explicit schema. Each runs
+``--repeat`` times, interleaved (this machine's timings vary by 20 %); it
+prints the median wall seconds, events per second and peak RSS of each, and
+the ratios.
 
-    python bench/clean_hour.py [--events 200000] [--skip-double]
+    python bench/clean_hour.py [--events 200000] [--repeat 3] [--skip-double]
 """
 
 import argparse
@@ -14,6 +16,7 @@ import gzip
 import json
 import os
 import shutil
+import statistics
 import sys
 import time
 from datetime import UTC, datetime
@@ -68,7 +71,7 @@ def contenders(src: Path, dest: Path) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
-def bench(label: str, src: Path, info: dict, names: list[str]) -> dict[str, tuple]:
+def bench(label: str, src: Path, info: dict, names: list[str], repeat: int) -> dict[str, tuple]:
     dest = OUT / "results"
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
@@ -76,26 +79,35 @@ def bench(label: str, src: Path, info: dict, names: list[str]) -> dict[str, tupl
         f"\n{label}: {info['events']:,} events, {info['gzip_bytes'] / 1e6:,.1f} MB gzip, "
         f"{info['json_bytes'] / 1e6:,.1f} MB JSON"
     )
-    print(f"{'':26} {'seconds':>8} {'events/s':>10} {'peak RSS MB':>12}")
+    print(f"{'':26} {'seconds':>8} {'events/s':>10} {'peak RSS MB':>12}   (median of runs)")
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    commands = contenders(src, dest)
+    for _ in range(repeat):
+        for name in names:
+            runs[name].append(run_child(commands[name]))
     results = {}
-    for name, command in contenders(src, dest).items():
-        if name not in names:
-            continue
-        seconds, rss = run_child(command)
+    for name in names:
+        seconds = statistics.median(s for s, _ in runs[name])
+        rss = max(r for _, r in runs[name])
         results[name] = (seconds, info["events"] / seconds, rss)
-        print(f"{name:26} {seconds:8.2f} {info['events'] / seconds:10,.0f} {rss:12,.0f}")
+        spread = f"{min(s for s, _ in runs[name]):.2f}-{max(s for s, _ in runs[name]):.2f}"
+        print(
+            f"{name:26} {seconds:8.2f} {info['events'] / seconds:10,.0f} {rss:12,.0f}"
+            f"   (runs: {spread} s)"
+        )
     return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-double", action="store_true")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     single = OUT / f"hour-{args.events}.json.gz"
     info = build_hour(args.events, single)
-    results = bench("full-size hour", single, info, list(contenders(single, OUT)))
+    results = bench("full-size hour", single, info, list(contenders(single, OUT)), args.repeat)
     ours, pandas_, duck = (
         results["gharchive_assets cleaner"],
         results["pandas baseline"],
@@ -110,7 +122,11 @@ def main() -> None:
         double = OUT / f"hour-{2 * args.events}.json.gz"
         info2 = build_hour(2 * args.events, double)
         results2 = bench(
-            "twice as large", double, info2, ["gharchive_assets cleaner", "duckdb read_json"]
+            "twice as large",
+            double,
+            info2,
+            ["gharchive_assets cleaner", "duckdb read_json"],
+            args.repeat,
         )
         rss1, rss2 = ours[2], results2["gharchive_assets cleaner"][2]
         print(

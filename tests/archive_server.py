@@ -11,13 +11,14 @@ from pathlib import Path
 class ArchiveServer:
     """Serves ``directory`` like data.gharchive.org; ``faults`` bend chosen files.
 
-    faults maps a file name to ``("status", code)`` (answer with that code) or
-    ``("truncate", n)`` (announce the full length, send only n bytes, close).
+    faults maps a file name to ``("status", code)`` (answer with that code),
+    ``("truncate", n)`` (announce the full length, send only n bytes, close) or
+    ``("body", data)`` (answer 200 with ``data``, e.g. an HTML error page).
     """
 
     def __init__(self, directory: Path):
         self.directory = Path(directory)
-        self.faults: dict[str, tuple[str, int]] = {}
+        self.faults: dict[str, tuple[str, int | bytes]] = {}
         self.requests: list[tuple[str, str]] = []
         handler = functools.partial(_Handler, self, directory=str(self.directory))
         self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -55,12 +56,23 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         if fault and fault[0] == "status":
             self.send_error(fault[1])
             return
+        if fault and fault[0] == "body":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(fault[1])))
+            self.end_headers()
+            return
         super().do_HEAD()
 
     def do_GET(self):
         fault, name = self._fault()
         if fault and fault[0] == "status":
             self.send_error(fault[1])
+            return
+        if fault and fault[0] == "body":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(fault[1])))
+            self.end_headers()
+            self.wfile.write(fault[1])
             return
         if fault and fault[0] == "truncate":
             data = (self.state.directory / name).read_bytes()

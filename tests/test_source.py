@@ -80,3 +80,23 @@ def test_one_bad_hour_does_not_stop_the_others_in_its_step(settings, instance, f
         not settings.warehouse_path.exists()
         or not query(settings, "select count(*) from gharchive.events")[0][0]
     ), "no hour of a failed batch reaches the warehouse"
+
+
+def test_an_error_page_saved_as_the_hour_fails_it_and_keeps_the_raw_file(
+    settings, instance, faults
+):
+    page = b"<html><body><h1>503 Service Unavailable</h1></body></html>"
+    faults[FILE] = ("body", page)
+    result = materialize_hours(settings, instance, KEY, KEY)
+    assert not result.success
+    raw = settings.lake_root / "raw/2015/01/01" / FILE
+    assert raw.read_bytes() == page, "the raw file is kept for inspection"
+    assert not list(settings.lake_root.rglob("*.parquet")), "nothing reaches clean/"
+    assert (
+        not settings.warehouse_path.exists()
+        or not query(settings, "select count(*) from gharchive.events")[0][0]
+    )
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.event_specific_data.error.message
+    assert "hour 2015-01-01-22:00" in message and "not gzip" in message and "HTML" in message
+    assert failure.step_key == "clean_events_hour"
