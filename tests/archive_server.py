@@ -46,41 +46,30 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # keep test output quiet
         pass
 
-    def _fault(self):
-        name = self.path.lstrip("/").split("?")[0]
-        self.state.requests.append((self.command, name))
-        return self.state.faults.get(name), name
-
     def do_HEAD(self):
-        fault, _ = self._fault()
-        if fault and fault[0] == "status":
-            self.send_error(fault[1])
-            return
-        if fault and fault[0] == "body":
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(fault[1])))
-            self.end_headers()
-            return
-        super().do_HEAD()
+        if not self._answer_fault(with_body=False):
+            super().do_HEAD()
 
     def do_GET(self):
-        fault, name = self._fault()
-        if fault and fault[0] == "status":
-            self.send_error(fault[1])
-            return
-        if fault and fault[0] == "body":
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(fault[1])))
-            self.end_headers()
-            self.wfile.write(fault[1])
-            return
-        if fault and fault[0] == "truncate":
-            data = (self.state.directory / name).read_bytes()
+        if not self._answer_fault(with_body=True):
+            super().do_GET()
+
+    def _answer_fault(self, with_body: bool) -> bool:
+        """Answer as the fault for this file says; False when it has none."""
+        name = self.path.lstrip("/").split("?")[0]
+        self.state.requests.append((self.command, name))
+        kind, value = self.state.faults.get(name, (None, None))
+        if kind == "status":
+            self.send_error(value)
+        elif kind in ("body", "truncate"):
+            data = value if kind == "body" else (self.state.directory / name).read_bytes()
             self.send_response(200)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data[: fault[1]])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        super().do_GET()
+            if with_body:
+                self.wfile.write(data if kind == "body" else data[:value])
+                self.wfile.flush()
+            self.close_connection = kind == "truncate"
+        else:
+            return False
+        return True
