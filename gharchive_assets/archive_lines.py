@@ -87,12 +87,6 @@ def iter_line_blocks(path: Path, digest=None) -> Iterator[LineBlock]:
         worker.join()
 
 
-def iter_lines(path: Path) -> Iterator[bytes]:
-    """The file's decompressed lines, without their newline, streamed."""
-    for block in iter_line_blocks(path):
-        yield from block.lines
-
-
 def _blocks(path: Path, digest=None) -> Iterator[LineBlock]:
     with open(path, "rb") as handle:
         head = handle.read(2)

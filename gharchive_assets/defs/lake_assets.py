@@ -6,7 +6,8 @@ import pyarrow.parquet as pq
 from gharchive_assets.clean import clean_hour_into_lake
 from gharchive_assets.defs.hourly import for_each_hour
 from gharchive_assets.lake_paths import clean_path, quarantine_path, raw_path
-from gharchive_assets.resources.lake import LakeResource, sha256_of
+from gharchive_assets.local_lake import sha256_of
+from gharchive_assets.resources.lake import LakeResource
 from gharchive_assets.resources.source import ArchiveSourceResource, SourceError
 
 

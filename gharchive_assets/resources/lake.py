@@ -12,9 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from gharchive_assets.local_lake import LocalLake, sha256_of
-
-__all__ = ["LakeResource", "LocalLakeResource", "sha256_of"]
+from gharchive_assets.local_lake import LocalLake
 
 
 class LakeResource(dg.ConfigurableResource):
