@@ -6,7 +6,6 @@ import pyarrow.parquet as pq
 from gharchive_assets.clean import clean_hour_into_lake
 from gharchive_assets.defs.hourly import for_each_hour
 from gharchive_assets.lake_paths import clean_path, quarantine_path, raw_path
-from gharchive_assets.local_lake import sha256_of
 from gharchive_assets.resources.lake import LakeResource
 from gharchive_assets.resources.source import ArchiveSourceResource, SourceError
 
@@ -52,8 +51,7 @@ def build_lake_assets(
                     context.log.warning(f"hour {key}: keeping the lake's copy ({error})")
                     served = held
                 if served == held:
-                    with lake.local_copy(path) as held_file:
-                        sha256 = sha256_of(held_file)
+                    sha256 = lake.sha256(path)
                     context.log.info(f"hour {key}: already in the lake ({held:,} bytes)")
                     return {
                         "source_url": source.url_for(key),

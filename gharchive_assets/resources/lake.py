@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from gharchive_assets.local_lake import LocalLake
+from gharchive_assets.local_lake import LocalLake, sha256_of
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -20,6 +20,10 @@ class LakeResource(dg.ConfigurableResource):
 
     def size(self, rel_path: str) -> int | None:
         """The file's size in bytes, or None when it is not in the lake."""
+        raise NotImplementedError
+
+    def sha256(self, rel_path: str) -> str | None:
+        """The file's sha256 (hex), or None when it is not in the lake."""
         raise NotImplementedError
 
     def publish(self, local_file: Path, rel_path: str) -> None:
@@ -57,6 +61,10 @@ class LocalLakeResource(LakeResource):
 
     def size(self, rel_path: str) -> int | None:
         return self._lake.size(rel_path)
+
+    def sha256(self, rel_path: str) -> str | None:
+        path = self._lake.path(rel_path)
+        return sha256_of(path) if path.exists() else None
 
     def publish(self, local_file: Path, rel_path: str) -> None:
         self._lake.publish(local_file, rel_path)

@@ -1,0 +1,110 @@
+"""The lake as a GCS bucket (the gcp target), at the same relative paths.
+
+Objects appear whole or not at all: GCS makes an upload visible only once it
+completes (large files go up as resumable uploads), and each upload carries a
+generation precondition, so two runs racing on one object cannot silently
+overwrite each other. Every object records its sha256 in its metadata, so a
+raw hour already in the bucket is recognised without downloading it.
+"""
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+from dagster_gcp import GCSResource
+from google.api_core import exceptions as google_errors
+
+from gharchive_assets.local_lake import sha256_of
+from gharchive_assets.resources.lake import LakeResource
+
+RESUMABLE_CHUNK_BYTES = 8 << 20
+
+
+class LakeAccessError(RuntimeError):
+    """The bucket is missing or the pipeline's identity may not use it."""
+
+
+class GCSLakeResource(LakeResource):
+    """The lake in ``gs://GHARCHIVE_GCS_BUCKET/``; credentials from ADC only."""
+
+    gcs: dg.ResourceDependency[GCSResource]
+    bucket: str
+    chunk_size_bytes: int = RESUMABLE_CHUNK_BYTES
+
+    def _bucket(self):
+        """The bucket, looked up so that a missing one fails with what to fix
+        (object calls on a missing bucket look like missing objects)."""
+        try:
+            return self.gcs.get_client().get_bucket(self.bucket)
+        except google_errors.NotFound as error:
+            raise LakeAccessError(
+                f"GCS bucket {self.bucket!r} does not exist (or is not visible): set "
+                "GHARCHIVE_GCS_BUCKET to the bucket terraform created "
+                f"(`terraform output gharchive_gcs_bucket`). ({error})"
+            ) from error
+
+    @contextmanager
+    def _explained(self, rel_path: str) -> Iterator[None]:
+        """Turn the client's 403 into an error that says what to fix."""
+        try:
+            yield
+        except google_errors.Forbidden as error:
+            raise LakeAccessError(
+                f"the pipeline's identity may not use gs://{self.bucket}/{rel_path}: grant it "
+                "roles/storage.objectAdmin on the bucket (terraform/ does) and check "
+                f"Application Default Credentials. ({error})"
+            ) from error
+
+    def size(self, rel_path: str) -> int | None:
+        with self._explained(rel_path):
+            blob = self._bucket().get_blob(rel_path)
+        return None if blob is None else blob.size
+
+    def sha256(self, rel_path: str) -> str | None:
+        with self._explained(rel_path):
+            blob = self._bucket().get_blob(rel_path)
+        if blob is None:
+            return None
+        recorded = (blob.metadata or {}).get("sha256")
+        if recorded:
+            return recorded
+        with self.local_copy(rel_path) as path:
+            return sha256_of(path)
+
+    def publish(self, local_file: Path, rel_path: str) -> None:
+        with self._explained(rel_path):
+            bucket = self._bucket()
+            current = bucket.get_blob(rel_path)
+            blob = bucket.blob(rel_path, chunk_size=self.chunk_size_bytes)
+            blob.metadata = {"sha256": sha256_of(local_file)}
+            # 0 means "must not exist yet"; otherwise "must still be the version we saw".
+            blob.upload_from_filename(
+                str(local_file), if_generation_match=current.generation if current else 0
+            )
+
+    def delete(self, rel_path: str) -> None:
+        with self._explained(rel_path):
+            blob = self._bucket().get_blob(rel_path)
+            if blob is not None:
+                blob.delete(if_generation_match=blob.generation)
+
+    @contextmanager
+    def local_copy(self, rel_path: str) -> Iterator[Path]:
+        with self.staging_dir() as directory:
+            path = directory / Path(rel_path).name
+            with self._explained(rel_path):
+                blob = self._bucket().get_blob(rel_path)
+                if blob is None:
+                    raise FileNotFoundError(f"{self.uri(rel_path)} is not in the lake")
+                blob.download_to_filename(str(path))
+            yield path
+
+    @contextmanager
+    def staging_dir(self) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix="gharchive-") as directory:
+            yield Path(directory)
+
+    def uri(self, rel_path: str) -> str:
+        return f"gs://{self.bucket}/{rel_path}"
