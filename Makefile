@@ -21,6 +21,13 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
+# The BigQuery emulator for the tests, in its own environment (its pins clash).
+BQ_VENV := .venv-bqemulator
+$(BQ_VENV)/.installed: requirements-bqemulator.txt $(VENV)/.installed
+	$(PYTHON) -m venv $(BQ_VENV)
+	$(BIN)/uv pip sync --quiet --python $(BQ_VENV)/bin/python requirements-bqemulator.txt
+	touch $@
+
 setup: $(VENV)/.installed
 	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
 
@@ -38,7 +45,7 @@ run: setup
 	echo; GHARCHIVE_START="$$first" $(BIN)/python -m gharchive_assets.summary --start '$(START)' --end '$(END)'; \
 	exit $$status
 
-test: setup
+test: setup $(BQ_VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -53,6 +60,8 @@ lint: setup
 # Re-pin every dependency from requirements.in (needs the registry).
 lock: setup
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements.in -o requirements.txt
+	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-bqemulator.in \
+	  -o requirements-bqemulator.txt
 
 clean:
-	rm -rf $(VENV) dbt_project/target dbt_project/logs
+	rm -rf $(VENV) $(BQ_VENV) dbt_project/target dbt_project/logs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from gharchive_assets.defs.dbt_assets import dbt_project_for, ensure_manifest
 from gharchive_assets.settings import Settings
 from gharchive_assets.synthetic import ArchiveFaker, write_hour
 from tests.archive_server import ArchiveServer
+from tests.gcs_emulator import GCSEmulator
 
 REAL_HOUR = Path(__file__).resolve().parents[2] / "shared/fixtures/gharchive/2015-01-01-1.json.gz"
 
@@ -62,3 +64,18 @@ def instance(tmp_path):
 @pytest.fixture
 def settings(tmp_path, archive_server) -> Settings:
     return Settings(base_url=archive_server.url, data_dir=tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator(tmp_path_factory):
+    """gcp-storage-emulator on loopback; clients find it through STORAGE_EMULATOR_HOST."""
+    with GCSEmulator(tmp_path_factory.mktemp("gcs")) as running:
+        previous = os.environ.get("STORAGE_EMULATOR_HOST")
+        os.environ["STORAGE_EMULATOR_HOST"] = running.host
+        try:
+            yield running
+        finally:
+            if previous is None:
+                os.environ.pop("STORAGE_EMULATOR_HOST", None)
+            else:
+                os.environ["STORAGE_EMULATOR_HOST"] = previous

@@ -16,29 +16,14 @@ from gharchive_assets.defs.lake_assets import build_lake_assets
 from gharchive_assets.partitions import hourly_partitions
 from gharchive_assets.resources.gcs_lake import GCSLakeResource, LakeAccessError
 from gharchive_assets.resources.source import ArchiveSourceResource
-from tests.gcs_emulator import GCSEmulator
 
 KEY = "2015-01-01-22:00"
 RAW = "raw/2015/01/01/2015-01-01-22.json.gz"
 CLEAN = "clean/events/date=2015-01-01/hour=22/events.parquet"
 
 
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    with GCSEmulator(tmp_path_factory.mktemp("gcs")) as running:
-        previous = os.environ.get("STORAGE_EMULATOR_HOST")
-        os.environ["STORAGE_EMULATOR_HOST"] = running.host
-        try:
-            yield running
-        finally:
-            if previous is None:
-                os.environ.pop("STORAGE_EMULATOR_HOST", None)
-            else:
-                os.environ["STORAGE_EMULATOR_HOST"] = previous
-
-
 @pytest.fixture
-def bucket(emulator, request) -> str:
+def bucket(gcs_emulator, request) -> str:
     name = f"lake-{request.node.name.lower().replace('_', '-')[:40]}"
     storage.Client(project="test", credentials=AnonymousCredentials()).create_bucket(name)
     return name
@@ -70,7 +55,7 @@ def test_publish_read_and_delete(bucket, tmp_path):
     assert lake.uri("raw/x.bin") == f"gs://{bucket}/raw/x.bin"
 
 
-def test_a_missing_bucket_names_the_variable_to_fix(emulator, tmp_path):
+def test_a_missing_bucket_names_the_variable_to_fix(gcs_emulator, tmp_path):
     lake = lake_for("no-such-bucket")
     with pytest.raises(LakeAccessError, match="GHARCHIVE_GCS_BUCKET"):
         lake.size("raw/x.bin")

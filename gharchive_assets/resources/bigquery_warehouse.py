@@ -1,0 +1,203 @@
+"""The warehouse on BigQuery (the gcp target).
+
+An hour is loaded from its clean parquet in the bucket by a load job into a
+staging table of its own, then swapped in by one MERGE: rows of that
+``archive_hour`` not in the staging table are deleted, the staged rows
+inserted, atomically. Two runs of one hour at once leave its rows once.
+Query parameters throughout; no SQL is built from partition keys.
+"""
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import dagster as dg
+from dagster_gcp import BigQueryResource
+from google.api_core import exceptions as google_errors
+from google.api_core.client_options import ClientOptions
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import bigquery
+
+from gharchive_assets.events_schema import COLUMNS
+from gharchive_assets.resources.warehouse import HourLoad, WarehouseResource
+
+# BigQuery allows 10,000 partitions per table: days, not hours, hold 16+ years.
+PARTITION_FIELD = "archive_hour"
+CLUSTER_FIELDS = ["type", "repo_name"]
+COLUMN_LIST = ", ".join(column.name for column in COLUMNS)
+STAGED_COLUMNS = ", ".join(f"staged.{column.name}" for column in COLUMNS)
+
+
+class WarehouseAccessError(RuntimeError):
+    """The dataset is missing or the pipeline's identity may not use it."""
+
+
+class GharchiveBigQueryResource(BigQueryResource):
+    """dagster-gcp's BigQueryResource, plus an API endpoint (an emulator in tests).
+
+    With ``api_endpoint`` set the client talks to that endpoint anonymously;
+    otherwise credentials come from Application Default Credentials.
+    """
+
+    api_endpoint: str | None = None
+
+    @contextmanager
+    def get_client(self) -> Iterator[bigquery.Client]:
+        if not self.api_endpoint:
+            with super().get_client() as client:
+                yield client
+            return
+        yield bigquery.Client(
+            project=self.project,
+            location=self.location,
+            credentials=AnonymousCredentials(),
+            client_options=ClientOptions(api_endpoint=self.api_endpoint),
+        )
+
+
+def bigquery_schema() -> list[bigquery.SchemaField]:
+    fields = []
+    for column in COLUMNS:
+        repeated = column.bigquery.startswith("ARRAY<")
+        kind = column.bigquery.removeprefix("ARRAY<").removesuffix(">")
+        mode = "REPEATED" if repeated else "REQUIRED" if column.required else "NULLABLE"
+        fields.append(bigquery.SchemaField(column.name, kind, mode, column.description))
+    return fields
+
+
+LOADED_HOURS_SCHEMA = [
+    bigquery.SchemaField("archive_hour", "TIMESTAMP", "REQUIRED", "The loaded hour, UTC."),
+    bigquery.SchemaField("rows", "INT64", "REQUIRED", "Rows loaded for the hour."),
+    bigquery.SchemaField("source_sha256", "STRING", "NULLABLE", "sha256 of the raw file."),
+    bigquery.SchemaField("loaded_at", "TIMESTAMP", "REQUIRED", "When the hour was loaded."),
+]
+
+
+class BigQueryWarehouseResource(WarehouseResource):
+    """Dataset ``GHARCHIVE_BQ_DATASET`` (created by terraform); tables created here."""
+
+    bigquery: dg.ResourceDependency[GharchiveBigQueryResource]
+    dataset: str = "gharchive"
+
+    def _project(self, client: bigquery.Client) -> str:
+        return self.bigquery.project or client.project
+
+    def _table_id(self, client: bigquery.Client, name: str) -> str:
+        return f"{self._project(client)}.{self.dataset}.{name}"
+
+    @property
+    def events_table(self) -> str:
+        return f"`{self.dataset}.events`"
+
+    @property
+    def loaded_hours_table(self) -> str:
+        return f"`{self.dataset}.loaded_hours`"
+
+    def _ensure_tables(self, client: bigquery.Client) -> None:
+        try:
+            client.get_dataset(f"{self._project(client)}.{self.dataset}")
+        except google_errors.NotFound as error:
+            raise WarehouseAccessError(
+                f"BigQuery dataset {self.dataset!r} does not exist in project "
+                f"{self._project(client)!r}: set GHARCHIVE_BQ_DATASET (and "
+                "GHARCHIVE_GCP_PROJECT) to what terraform created, or apply terraform/."
+            ) from error
+        except google_errors.Forbidden as error:
+            raise WarehouseAccessError(
+                f"the pipeline's identity may not use dataset {self.dataset!r}: grant it "
+                "roles/bigquery.dataEditor on the dataset and roles/bigquery.jobUser on "
+                f"the project (terraform/ does). ({error})"
+            ) from error
+        events = bigquery.Table(self._table_id(client, "events"), schema=bigquery_schema())
+        events.description = "One row per GH Archive event per archive hour (gharchive_assets)."
+        events.time_partitioning = bigquery.TimePartitioning(
+            type_=bigquery.TimePartitioningType.DAY, field=PARTITION_FIELD
+        )
+        events.clustering_fields = CLUSTER_FIELDS
+        client.create_table(events, exists_ok=True)
+        ledger = bigquery.Table(self._table_id(client, "loaded_hours"), LOADED_HOURS_SCHEMA)
+        client.create_table(ledger, exists_ok=True)
+
+    def replace_hour(
+        self, archive_hour: datetime, clean_file_uri: str, source_sha256: str
+    ) -> HourLoad:
+        hour = archive_hour.astimezone(UTC)
+        with self.bigquery.get_client() as client:
+            self._ensure_tables(client)
+            staging = self._table_id(
+                client, f"_staging_events_{hour:%Y%m%d%H}_{uuid.uuid4().hex[:8]}"
+            )
+            try:
+                load = client.load_table_from_uri(
+                    clean_file_uri,
+                    staging,
+                    job_config=bigquery.LoadJobConfig(
+                        source_format=bigquery.SourceFormat.PARQUET,
+                        schema=bigquery_schema(),
+                        write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+                        parquet_options=_list_inference(),
+                    ),
+                )
+                load.result()
+                rows = client.get_table(staging).num_rows
+                parameters = [bigquery.ScalarQueryParameter("archive_hour", "TIMESTAMP", hour)]
+                merge = client.query(
+                    f"""MERGE `{self._table_id(client, "events")}` AS target
+                    USING `{staging}` AS staged
+                    ON FALSE
+                    WHEN NOT MATCHED BY SOURCE AND target.archive_hour = @archive_hour THEN DELETE
+                    WHEN NOT MATCHED THEN INSERT ({COLUMN_LIST}) VALUES ({STAGED_COLUMNS})""",
+                    job_config=bigquery.QueryJobConfig(query_parameters=parameters),
+                )
+                merge.result()
+                affected = merge.num_dml_affected_rows or 0
+                self._record(client, hour, rows, source_sha256)
+            finally:
+                client.delete_table(staging, not_found_ok=True)
+        return HourLoad(archive_hour, rows, max(affected - rows, 0))
+
+    def _record(self, client, hour: datetime, rows: int, source_sha256: str) -> None:
+        client.query(
+            f"""MERGE `{self._table_id(client, "loaded_hours")}` AS target
+            USING (SELECT @archive_hour AS archive_hour, @rows AS rows,
+                          @sha256 AS source_sha256, CURRENT_TIMESTAMP() AS loaded_at) AS s
+            ON target.archive_hour = s.archive_hour
+            WHEN MATCHED THEN UPDATE SET rows = s.rows, source_sha256 = s.source_sha256,
+                                         loaded_at = s.loaded_at
+            WHEN NOT MATCHED THEN INSERT (archive_hour, rows, source_sha256, loaded_at)
+              VALUES (s.archive_hour, s.rows, s.source_sha256, s.loaded_at)""",
+            job_config=bigquery.QueryJobConfig(
+                query_parameters=[
+                    bigquery.ScalarQueryParameter("archive_hour", "TIMESTAMP", hour),
+                    bigquery.ScalarQueryParameter("rows", "INT64", rows),
+                    bigquery.ScalarQueryParameter("sha256", "STRING", source_sha256 or None),
+                ]
+            ),
+        ).result()
+
+    def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
+        """Run ``sql`` with positional ``?`` parameters (the same SQL as on DuckDB)."""
+        with self.bigquery.get_client() as client:
+            config = bigquery.QueryJobConfig(
+                query_parameters=[_positional(value) for value in parameters or []]
+            )
+            return [tuple(row.values()) for row in client.query(sql, job_config=config).result()]
+
+
+def _positional(value) -> bigquery.ScalarQueryParameter:
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return bigquery.ScalarQueryParameter(None, "TIMESTAMP", moment)
+    if isinstance(value, bool):
+        return bigquery.ScalarQueryParameter(None, "BOOL", value)
+    if isinstance(value, int):
+        return bigquery.ScalarQueryParameter(None, "INT64", value)
+    return bigquery.ScalarQueryParameter(None, "STRING", value)
+
+
+def _list_inference() -> bigquery.ParquetOptions:
+    """Read parquet LIST columns (issue_labels) as REPEATED fields."""
+    options = bigquery.ParquetOptions()
+    options.enable_list_inference = True
+    return options
