@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
+from dagster_gcp import GCSResource
 
 from gharchive_assets.defs.dbt_assets import build_dbt_assets, dbt_executable, dbt_project_for
 from gharchive_assets.defs.lake_assets import build_lake_assets
 from gharchive_assets.defs.warehouse_assets import build_warehouse_assets
 from gharchive_assets.partitions import hourly_partitions
+from gharchive_assets.resources.bigquery_warehouse import (
+    BigQueryWarehouseResource,
+    GharchiveBigQueryResource,
+)
+from gharchive_assets.resources.gcs_lake import GCSLakeResource
 from gharchive_assets.resources.lake import LocalLakeResource
 from gharchive_assets.resources.source import ArchiveSourceResource
 from gharchive_assets.resources.warehouse import DuckDBWarehouseResource
@@ -20,16 +26,28 @@ from gharchive_assets.settings import Settings, load_settings
 
 
 def build_resources(settings: Settings) -> dict:
-    """The resources of the chosen target."""
-    if settings.target != "local":
-        raise NotImplementedError("GHARCHIVE_TARGET=gcp is not wired yet; use local")
-    project = dbt_project_for(settings)
+    """The resources of the chosen target: the assets are the same for both."""
+    if settings.target == "gcp":
+        bigquery = GharchiveBigQueryResource(
+            project=settings.gcp_project,
+            location=settings.bq_location,
+            api_endpoint=settings.bq_api_endpoint,
+        )
+        lake = GCSLakeResource(
+            gcs=GCSResource(project=settings.gcp_project), bucket=settings.gcs_bucket
+        )
+        warehouse = BigQueryWarehouseResource(bigquery=bigquery, dataset=settings.bq_dataset)
+    else:
+        lake = LocalLakeResource(root=str(settings.lake_root))
+        warehouse = DuckDBWarehouseResource(path=str(settings.warehouse_path))
     return {
         "source": ArchiveSourceResource(base_url=settings.base_url),
-        "lake": LocalLakeResource(root=str(settings.lake_root)),
-        "warehouse": DuckDBWarehouseResource(path=str(settings.warehouse_path)),
+        "lake": lake,
+        "warehouse": warehouse,
         "dbt": DbtCliResource(
-            project_dir=project, target=settings.target, dbt_executable=dbt_executable()
+            project_dir=dbt_project_for(settings),
+            target=settings.dbt_target,
+            dbt_executable=dbt_executable(),
         ),
     }
 

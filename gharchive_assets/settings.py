@@ -35,6 +35,13 @@ class Settings:
     bq_api_endpoint: str | None = None
 
     @property
+    def dbt_target(self) -> str:
+        """The output of dbt_project/profiles.yml: local, gcp, or gcp_emulator (tests)."""
+        if self.target == "gcp" and self.bq_api_endpoint:
+            return "gcp_emulator"
+        return self.target
+
+    @property
     def warehouse_path(self) -> Path:
         return self.data_dir / "warehouse.duckdb"
 

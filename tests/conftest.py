@@ -13,6 +13,7 @@ from gharchive_assets.defs.dbt_assets import dbt_project_for, ensure_manifest
 from gharchive_assets.settings import Settings
 from gharchive_assets.synthetic import ArchiveFaker, write_hour
 from tests.archive_server import ArchiveServer
+from tests.bq_emulator import BigQueryEmulator
 from tests.gcs_emulator import GCSEmulator
 
 REAL_HOUR = Path(__file__).resolve().parents[2] / "shared/fixtures/gharchive/2015-01-01-1.json.gz"
@@ -79,3 +80,11 @@ def gcs_emulator(tmp_path_factory):
                 os.environ.pop("STORAGE_EMULATOR_HOST", None)
             else:
                 os.environ["STORAGE_EMULATOR_HOST"] = previous
+
+
+@pytest.fixture(scope="session")
+def bq_emulator(gcs_emulator, tmp_path_factory):
+    """bqemulator on loopback, reading gs:// loads from the GCS emulator's files."""
+    log = tmp_path_factory.mktemp("bq") / "bqemulator.log"
+    with BigQueryEmulator(gcs_emulator.data_dir / ".cloudstorage", log) as running:
+        yield running

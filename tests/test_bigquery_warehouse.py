@@ -20,23 +20,19 @@ from gharchive_assets.resources.bigquery_warehouse import (
 )
 from gharchive_assets.resources.gcs_lake import GCSLakeResource
 from gharchive_assets.resources.warehouse import DuckDBWarehouseResource
-from tests.bq_emulator import BigQueryEmulator
 
 KEY = "2015-01-01-23:00"
 BUCKET = "warehouse-lake"
 
 
 @pytest.fixture(scope="module")
-def bq_endpoint(gcs_emulator, tmp_path_factory):
-    log = tmp_path_factory.mktemp("bq") / "bqemulator.log"
-    with BigQueryEmulator(gcs_emulator.data_dir / ".cloudstorage", log) as running:
-        client = bigquery.Client(
-            project="test",
-            credentials=AnonymousCredentials(),
-            client_options=ClientOptions(api_endpoint=running.endpoint),
-        )
-        client.create_dataset("gharchive", exists_ok=True)
-        yield running.endpoint
+def bq_endpoint(bq_emulator):
+    bigquery.Client(
+        project="test",
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=bq_emulator.endpoint),
+    ).create_dataset("gharchive", exists_ok=True)
+    return bq_emulator.endpoint
 
 
 @pytest.fixture(scope="module")

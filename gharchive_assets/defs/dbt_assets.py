@@ -58,8 +58,8 @@ def dbt_project_for(settings: Settings) -> DbtProject:
     return DbtProject(
         project_dir=DBT_PROJECT_DIR,
         profiles_dir=DBT_PROJECT_DIR,
-        target=settings.target,
-        target_path=Path("target") / settings.target,
+        target=settings.dbt_target,
+        target_path=Path("target") / settings.dbt_target,
     )
 
 

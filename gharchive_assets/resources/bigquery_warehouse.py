@@ -62,15 +62,20 @@ def bigquery_schema() -> list[bigquery.SchemaField]:
         repeated = column.bigquery.startswith("ARRAY<")
         kind = column.bigquery.removeprefix("ARRAY<").removesuffix(">")
         mode = "REPEATED" if repeated else "REQUIRED" if column.required else "NULLABLE"
-        fields.append(bigquery.SchemaField(column.name, kind, mode, column.description))
+        fields.append(
+            bigquery.SchemaField(column.name, kind, mode=mode, description=column.description)
+        )
     return fields
 
 
 LOADED_HOURS_SCHEMA = [
-    bigquery.SchemaField("archive_hour", "TIMESTAMP", "REQUIRED", "The loaded hour, UTC."),
-    bigquery.SchemaField("rows", "INT64", "REQUIRED", "Rows loaded for the hour."),
-    bigquery.SchemaField("source_sha256", "STRING", "NULLABLE", "sha256 of the raw file."),
-    bigquery.SchemaField("loaded_at", "TIMESTAMP", "REQUIRED", "When the hour was loaded."),
+    bigquery.SchemaField(name, kind, mode=mode, description=description)
+    for name, kind, mode, description in (
+        ("archive_hour", "TIMESTAMP", "REQUIRED", "The loaded hour, UTC."),
+        ("rows", "INT64", "REQUIRED", "Rows loaded for the hour."),
+        ("source_sha256", "STRING", "NULLABLE", "sha256 of the raw file it was cleaned from."),
+        ("loaded_at", "TIMESTAMP", "REQUIRED", "When the hour was loaded."),
+    )
 ]
 
 

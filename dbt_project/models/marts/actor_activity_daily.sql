@@ -1,4 +1,4 @@
-{{ config(unique_key='day') }}
+{{ config(unique_key=mart_unique_key(['day', 'actor_key', 'event_type'])) }}
 
 with events as (
     {{ deduped_events() }}
@@ -6,6 +6,7 @@ with events as (
 
 select
     event_day as day,
+    actor_key,
     max(actor_id) as actor_id,
     {{ latest_value('actor_login', 'created_at') }} as actor_login,
     {{ is_bot(latest_value('actor_login', 'created_at')) }} as is_bot,

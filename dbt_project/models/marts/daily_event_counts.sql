@@ -1,4 +1,4 @@
-{{ config(unique_key='day') }}
+{{ config(unique_key=mart_unique_key(['day', 'event_type'])) }}
 
 with events as (
     {{ deduped_events() }}

@@ -1,4 +1,4 @@
-{{ config(unique_key='day') }}
+{{ config(unique_key=mart_unique_key(['day', 'repo_key'])) }}
 
 with events as (
     {{ deduped_events() }}
@@ -6,6 +6,7 @@ with events as (
 
 select
     event_day as day,
+    repo_key,
     max(repo_id) as repo_id,
     {{ latest_value('repo_name', 'created_at') }} as repo_name,
     count(*) as events,
