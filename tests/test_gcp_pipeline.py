@@ -118,3 +118,13 @@ def test_marts_on_bigquery_match_independent_figures(gcp):
     actors = rows("select count(*), sum(events) from analytics_e2e.actor_activity_daily")
     assert actors == [(len(expected.actor_activity_daily(events)), len(events))]
     assert sum(n for _, _, n, _, _ in daily) == len(Counter(r["id"] for r in events))
+
+
+def test_make_run_summary_reads_bigquery(gcp):
+    from gharchive_assets.summary import summarise
+
+    _, warehouse, _, hours = gcp
+    text = summarise(warehouse, FIRST, LAST)
+    total = sum(len(records) for records in hours.values())
+    assert "3 of 3 loaded" in text
+    assert f"rows loaded: {total:,}" in text
