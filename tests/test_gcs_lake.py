@@ -93,3 +93,17 @@ def test_raw_and_clean_hours_land_in_the_bucket(
     assert pq.read_metadata(clean_file).metadata[b"raw_sha256"].decode() == (
         hashlib.sha256(served).hexdigest()
     )
+
+
+def test_parquet_footer_metadata_is_read_from_the_bucket(bucket, tmp_path):
+    import pyarrow as pa
+
+    table = pa.table({"payload": [os.urandom(512).hex() for _ in range(20_000)]})
+    path = tmp_path / "events.parquet"
+    with pq.ParquetWriter(path, table.schema, compression="none") as writer:
+        writer.write_table(table)
+        writer.add_key_value_metadata({"raw_sha256": "abc123"})
+    assert path.stat().st_size > 4 * (256 << 10), "the footer is not in the first read"
+    lake = lake_for(bucket)
+    lake.publish(path, "clean/x/events.parquet")
+    assert lake.parquet_metadata("clean/x/events.parquet")["raw_sha256"] == "abc123"

@@ -1,7 +1,6 @@
 """The lake's hourly assets: the raw archive file and the clean hour."""
 
 import dagster as dg
-import pyarrow.parquet as pq
 
 from gharchive_assets.clean import clean_hour_into_lake
 from gharchive_assets.defs.hourly import for_each_hour
@@ -134,7 +133,4 @@ def build_lake_assets(
 
 def clean_file_raw_sha256(lake: LakeResource, key: str) -> str | None:
     """The sha256 of the raw file a clean hour was made from (kept in its parquet footer)."""
-    with lake.local_copy(clean_path(key)) as clean_file:
-        footer = pq.read_metadata(clean_file).metadata or {}
-    value = footer.get(b"raw_sha256")
-    return value.decode() if value else None
+    return lake.parquet_metadata(clean_path(key)).get("raw_sha256")

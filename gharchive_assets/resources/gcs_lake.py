@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import pyarrow.parquet as pq
 from dagster_gcp import GCSResource
 from google.api_core import exceptions as google_errors
 
@@ -20,6 +21,7 @@ from gharchive_assets.local_lake import sha256_of
 from gharchive_assets.resources.lake import LakeResource
 
 RESUMABLE_CHUNK_BYTES = 8 << 20
+FOOTER_READ_BYTES = 256 << 10
 
 
 class LakeAccessError(RuntimeError):
@@ -108,3 +110,11 @@ class GCSLakeResource(LakeResource):
 
     def uri(self, rel_path: str) -> str:
         return f"gs://{self.bucket}/{rel_path}"
+
+    def parquet_metadata(self, rel_path: str) -> dict[str, str]:
+        """Read through a seekable reader, so only the footer's bytes are fetched."""
+        with self._explained(rel_path):
+            blob = self._bucket().blob(rel_path)
+            with blob.open("rb", chunk_size=FOOTER_READ_BYTES) as reader:
+                metadata = pq.read_metadata(reader)
+        return {k.decode(): v.decode() for k, v in (metadata.metadata or {}).items()}

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import pyarrow.parquet as pq
 
 from gharchive_assets.local_lake import LocalLake, sha256_of
 
@@ -48,6 +49,15 @@ class LakeResource(dg.ConfigurableResource):
     def uri(self, rel_path: str) -> str:
         """Where the file is, in the form the warehouse of the same target reads."""
         raise NotImplementedError
+
+    def parquet_metadata(self, rel_path: str) -> dict[str, str]:
+        """The key-value metadata in a parquet file's footer."""
+        with self.local_copy(rel_path) as path:
+            return _footer_metadata(pq.read_metadata(path))
+
+
+def _footer_metadata(metadata: pq.FileMetaData) -> dict[str, str]:
+    return {key.decode(): value.decode() for key, value in (metadata.metadata or {}).items()}
 
 
 class LocalLakeResource(LakeResource):
