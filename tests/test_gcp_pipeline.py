@@ -128,3 +128,23 @@ def test_make_run_summary_reads_bigquery(gcp):
     total = sum(len(records) for records in hours.values())
     assert "3 of 3 loaded" in text
     assert f"rows loaded: {total:,}" in text
+
+
+def test_gcp_and_local_targets_agree_row_for_row(gcp, archive_server, tmp_path):
+    _, _, client, _ = gcp
+    local = Settings(base_url=archive_server.url, data_dir=tmp_path / "data")
+    with dg.instance_for_test() as instance:
+        assert materialize_hours(local, instance, FIRST, LAST).success
+    duckdb_warehouse = build_resources(local)["warehouse"]
+    for mart, columns in {
+        "daily_event_counts": "day, event_type, events, actors, repos",
+        "repo_activity_daily": "day, repo_key, repo_name, events, stars, forks, pushes",
+        "actor_activity_daily": "day, actor_key, actor_login, is_bot, event_type, events",
+        "bot_share_daily": "day, event_type, bot_events, human_events",
+    }.items():
+        sql = f"select {columns} from {{schema}}.{mart} order by {columns}"
+        on_bigquery = [
+            tuple(row.values()) for row in client.query(sql.format(schema="analytics_e2e")).result()
+        ]
+        on_duckdb = duckdb_warehouse.query(sql.format(schema="analytics"))
+        assert on_bigquery == on_duckdb, mart
