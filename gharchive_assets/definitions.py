@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from dagster_gcp import GCSResource
 
+from gharchive_assets.defs.automation import build_schedule, build_sensor
 from gharchive_assets.defs.dbt_assets import build_dbt_assets, dbt_executable, dbt_project_for
 from gharchive_assets.defs.lake_assets import build_lake_assets
 from gharchive_assets.defs.warehouse_assets import build_warehouse_assets
@@ -59,8 +60,17 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
     (events,) = build_warehouse_assets(partitions, clean_events_hour)
     analytics_models = build_dbt_assets(partitions, dbt_project_for(settings), settings)
+    hourly_job = dg.define_asset_job(
+        "hourly_archive_job",
+        selection=dg.AssetSelection.all(),
+        partitions_def=partitions,
+        description="Every asset for a range of hours: raw, clean, events, then dbt once.",
+    )
     return dg.Definitions(
         assets=[raw_archive_hour, clean_events_hour, events, analytics_models],
+        jobs=[hourly_job],
+        schedules=[build_schedule(hourly_job)],
+        sensors=[build_sensor(hourly_job, partitions, settings.sensor_lookback_hours)],
         resources=build_resources(settings),
         # The hourly chain is linear: steps cannot overlap, so running them in
         # one process saves a process start (and definitions load) per step.

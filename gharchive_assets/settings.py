@@ -27,6 +27,7 @@ class Settings:
     target: str = "local"
     data_dir: Path = field(default_factory=lambda: Path("data").resolve())
     max_quarantine_fraction: float = 0.01
+    sensor_lookback_hours: int = 48
     gcp_project: str | None = None
     gcs_bucket: str | None = None
     bq_dataset: str = "gharchive"
@@ -75,8 +76,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"GHARCHIVE_MAX_QUARANTINE_FRACTION must be a number in 0..1, not {fraction!r}"
         )
+    lookback = get("GHARCHIVE_SENSOR_LOOKBACK_HOURS", "48")
+    if not lookback.isdigit() or int(lookback) < 1:
+        raise SettingsError(
+            f"GHARCHIVE_SENSOR_LOOKBACK_HOURS must be a whole number of hours, not {lookback!r}"
+        )
     settings = Settings(
         base_url=base_url,
+        sensor_lookback_hours=int(lookback),
         start=get("GHARCHIVE_START", DEFAULT_START),
         target=target,
         data_dir=Path(get("GHARCHIVE_DATA_DIR", "data")).expanduser().resolve(),

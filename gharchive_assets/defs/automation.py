@@ -1,0 +1,158 @@
+"""Keeping up hour by hour: a schedule for the newest hour, a sensor that catches up.
+
+GH Archive publishes an hour at about five past the next one, some much later.
+The schedule asks for the latest complete hour at twenty past; the sensor looks
+back over a window (48 hours by default) for hours that are published but not
+materialised and not already being run, and requests a bounded number per tick.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from gharchive_assets.lake_paths import key_for
+from gharchive_assets.resources.source import ArchiveSourceResource, HourNotPublished
+
+PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+SCHEDULE_MINUTE = 20
+# An hour counts as done when its raw file, its rows and a mart are all materialised.
+DONE_WHEN_MATERIALISED = [
+    dg.AssetKey(["raw_archive_hour"]),
+    dg.AssetKey(["gharchive", "events"]),
+    dg.AssetKey(["analytics", "daily_event_counts"]),
+]
+# A published hour is asked about again at most this often while it is missing.
+RECHECK_AFTER = timedelta(minutes=10)
+
+
+def latest_complete_hour(moment: datetime) -> datetime:
+    """The start of the last hour that ended before ``moment``."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+
+
+def build_schedule(job) -> dg.ScheduleDefinition:
+    @dg.schedule(
+        name="hourly_archive_schedule",
+        cron_schedule=f"{SCHEDULE_MINUTE} * * * *",
+        execution_timezone="UTC",
+        job=job,
+        description=(
+            f"At :{SCHEDULE_MINUTE} past each hour, materialise the hour that just ended "
+            "(GH Archive publishes it at about :05); run key = partition key."
+        ),
+    )
+    def hourly_archive_schedule(context: dg.ScheduleEvaluationContext):
+        key = key_for(latest_complete_hour(context.scheduled_execution_time))
+        return dg.RunRequest(run_key=key, partition_key=key)
+
+    return hourly_archive_schedule
+
+
+@dataclass
+class CatchUp:
+    """One evaluation of the sensor: the hours to run and the new cursor."""
+
+    to_request: list[str]
+    cursor: dict
+    skipped: dict[str, str]
+
+
+def hours_in_flight(instance: dg.DagsterInstance, partitions) -> set[str]:
+    """Hours that a queued or running run already covers (single hours or ranges)."""
+    from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
+
+    keys: set[str] = set()
+    for run in instance.get_runs(dg.RunsFilter(statuses=NOT_FINISHED_STATUSES)):
+        if PARTITION_TAG in run.tags:
+            keys.add(run.tags[PARTITION_TAG])
+        elif RANGE_START_TAG in run.tags and RANGE_END_TAG in run.tags:
+            keys.update(
+                partitions.get_partition_keys_in_range(
+                    dg.PartitionKeyRange(run.tags[RANGE_START_TAG], run.tags[RANGE_END_TAG])
+                )
+            )
+    return keys
+
+
+def plan_catch_up(
+    now: datetime,
+    instance: dg.DagsterInstance,
+    source: ArchiveSourceResource,
+    partitions,
+    cursor: dict,
+    lookback_hours: int = 48,
+    max_runs: int = 6,
+) -> CatchUp:
+    """The hours in the look-back window that are published but neither done nor running.
+
+    The cursor remembers hours requested (not asked again while their run may
+    still be starting) and when a missing hour was last asked about (so a tick
+    does not ask the source about every missing hour every time).
+    """
+    last = latest_complete_hour(now)
+    first = max(last - timedelta(hours=lookback_hours - 1), partitions.start.astimezone(UTC))
+    window = []
+    hour = first
+    while hour <= last:
+        window.append(key_for(hour))
+        hour += timedelta(hours=1)
+    done = set(window)
+    for asset_key in DONE_WHEN_MATERIALISED:
+        done &= instance.get_materialized_partitions(asset_key)
+    running = hours_in_flight(instance, partitions)
+    requested = {k: v for k, v in cursor.get("requested", {}).items() if k in window}
+    checked = {k: v for k, v in cursor.get("checked", {}).items() if k in window}
+    skipped, to_request = {}, []
+    for key in reversed(window):  # newest first: the freshest hours matter most
+        if key in done:
+            continue
+        if key in running:
+            skipped[key] = "a run is queued or in progress"
+            continue
+        if key in requested:
+            skipped[key] = "requested by an earlier tick"
+            continue
+        if len(to_request) >= max_runs:
+            skipped[key] = "over this tick's limit"
+            continue
+        last_check = checked.get(key)
+        if last_check and now.timestamp() - last_check < RECHECK_AFTER.total_seconds():
+            skipped[key] = "not published when last asked"
+            continue
+        try:
+            source.describe(key)
+        except HourNotPublished:
+            checked[key] = now.timestamp()
+            skipped[key] = "not published yet"
+            continue
+        to_request.append(key)
+        requested[key] = now.timestamp()
+    return CatchUp(to_request, {"requested": requested, "checked": checked}, skipped)
+
+
+def build_sensor(job, partitions, lookback_hours: int) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="archive_hours_sensor",
+        job=job,
+        minimum_interval_seconds=300,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description=(
+            f"Catches up on hours of the last {lookback_hours} that GH Archive has published "
+            "but that are not materialised or already running; a few runs per tick."
+        ),
+    )
+    def archive_hours_sensor(context: dg.SensorEvaluationContext, source: ArchiveSourceResource):
+        cursor = json.loads(context.cursor) if context.cursor else {}
+        plan = plan_catch_up(
+            datetime.now(UTC), context.instance, source, partitions, cursor, lookback_hours
+        )
+        context.update_cursor(json.dumps(plan.cursor))
+        if not plan.to_request:
+            return dg.SkipReason(f"nothing to catch up on ({len(plan.skipped)} hours skipped)")
+        return [dg.RunRequest(run_key=key, partition_key=key) for key in plan.to_request]
+
+    return archive_hours_sensor

@@ -1,0 +1,75 @@
+"""The schedule and the catch-up sensor, on a real instance and the loopback archive."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import dagster as dg
+from dagster._core.test_utils import create_run_for_test
+
+from gharchive_assets.definitions import build_definitions
+from gharchive_assets.defs.automation import DONE_WHEN_MATERIALISED, plan_catch_up
+from gharchive_assets.partitions import hourly_partitions
+from gharchive_assets.resources.source import ArchiveSourceResource
+from gharchive_assets.settings import Settings
+
+NOW = datetime(2015, 1, 2, 1, 30, tzinfo=UTC)  # the newest complete hour is 2015-01-02-00:00
+
+
+def test_schedule_asks_for_the_hour_that_just_ended(tmp_path):
+    defs = build_definitions(Settings(data_dir=tmp_path))
+    schedule = defs.get_schedule_def("hourly_archive_schedule")
+    assert schedule.cron_schedule == "20 * * * *"
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2015, 1, 2, 1, 20, tzinfo=UTC),
+        repository_def=defs.get_repository_def(),
+    )
+    (request,) = schedule.evaluate_tick(context).run_requests
+    assert request.partition_key == request.run_key == "2015-01-02-00:00"
+
+
+def test_sensor_requests_only_published_hours_not_done_or_running(archive_server):
+    partitions = hourly_partitions("2015-01-01-00:00")
+    source = ArchiveSourceResource(base_url=archive_server.url)
+    with dg.instance_for_test() as instance:
+        for asset_key in DONE_WHEN_MATERIALISED:
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(asset_key=asset_key, partition="2015-01-01-22:00")
+            )
+        create_run_for_test(
+            instance,
+            status=dg.DagsterRunStatus.STARTED,
+            tags={"dagster/partition": "2015-01-01-23:00"},
+        )
+        # 19:00-21:00 are not on the server (404); 00:00 is published and not done.
+        plan = plan_catch_up(NOW, instance, source, partitions, {}, lookback_hours=6)
+        assert plan.to_request == ["2015-01-02-00:00"]
+        assert plan.skipped == {
+            "2015-01-01-23:00": "a run is queued or in progress",
+            "2015-01-01-21:00": "not published yet",
+            "2015-01-01-20:00": "not published yet",
+            "2015-01-01-19:00": "not published yet",
+        }
+        heads = len(archive_server.requests)
+        again = plan_catch_up(NOW, instance, source, partitions, plan.cursor, lookback_hours=6)
+        assert again.to_request == []
+        assert again.skipped["2015-01-02-00:00"] == "requested by an earlier tick"
+        assert len(archive_server.requests) == heads, "missing hours are not asked about again"
+        json.dumps(again.cursor)  # the cursor is plain JSON
+
+
+def test_sensor_is_wired_to_the_job_and_the_source(archive_server, tmp_path):
+    defs = build_definitions(Settings(base_url=archive_server.url, data_dir=tmp_path))
+    sensor = defs.get_sensor_def("archive_hours_sensor")
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(
+            instance=instance,
+            resources={"source": ArchiveSourceResource(base_url=archive_server.url)},
+            repository_def=defs.get_repository_def(),
+        )
+        result = sensor.evaluate_tick(context)
+    # Today's hours are not on the loopback server: nothing to request, a cursor kept.
+    assert result.run_requests == []
+    assert result.skip_message.startswith("nothing to catch up on")
+    assert json.loads(result.cursor)["checked"]
