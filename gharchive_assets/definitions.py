@@ -42,7 +42,9 @@ def build_resources(settings: Settings) -> dict:
         lake = LocalLakeResource(root=str(settings.lake_root))
         warehouse = DuckDBWarehouseResource(path=str(settings.warehouse_path))
     return {
-        "source": ArchiveSourceResource(base_url=settings.base_url),
+        "source": ArchiveSourceResource(
+            base_url=settings.base_url, backoff_seconds=settings.http_backoff_seconds
+        ),
         "lake": lake,
         "warehouse": warehouse,
         "dbt": DbtCliResource(

@@ -28,6 +28,7 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path("data").resolve())
     max_quarantine_fraction: float = 0.01
     sensor_lookback_hours: int = 48
+    http_backoff_seconds: float = 2.0
     gcp_project: str | None = None
     gcs_bucket: str | None = None
     bq_dataset: str = "gharchive"
@@ -81,9 +82,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"GHARCHIVE_SENSOR_LOOKBACK_HOURS must be a whole number of hours, not {lookback!r}"
         )
+    backoff = get("GHARCHIVE_HTTP_BACKOFF_SECONDS", "2")
+    try:
+        backoff_seconds = float(backoff)
+    except ValueError:
+        backoff_seconds = -1.0
+    if backoff_seconds < 0:
+        raise SettingsError(f"GHARCHIVE_HTTP_BACKOFF_SECONDS must be seconds >= 0, not {backoff!r}")
     settings = Settings(
         base_url=base_url,
         sensor_lookback_hours=int(lookback),
+        http_backoff_seconds=backoff_seconds,
         start=get("GHARCHIVE_START", DEFAULT_START),
         target=target,
         data_dir=Path(get("GHARCHIVE_DATA_DIR", "data")).expanduser().resolve(),

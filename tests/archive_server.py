@@ -13,7 +13,8 @@ class ArchiveServer:
 
     faults maps a file name to ``("status", code)`` (answer with that code),
     ``("truncate", n)`` (announce the full length, send only n bytes, close) or
-    ``("body", data)`` (answer 200 with ``data``, e.g. an HTML error page).
+    ``("body", data)`` (answer 200 with ``data``, e.g. an HTML error page) or
+    ``("flaky", n)`` (answer 503 to the first n requests, then serve the file).
     """
 
     def __init__(self, directory: Path):
@@ -59,6 +60,11 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         name = self.path.lstrip("/").split("?")[0]
         self.state.requests.append((self.command, name))
         kind, value = self.state.faults.get(name, (None, None))
+        if kind == "flaky":
+            if value <= 0:
+                return False
+            self.state.faults[name] = ("flaky", value - 1)
+            kind, value = "status", 503
         if kind == "status":
             self.send_error(value)
         elif kind in ("body", "truncate"):

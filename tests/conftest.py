@@ -64,7 +64,9 @@ def instance(tmp_path):
 
 @pytest.fixture
 def settings(tmp_path, archive_server) -> Settings:
-    return Settings(base_url=archive_server.url, data_dir=tmp_path / "data")
+    return Settings(
+        base_url=archive_server.url, data_dir=tmp_path / "data", http_backoff_seconds=0.01
+    )
 
 
 @pytest.fixture(scope="session")

@@ -54,7 +54,32 @@ def test_file_mirror_works_like_http(generated_archive, tmp_path):
 def test_bad_answers_raise_clear_errors(archive_server, faults, tmp_path, fault, error, message):
     faults[FILE] = fault
     with pytest.raises(error, match=message):
-        ArchiveSourceResource(base_url=archive_server.url).download(KEY, tmp_path / "x")
+        ArchiveSourceResource(base_url=archive_server.url, backoff_seconds=0.01).download(
+            KEY, tmp_path / "x"
+        )
+
+
+def test_transient_errors_are_tried_again_with_backoff(archive_server, faults, tmp_path):
+    faults[FILE] = ("flaky", 2)
+    messages = []
+    source = ArchiveSourceResource(base_url=archive_server.url, backoff_seconds=0.01)
+    download = source.download(KEY, tmp_path / "x", messages.append)
+    assert download.size > 0
+    assert [m.split(" (")[0] for m in messages] == ["try 1 failed", "try 2 failed"]
+
+    faults[FILE] = ("flaky", 10)
+    with pytest.raises(SourceError, match=r"HTTP 503 .*\(after 3 tries\)"):
+        ArchiveSourceResource(
+            base_url=archive_server.url, attempts=3, backoff_seconds=0.01
+        ).download(KEY, tmp_path / "y")
+
+    faults[FILE] = ("status", 404)
+    requests = len(archive_server.requests)
+    with pytest.raises(HourNotPublished):
+        ArchiveSourceResource(base_url=archive_server.url, backoff_seconds=0.01).download(
+            KEY, tmp_path / "z"
+        )
+    assert len(archive_server.requests) == requests + 1, "a 404 is not tried again"
 
 
 def test_a_cut_download_leaves_nothing_in_the_lake(settings, instance, faults):

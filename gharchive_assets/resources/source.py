@@ -59,6 +59,10 @@ class ArchiveSourceResource(dg.ConfigurableResource):
 
     base_url: str
     timeout_seconds: float = 60.0
+    attempts: int = 4
+    """Tries per download: 5xx, resets, timeouts and cut transfers are tried again."""
+    backoff_seconds: float = 2.0
+    """Wait before the second try; it doubles for each further one."""
 
     def url_for(self, key: str) -> str:
         return f"{self.base_url.rstrip('/')}/{archive_file_name(key)}"
@@ -88,7 +92,26 @@ class ArchiveSourceResource(dg.ConfigurableResource):
     def download(
         self, key: str, destination: Path, progress: Callable[[str], None] | None = None
     ) -> Download:
-        """Stream the hour's file into ``destination``, hashing it on the way."""
+        """Stream the hour's file into ``destination``, hashing it on the way.
+
+        Transient failures are tried again with exponential backoff; a 404 is not
+        (the hour is not published), nor is the last failure hidden.
+        """
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return self._download_once(key, destination, progress)
+            except HourNotPublished:
+                raise
+            except SourceError as error:
+                if attempt == self.attempts:
+                    raise type(error)(f"{error} (after {attempt} tries)") from error
+                wait = self.backoff_seconds * 2 ** (attempt - 1)
+                if progress:
+                    progress(f"try {attempt} failed ({error}); trying again in {wait:.0f} s")
+                time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _download_once(self, key: str, destination: Path, progress) -> Download:
         url = self.url_for(key)
         started = time.monotonic()
         try:
