@@ -28,7 +28,11 @@ def loaded(settings, generated_archive, tmp_path_factory):
     assert result.success
     again = materialize_hours(settings, instance, "2015-01-01-23:00", "2015-01-01-23:00")
     assert again.success
+    RUNS[:] = [result, again]
     return generated_archive["hours"]
+
+
+RUNS: list = []
 
 
 def test_lake_holds_every_hour_whole(loaded, settings, generated_archive):
@@ -137,3 +141,28 @@ def test_marts_match_independent_figures(loaded, settings):
     assert {(d, k): (b, h) for d, k, b, h, _ in shares} == {k: v[:2] for k, v in want.items()}
     for day, kind, _, _, share in shares:
         assert share == pytest.approx(want[(day, kind)][2])
+
+
+def test_checks_are_reported_with_each_load(loaded):
+    evaluations = {e.check_name: e for e in RUNS[0].get_asset_check_evaluations()}
+    duplicates = evaluations["no_duplicate_ids_within_hour"]
+    assert duplicates.passed and duplicates.metadata["hours_checked"].value == 3
+    band = evaluations["rows_in_plausible_band"]
+    assert band.passed and band.metadata["hours_without_history"].value == 3
+
+
+def test_check_verdicts():
+    from gharchive_assets.defs.warehouse_assets import check_results
+
+    duplicates, band = check_results(
+        {
+            "2015-01-01-22:00": (1000, 0, 1000.0),
+            "2015-01-01-23:00": (10, 3, 1000.0),  # a duplicate and far below the median
+            "2015-01-02-00:00": (900, 0, None),  # too little history to judge
+        }
+    )
+    assert not duplicates.passed
+    assert duplicates.metadata["hours_with_duplicates"].value == {"2015-01-01-23:00": 3}
+    assert not band.passed
+    assert list(band.metadata["hours_outside_band"].value) == ["2015-01-01-23:00"]
+    assert duplicates.severity == band.severity == dg.AssetCheckSeverity.WARN
