@@ -58,7 +58,7 @@ def build_resources(settings: Settings) -> dict:
 def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = hourly_partitions(settings.start)
     raw_archive_hour, clean_events_hour = build_lake_assets(
-        partitions, settings.max_quarantine_fraction
+        partitions, settings.max_quarantine_fraction, settings.missing_after_hours
     )
     (events,) = build_warehouse_assets(partitions, clean_events_hour)
     analytics_models = build_dbt_assets(partitions, dbt_project_for(settings), settings)

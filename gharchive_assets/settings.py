@@ -29,6 +29,7 @@ class Settings:
     max_quarantine_fraction: float = 0.01
     sensor_lookback_hours: int = 48
     http_backoff_seconds: float = 2.0
+    missing_after_hours: int = 72
     gcp_project: str | None = None
     gcs_bucket: str | None = None
     bq_dataset: str = "gharchive"
@@ -89,9 +90,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         backoff_seconds = -1.0
     if backoff_seconds < 0:
         raise SettingsError(f"GHARCHIVE_HTTP_BACKOFF_SECONDS must be seconds >= 0, not {backoff!r}")
+    missing_after = get("GHARCHIVE_MISSING_AFTER_HOURS", "72")
+    if not missing_after.isdigit():
+        raise SettingsError(
+            f"GHARCHIVE_MISSING_AFTER_HOURS must be a whole number of hours, not {missing_after!r}"
+        )
     settings = Settings(
         base_url=base_url,
         sensor_lookback_hours=int(lookback),
+        missing_after_hours=int(missing_after),
         http_backoff_seconds=backoff_seconds,
         start=get("GHARCHIVE_START", DEFAULT_START),
         target=target,

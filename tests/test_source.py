@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
+from datetime import datetime
 
+import dagster as dg
+import pyarrow.parquet as pq
 import pytest
 
 from gharchive_assets.resources.source import (
@@ -125,3 +129,30 @@ def test_an_error_page_saved_as_the_hour_fails_it_and_keeps_the_raw_file(
     message = failure.event_specific_data.error.message
     assert "hour 2015-01-01-22:00" in message and "not gzip" in message and "HTML" in message
     assert failure.step_key == "clean_events_hour"
+
+
+def test_an_old_hour_missing_at_the_source_is_recorded_and_loaded_empty(settings, instance):
+    # The server has no 2015-01-01-21:00; 2015 is long past GH Archive's publication window.
+    result = materialize_hours(settings, instance, "2015-01-01-21:00", "2015-01-01-22:00")
+    assert result.success
+    raw = instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey("raw_archive_hour"), asset_partitions=["2015-01-01-21:00"]
+        ),
+        limit=1,
+    ).records[0]
+    assert raw.asset_materialization.metadata["missing_at_source"].value is True
+    rows = dict(query(settings, "select archive_hour, rows from gharchive.loaded_hours"))
+    assert rows[datetime(2015, 1, 1, 21)] == 0
+    assert rows[datetime(2015, 1, 1, 22)] > 0
+    empty = settings.lake_root / "clean/events/date=2015-01-01/hour=21/events.parquet"
+    assert pq.read_metadata(empty).num_rows == 0
+    assert not (settings.lake_root / "raw/2015/01/01/2015-01-01-21.json.gz").exists()
+
+
+def test_a_recent_hour_not_published_fails_and_is_asked_again(settings, instance):
+    recent = replace(settings, missing_after_hours=10**7)  # 2015 counts as recent here
+    result = materialize_hours(recent, instance, "2015-01-01-21:00", "2015-01-01-21:00")
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "may still come" in failure.event_specific_data.error.message

@@ -1,12 +1,16 @@
 """The lake's hourly assets: the raw archive file and the clean hour."""
 
+from datetime import UTC, datetime, timedelta
+
 import dagster as dg
+import pyarrow.parquet as pq
 
 from gharchive_assets.clean import clean_hour_into_lake
 from gharchive_assets.defs.hourly import for_each_hour
-from gharchive_assets.lake_paths import clean_path, quarantine_path, raw_path
+from gharchive_assets.events_schema import ARROW_SCHEMA
+from gharchive_assets.lake_paths import clean_path, parse_key, quarantine_path, raw_path
 from gharchive_assets.resources.lake import LakeResource
-from gharchive_assets.resources.source import ArchiveSourceResource, SourceError
+from gharchive_assets.resources.source import ArchiveSourceResource, HourNotPublished, SourceError
 
 
 class RawHourConfig(dg.Config):
@@ -20,8 +24,19 @@ class CleanHourConfig(dg.Config):
     (default: GHARCHIVE_MAX_QUARANTINE_FRACTION, else 0.01)."""
 
 
+MISSING_AT_SOURCE = "missing_at_source"
+
+
+def missing_for_good(key: str, now: datetime, missing_after_hours: int) -> bool:
+    """Whether a 404 for the hour means "never coming" rather than "not yet"."""
+    hour_end = parse_key(key) + timedelta(hours=1)
+    return now - hour_end > timedelta(hours=missing_after_hours)
+
+
 def build_lake_assets(
-    partitions: dg.PartitionsDefinition, max_quarantine_fraction: float
+    partitions: dg.PartitionsDefinition,
+    max_quarantine_fraction: float,
+    missing_after_hours: int = 72,
 ) -> list[dg.AssetsDefinition]:
     @dg.asset(
         name="raw_archive_hour",
@@ -60,11 +75,22 @@ def build_lake_assets(
                         "path": dg.MetadataValue.path(lake.uri(path)),
                     }
             with lake.staging_dir() as staging:
-                download = source.download(
-                    key,
-                    staging / "download.json.gz",
-                    lambda m: context.log.info(f"hour {key}: {m}"),
-                )
+                try:
+                    download = source.download(
+                        key,
+                        staging / "download.json.gz",
+                        lambda m: context.log.info(f"hour {key}: {m}"),
+                    )
+                except HourNotPublished as error:
+                    if not missing_for_good(key, datetime.now(UTC), missing_after_hours):
+                        raise HourNotPublished(
+                            f"{error}; the hour is recent, so it may still come: "
+                            "archive_hours_sensor will ask again"
+                        ) from error
+                    # GH Archive lost some hours for good (2016-2021 outages): say so,
+                    # load the hour as empty, and stop asking.
+                    context.log.warning(f"hour {key}: {error}; recorded as missing at source")
+                    return {MISSING_AT_SOURCE: True, "source_url": source.url_for(key), "bytes": 0}
                 lake.publish(staging / "download.json.gz", path)
             context.log.info(
                 f"hour {key}: {download.size / 1e6:,.1f} MB in {download.seconds:.1f} s"
@@ -104,6 +130,12 @@ def build_lake_assets(
             fraction = max_quarantine_fraction
 
         def clean(key: str) -> dict:
+            if lake.size(raw_path(key)) is None and raw_missing_at_source(context, key):
+                with lake.staging_dir() as staging:
+                    empty = staging / "events.parquet"
+                    pq.write_table(ARROW_SCHEMA.empty_table(), empty)
+                    lake.publish(empty, clean_path(key))
+                return {"rows": 0, MISSING_AT_SOURCE: True}
             with lake.local_copy(raw_path(key)) as raw_file:
                 result = clean_hour_into_lake(lake, key, raw_file, fraction)
             summary = result.summary()
@@ -129,6 +161,18 @@ def build_lake_assets(
         return for_each_hour(context, clean)
 
     return [raw_archive_hour, clean_events_hour]
+
+
+def raw_missing_at_source(context: dg.AssetExecutionContext, key: str) -> bool:
+    """Whether the raw asset recorded the hour as missing at the source."""
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("raw_archive_hour"), asset_partitions=[key]),
+        limit=1,
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return False
+    flag = records[0].asset_materialization.metadata.get(MISSING_AT_SOURCE)
+    return bool(flag and flag.value)
 
 
 def clean_file_raw_sha256(lake: LakeResource, key: str) -> str | None:
