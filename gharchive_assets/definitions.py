@@ -68,21 +68,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         partitions_def=partitions,
         description="Every asset for a range of hours: raw, clean, events, then dbt once.",
     )
-    # The newest complete hour should be loaded by half past the next one.
-    freshness_checks = dg.build_time_partition_freshness_checks(
-        assets=[events], deadline_cron="30 * * * *", timezone="UTC"
-    )
     return dg.Definitions(
         assets=[raw_archive_hour, clean_events_hour, events, analytics_models],
-        asset_checks=freshness_checks,
         jobs=[hourly_job],
         schedules=[build_schedule(hourly_job)],
-        sensors=[
-            build_sensor(hourly_job, partitions, settings.sensor_lookback_hours),
-            dg.build_sensor_for_freshness_checks(
-                freshness_checks=freshness_checks, name="events_freshness_sensor"
-            ),
-        ],
+        sensors=[build_sensor(hourly_job, partitions, settings.sensor_lookback_hours)],
         resources=build_resources(settings),
         # The hourly chain is linear: steps cannot overlap, so running them in
         # one process saves a process start (and definitions load) per step.

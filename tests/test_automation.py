@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 from dagster._core.test_utils import create_run_for_test
@@ -73,3 +73,11 @@ def test_sensor_is_wired_to_the_job_and_the_source(archive_server, tmp_path):
     assert result.run_requests == []
     assert result.skip_message.startswith("nothing to catch up on")
     assert json.loads(result.cursor)["checked"]
+
+
+def test_events_table_carries_a_freshness_policy(tmp_path):
+    defs = build_definitions(Settings(data_dir=tmp_path))
+    spec = defs.resolve_assets_def(dg.AssetKey(["gharchive", "events"])).specs_by_key[
+        dg.AssetKey(["gharchive", "events"])
+    ]
+    assert spec.freshness_policy.fail_window.to_timedelta() == timedelta(hours=3)

@@ -1,6 +1,7 @@
 """The warehouse table ``events``, loaded hour by hour from the clean lake."""
 
 import statistics
+from datetime import timedelta
 
 import dagster as dg
 
@@ -38,6 +39,10 @@ def build_warehouse_assets(
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"duckdb", "bigquery"},
+        # Loaded hour by hour: warn after two hours without a load, fail after three.
+        freshness_policy=dg.FreshnessPolicy.time_window(
+            fail_window=timedelta(hours=3), warn_window=timedelta(hours=2)
+        ),
         description=(
             "One row per event. Materialising an hour replaces that hour's rows "
             "(by archive_hour) in one transaction; other hours are untouched."
