@@ -29,7 +29,8 @@ $(BQ_VENV)/.installed: requirements-bqemulator.txt $(VENV)/.installed
 	touch $@
 
 setup: $(VENV)/.installed
-	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	@test -f $(DAGSTER_HOME)/dagster.yaml || cp dagster.local.yaml $(DAGSTER_HOME)/dagster.yaml
 
 # Dagster's beta notices and DEBUG events would bury the run's own log lines.
 RUN_CONFIG := {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -39,7 +40,8 @@ RUN_CONFIG := {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 run: setup
 	@status=0; first="$${GHARCHIVE_START:-2015-01-01-00:00}"; \
 	if [[ "$(START)" < "$$first" ]]; then first="$(START)"; fi; \
-	GHARCHIVE_START="$$first" PYTHONWARNINGS=ignore $(BIN)/dagster asset materialize -m gharchive_assets.definitions \
+	GHARCHIVE_START="$$first" GHARCHIVE_HOURS_PER_RUN= PYTHONWARNINGS=ignore \
+	  $(BIN)/dagster asset materialize -m gharchive_assets.definitions \
 	  --select '*' --partition-range '$(START)...$(END)' --config-json '$(RUN_CONFIG)' \
 	  || status=$$?; \
 	echo; GHARCHIVE_START="$$first" $(BIN)/python -m gharchive_assets.summary --start '$(START)' --end '$(END)'; \

@@ -14,7 +14,7 @@ from gharchive_assets.defs.automation import build_schedule, build_sensor
 from gharchive_assets.defs.dbt_assets import build_dbt_assets, dbt_executable, dbt_project_for
 from gharchive_assets.defs.lake_assets import build_lake_assets
 from gharchive_assets.defs.warehouse_assets import build_warehouse_assets
-from gharchive_assets.partitions import hourly_partitions
+from gharchive_assets.partitions import backfill_policy, hourly_partitions
 from gharchive_assets.resources.bigquery_warehouse import (
     BigQueryWarehouseResource,
     GharchiveBigQueryResource,
@@ -57,11 +57,12 @@ def build_resources(settings: Settings) -> dict:
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = hourly_partitions(settings.start)
+    policy = backfill_policy(settings.hours_per_run)
     raw_archive_hour, clean_events_hour = build_lake_assets(
-        partitions, settings.max_quarantine_fraction, settings.missing_after_hours
+        partitions, settings.max_quarantine_fraction, settings.missing_after_hours, policy
     )
-    (events,) = build_warehouse_assets(partitions, clean_events_hour)
-    analytics_models = build_dbt_assets(partitions, dbt_project_for(settings), settings)
+    (events,) = build_warehouse_assets(partitions, clean_events_hour, policy)
+    analytics_models = build_dbt_assets(partitions, dbt_project_for(settings), settings, policy)
     hourly_job = dg.define_asset_job(
         "hourly_archive_job",
         selection=dg.AssetSelection.all(),

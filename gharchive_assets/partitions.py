@@ -13,3 +13,11 @@ def hourly_partitions(start: str) -> dg.HourlyPartitionsDefinition:
     if first < parse_key(ARCHIVE_FIRST_HOUR):
         raise ValueError(f"GHARCHIVE_START {start!r} is before the archive's first hour")
     return dg.HourlyPartitionsDefinition(start_date=start, fmt=KEY_FORMAT, timezone="UTC")
+
+
+def backfill_policy(hours_per_run: int | None) -> dg.BackfillPolicy:
+    """One run for a whole range (what the CLI's --partition-range needs), or runs of
+    ``hours_per_run`` hours, so a failed hour holds back only its own batch."""
+    if hours_per_run is None:
+        return dg.BackfillPolicy.single_run()
+    return dg.BackfillPolicy.multi_run(max_partitions_per_run=hours_per_run)

@@ -30,6 +30,7 @@ class Settings:
     sensor_lookback_hours: int = 48
     http_backoff_seconds: float = 2.0
     missing_after_hours: int = 72
+    hours_per_run: int | None = None
     gcp_project: str | None = None
     gcs_bucket: str | None = None
     bq_dataset: str = "gharchive"
@@ -95,8 +96,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"GHARCHIVE_MISSING_AFTER_HOURS must be a whole number of hours, not {missing_after!r}"
         )
+    per_run = get("GHARCHIVE_HOURS_PER_RUN")
+    if per_run is not None and (not per_run.isdigit() or int(per_run) < 1):
+        raise SettingsError(
+            f"GHARCHIVE_HOURS_PER_RUN must be a whole number of hours (or unset), not {per_run!r}"
+        )
     settings = Settings(
         base_url=base_url,
+        hours_per_run=int(per_run) if per_run else None,
         sensor_lookback_hours=int(lookback),
         missing_after_hours=int(missing_after),
         http_backoff_seconds=backoff_seconds,

@@ -73,3 +73,14 @@ def test_settings_defaults_and_errors(tmp_path):
         load_settings({"GHARCHIVE_BASE_URL": "ftp://x"})
     with pytest.raises(SettingsError, match="GHARCHIVE_GCP_PROJECT, GHARCHIVE_GCS_BUCKET"):
         load_settings({"GHARCHIVE_TARGET": "gcp"})
+
+
+def test_backfill_policy_is_one_run_or_batches():
+    from gharchive_assets.partitions import backfill_policy
+
+    assert backfill_policy(None) == dg.BackfillPolicy.single_run()
+    assert backfill_policy(24).max_partitions_per_run == 24
+    assert load_settings({"GHARCHIVE_HOURS_PER_RUN": "24"}).hours_per_run == 24
+    assert load_settings({"GHARCHIVE_HOURS_PER_RUN": ""}).hours_per_run is None
+    with pytest.raises(SettingsError, match="GHARCHIVE_HOURS_PER_RUN"):
+        load_settings({"GHARCHIVE_HOURS_PER_RUN": "0"})

@@ -82,14 +82,17 @@ def ensure_manifest(project: DbtProject, force: bool = False) -> Path:
 
 
 def build_dbt_assets(
-    partitions: dg.PartitionsDefinition, project: DbtProject, settings: Settings
+    partitions: dg.PartitionsDefinition,
+    project: DbtProject,
+    settings: Settings,
+    backfill_policy: dg.BackfillPolicy | None = None,
 ) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=ensure_manifest(project),
         project=project,
         name="analytics_models",
         partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=backfill_policy or dg.BackfillPolicy.single_run(),
         # Source tests (not-null keys of gharchive.events) become checks of that asset.
         dagster_dbt_translator=GharchiveDbtTranslator(
             settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True)

@@ -37,12 +37,15 @@ def build_lake_assets(
     partitions: dg.PartitionsDefinition,
     max_quarantine_fraction: float,
     missing_after_hours: int = 72,
+    backfill_policy: dg.BackfillPolicy | None = None,
 ) -> list[dg.AssetsDefinition]:
+    backfill_policy = backfill_policy or dg.BackfillPolicy.single_run()
+
     @dg.asset(
         name="raw_archive_hour",
         group_name="lake",
         partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=backfill_policy,
         kinds={"file"},
         description=(
             "The GH Archive file of the hour, byte for byte as served, at "
@@ -114,7 +117,7 @@ def build_lake_assets(
         group_name="lake",
         deps=[raw_archive_hour],
         partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=backfill_policy,
         kinds={"parquet"},
         description=(
             "The hour's events, cleaned to the warehouse columns, at "

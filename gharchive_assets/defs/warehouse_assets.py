@@ -15,7 +15,9 @@ EVENTS_ASSET_KEY = dg.AssetKey(["gharchive", "events"])
 
 
 def build_warehouse_assets(
-    partitions: dg.PartitionsDefinition, clean_events_hour: dg.AssetsDefinition
+    partitions: dg.PartitionsDefinition,
+    clean_events_hour: dg.AssetsDefinition,
+    backfill_policy: dg.BackfillPolicy | None = None,
 ) -> list[dg.AssetsDefinition]:
     @dg.asset(
         key=EVENTS_ASSET_KEY,
@@ -37,7 +39,7 @@ def build_warehouse_assets(
             ),
         ],
         partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=backfill_policy or dg.BackfillPolicy.single_run(),
         kinds={"duckdb", "bigquery"},
         # Loaded hour by hour: warn after two hours without a load, fail after three.
         freshness_policy=dg.FreshnessPolicy.time_window(
