@@ -70,47 +70,32 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"GHARCHIVE_BASE_URL must start with http://, https:// or file://, not {base_url!r}"
         )
-    fraction = get("GHARCHIVE_MAX_QUARANTINE_FRACTION", "0.01")
-    try:
-        max_fraction = float(fraction)
-    except ValueError:
-        max_fraction = -1.0
-    if not 0.0 <= max_fraction <= 1.0:
-        raise SettingsError(
-            f"GHARCHIVE_MAX_QUARANTINE_FRACTION must be a number in 0..1, not {fraction!r}"
-        )
-    lookback = get("GHARCHIVE_SENSOR_LOOKBACK_HOURS", "48")
-    if not lookback.isdigit() or int(lookback) < 1:
-        raise SettingsError(
-            f"GHARCHIVE_SENSOR_LOOKBACK_HOURS must be a whole number of hours, not {lookback!r}"
-        )
-    backoff = get("GHARCHIVE_HTTP_BACKOFF_SECONDS", "2")
-    try:
-        backoff_seconds = float(backoff)
-    except ValueError:
-        backoff_seconds = -1.0
-    if backoff_seconds < 0:
-        raise SettingsError(f"GHARCHIVE_HTTP_BACKOFF_SECONDS must be seconds >= 0, not {backoff!r}")
-    missing_after = get("GHARCHIVE_MISSING_AFTER_HOURS", "72")
-    if not missing_after.isdigit():
-        raise SettingsError(
-            f"GHARCHIVE_MISSING_AFTER_HOURS must be a whole number of hours, not {missing_after!r}"
-        )
+
+    def number(name: str, default: str, low: float, high: float, whole: bool = False):
+        text = get(name, default)
+        try:
+            value = int(text) if whole else float(text)
+        except (TypeError, ValueError):
+            value = None
+        if value is None or not low <= value <= high:
+            kind = "a whole number" if whole else "a number"
+            raise SettingsError(f"{name} must be {kind} in {low:g}..{high:g}, not {text!r}")
+        return value
+
+    unbounded = float("inf")
     per_run = get("GHARCHIVE_HOURS_PER_RUN")
-    if per_run is not None and (not per_run.isdigit() or int(per_run) < 1):
-        raise SettingsError(
-            f"GHARCHIVE_HOURS_PER_RUN must be a whole number of hours (or unset), not {per_run!r}"
-        )
     settings = Settings(
         base_url=base_url,
-        hours_per_run=int(per_run) if per_run else None,
-        sensor_lookback_hours=int(lookback),
-        missing_after_hours=int(missing_after),
-        http_backoff_seconds=backoff_seconds,
+        max_quarantine_fraction=number("GHARCHIVE_MAX_QUARANTINE_FRACTION", "0.01", 0, 1),
+        http_backoff_seconds=number("GHARCHIVE_HTTP_BACKOFF_SECONDS", "2", 0, unbounded),
+        sensor_lookback_hours=number("GHARCHIVE_SENSOR_LOOKBACK_HOURS", "48", 1, unbounded, True),
+        missing_after_hours=number("GHARCHIVE_MISSING_AFTER_HOURS", "72", 0, unbounded, True),
+        hours_per_run=(
+            number("GHARCHIVE_HOURS_PER_RUN", None, 1, unbounded, True) if per_run else None
+        ),
         start=get("GHARCHIVE_START", DEFAULT_START),
         target=target,
         data_dir=Path(get("GHARCHIVE_DATA_DIR", "data")).expanduser().resolve(),
-        max_quarantine_fraction=max_fraction,
         gcp_project=get("GHARCHIVE_GCP_PROJECT"),
         gcs_bucket=get("GHARCHIVE_GCS_BUCKET"),
         bq_dataset=get("GHARCHIVE_BQ_DATASET", "gharchive"),

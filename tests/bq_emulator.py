@@ -10,12 +10,10 @@ table.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import time
 from pathlib import Path
 
-from tests.gcs_emulator import free_port
+from tests.loopback import free_port, wait_for_port
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = REPO / ".venv-bqemulator" / "bin" / "python"
@@ -40,18 +38,14 @@ class BigQueryEmulator:
         env = {**os.environ, "BQEMU_GCS_LOCAL_ROOT": str(self.gcs_root)}
         self._log = open(self.log_file, "wb")
         self._process = subprocess.Popen(command, env=env, stdout=self._log, stderr=self._log)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                if self._process.poll() is not None:
-                    raise RuntimeError(
-                        f"bqemulator exited at start: {self.log_file.read_text()[-2000:]}"
-                    ) from None
-                time.sleep(0.2)
-        raise RuntimeError("bqemulator did not start within 60 s")
+        wait_for_port(
+            self.port,
+            self._process,
+            "bqemulator",
+            timeout=60,
+            why=lambda: self.log_file.read_text()[-2000:],
+        )
+        return self
 
     def __exit__(self, *exc) -> None:
         if self._process is not None:

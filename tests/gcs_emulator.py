@@ -8,17 +8,11 @@ exercised against it but not enforced by it.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.loopback import free_port, wait_for_port
 
 
 class GCSEmulator:
@@ -37,16 +31,8 @@ class GCSEmulator:
         self._process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                if self._process.poll() is not None:
-                    raise RuntimeError("gcp-storage-emulator exited at start") from None
-                time.sleep(0.1)
-        raise RuntimeError("gcp-storage-emulator did not start within 30 s")
+        wait_for_port(self.port, self._process, "gcp-storage-emulator", timeout=30)
+        return self
 
     def __exit__(self, *exc) -> None:
         if self._process is not None:

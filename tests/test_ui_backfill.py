@@ -19,7 +19,7 @@ from gharchive_assets.settings import Settings
 from gharchive_assets.synthetic import ArchiveFaker, write_hour
 from tests import expected
 from tests.archive_server import ArchiveServer
-from tests.gcs_emulator import free_port
+from tests.loopback import free_port
 from tests.pipeline import query
 
 REPO = Path(__file__).resolve().parents[1]
