@@ -59,7 +59,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = hourly_partitions(settings.start)
     policy = backfill_policy(settings.hours_per_run)
     raw_archive_hour, clean_events_hour = build_lake_assets(
-        partitions, settings.max_quarantine_fraction, settings.missing_after_hours, policy
+        partitions,
+        settings.max_quarantine_fraction,
+        settings.missing_after_hours,
+        policy,
+        # A step retry (after the download's own tries) waits 15 x the download backoff.
+        step_retry_delay_seconds=15 * settings.http_backoff_seconds,
     )
     (events,) = build_warehouse_assets(partitions, clean_events_hour, policy)
     analytics_models = build_dbt_assets(partitions, dbt_project_for(settings), settings, policy)

@@ -156,3 +156,20 @@ def test_a_recent_hour_not_published_fails_and_is_asked_again(settings, instance
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "may still come" in failure.event_specific_data.error.message
+
+
+def test_the_step_retry_policy_outlasts_a_longer_outage(settings, instance, faults):
+    # Five 503s: more than the download's four tries, fewer than a step retry's.
+    faults[FILE] = ("flaky", 5)
+    result = materialize_hours(settings, instance, KEY, KEY)
+    assert result.success
+    retried = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert [e.step_key for e in retried] == ["raw_archive_hour"]
+    assert query(settings, "select count(*) from gharchive.events")[0][0] > 0
+
+
+def test_a_bad_file_is_not_retried(settings, instance, faults):
+    faults[FILE] = ("body", b"<html>oops</html>")
+    result = materialize_hours(settings, instance, KEY, KEY)
+    assert not result.success
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]

@@ -7,21 +7,30 @@ import dagster as dg
 
 
 def for_each_hour(
-    context: dg.AssetExecutionContext, work: Callable[[str], Mapping[str, Any]]
+    context: dg.AssetExecutionContext,
+    work: Callable[[str], Mapping[str, Any]],
+    final: tuple[type[Exception], ...] = (),
+    step_retries: int = 0,
 ) -> dg.MaterializeResult:
     """Do ``work`` for each hour of the run; one failed hour does not stop the others.
 
     Each hour's metadata is attached to that partition's materialisation. If any
-    hour failed, the step fails at the end with every failed hour and its reason.
+    hour failed, the step fails at the end with every failed hour and its reason;
+    when every failure is of a ``final`` kind, a retry of the step would not help,
+    so the step's RetryPolicy (``step_retries`` of them) is not used. The last
+    try fails without asking for another, which keeps this message (Dagster would
+    replace it with "Exceeded max_retries").
     """
     keys = context.partition_keys
     failures: dict[str, str] = {}
+    retry_could_help = False
     for key in keys:
         try:
             metadata = work(key)
         except Exception as error:  # reported below, per hour
             context.log.error(f"hour {key} failed: {error}")
             failures[key] = f"{type(error).__name__}: {error}"
+            retry_could_help |= not isinstance(error, final)
             continue
         context.add_asset_metadata(dict(metadata), partition_key=key)
     if failures:
@@ -33,5 +42,6 @@ def for_each_hour(
                 f"Re-run the failed hours once the cause is fixed:\n{listing}"
             ),
             metadata={"failed_hours": sorted(failures)},
+            allow_retries=retry_could_help and context.retry_number < step_retries,
         )
     return dg.MaterializeResult(metadata={"hours": len(keys)})

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pyarrow.parquet as pq
 
-from gharchive_assets.clean import clean_hour_into_lake
+from gharchive_assets.clean import HourFailed, clean_hour_into_lake
 from gharchive_assets.defs.hourly import for_each_hour
 from gharchive_assets.events_schema import ARROW_SCHEMA
 from gharchive_assets.lake_paths import clean_path, parse_key, quarantine_path, raw_path
@@ -25,6 +25,7 @@ class CleanHourConfig(dg.Config):
 
 
 MISSING_AT_SOURCE = "missing_at_source"
+RAW_STEP_RETRIES = 2
 
 
 def missing_for_good(key: str, now: datetime, missing_after_hours: int) -> bool:
@@ -38,12 +39,20 @@ def build_lake_assets(
     max_quarantine_fraction: float,
     missing_after_hours: int = 72,
     backfill_policy: dg.BackfillPolicy | None = None,
+    step_retry_delay_seconds: float = 30.0,
 ) -> list[dg.AssetsDefinition]:
     backfill_policy = backfill_policy or dg.BackfillPolicy.single_run()
 
     @dg.asset(
         name="raw_archive_hour",
         group_name="lake",
+        # For network trouble that outlasts the download's own retries.
+        retry_policy=dg.RetryPolicy(
+            max_retries=RAW_STEP_RETRIES,
+            delay=step_retry_delay_seconds,
+            backoff=dg.Backoff.EXPONENTIAL,
+            jitter=dg.Jitter.PLUS_MINUS,
+        ),
         partitions_def=partitions,
         backfill_policy=backfill_policy,
         kinds={"file"},
@@ -110,7 +119,9 @@ def build_lake_assets(
                 metadata["last_modified"] = download.last_modified
             return metadata
 
-        return for_each_hour(context, fetch)
+        return for_each_hour(
+            context, fetch, final=(HourNotPublished,), step_retries=RAW_STEP_RETRIES
+        )
 
     @dg.asset(
         name="clean_events_hour",
@@ -161,7 +172,7 @@ def build_lake_assets(
                 metadata["quarantine"] = dg.MetadataValue.path(lake.uri(quarantine_path(key)))
             return metadata
 
-        return for_each_hour(context, clean)
+        return for_each_hour(context, clean, final=(HourFailed, FileNotFoundError))
 
     return [raw_archive_hour, clean_events_hour]
 
