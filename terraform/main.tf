@@ -1,0 +1,110 @@
+# The lake: raw archive files, clean parquet, quarantine and reports.
+resource "google_storage_bucket" "lake" {
+  name                        = var.bucket_name
+  location                    = var.location
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+  labels                      = var.labels
+
+  versioning {
+    enabled = true
+  }
+
+  lifecycle_rule {
+    condition {
+      age            = var.raw_coldline_after_days
+      matches_prefix = ["raw/"]
+    }
+    action {
+      type          = "SetStorageClass"
+      storage_class = "COLDLINE"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      age            = var.quarantine_retention_days
+      matches_prefix = ["quarantine/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      age            = var.reports_retention_days
+      matches_prefix = ["reports/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      days_since_noncurrent_time = var.noncurrent_version_retention_days
+      with_state                 = "ARCHIVED"
+    }
+    action {
+      type = "Delete"
+    }
+  }
+}
+
+resource "google_bigquery_dataset" "events" {
+  dataset_id                 = var.events_dataset
+  location                   = var.location
+  description                = "GH Archive events loaded by gharchive_assets (table events, loaded_hours)."
+  delete_contents_on_destroy = false
+  labels                     = var.labels
+}
+
+resource "google_bigquery_dataset" "analytics" {
+  dataset_id                 = var.analytics_dataset
+  location                   = var.location
+  description                = "dbt models of gharchive_assets (staging views and daily marts)."
+  delete_contents_on_destroy = false
+  labels                     = var.labels
+}
+
+# The pipeline's identity. No key is created: run as this account on GCP, or
+# impersonate it from a laptop (see README.md).
+resource "google_service_account" "pipeline" {
+  account_id   = "gharchive-pipeline"
+  display_name = "gharchive_assets pipeline"
+  description  = "Writes the lake bucket and the two BigQuery datasets; runs BigQuery jobs."
+}
+
+resource "google_storage_bucket_iam_member" "pipeline_objects" {
+  bucket = google_storage_bucket.lake.name
+  role   = "roles/storage.objectAdmin"
+  member = "serviceAccount:${google_service_account.pipeline.email}"
+}
+
+resource "google_bigquery_dataset_iam_member" "pipeline_events" {
+  dataset_id = google_bigquery_dataset.events.dataset_id
+  role       = "roles/bigquery.dataEditor"
+  member     = "serviceAccount:${google_service_account.pipeline.email}"
+}
+
+resource "google_bigquery_dataset_iam_member" "pipeline_analytics" {
+  dataset_id = google_bigquery_dataset.analytics.dataset_id
+  role       = "roles/bigquery.dataEditor"
+  member     = "serviceAccount:${google_service_account.pipeline.email}"
+}
+
+# Running load and query jobs is granted on the project: BigQuery has no narrower scope for it.
+resource "google_project_iam_member" "pipeline_jobs" {
+  project = var.project_id
+  role    = "roles/bigquery.jobUser"
+  member  = "serviceAccount:${google_service_account.pipeline.email}"
+}
+
+resource "google_bigquery_dataset_iam_member" "analysts_read_analytics" {
+  count      = var.analysts_group == "" ? 0 : 1
+  dataset_id = google_bigquery_dataset.analytics.dataset_id
+  role       = "roles/bigquery.dataViewer"
+  member     = "group:${var.analysts_group}"
+}

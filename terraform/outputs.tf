@@ -1,0 +1,37 @@
+# Exactly the variables the pipeline reads (README "Configuration"); turn them
+# into an env file with: terraform output -json | python3 env_from_outputs.py > gharchive.env
+
+output "gharchive_target" {
+  description = "GHARCHIVE_TARGET"
+  value       = "gcp"
+}
+
+output "gharchive_gcp_project" {
+  description = "GHARCHIVE_GCP_PROJECT"
+  value       = var.project_id
+}
+
+output "gharchive_gcs_bucket" {
+  description = "GHARCHIVE_GCS_BUCKET"
+  value       = google_storage_bucket.lake.name
+}
+
+output "gharchive_bq_dataset" {
+  description = "GHARCHIVE_BQ_DATASET"
+  value       = google_bigquery_dataset.events.dataset_id
+}
+
+output "gharchive_bq_analytics_dataset" {
+  description = "GHARCHIVE_BQ_ANALYTICS_DATASET"
+  value       = google_bigquery_dataset.analytics.dataset_id
+}
+
+output "gharchive_bq_location" {
+  description = "GHARCHIVE_BQ_LOCATION"
+  value       = var.location
+}
+
+output "pipeline_service_account" {
+  description = "The identity to run the pipeline as (or to impersonate); not an env variable."
+  value       = google_service_account.pipeline.email
+}

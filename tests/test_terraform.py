@@ -1,0 +1,159 @@
+"""terraform/, checked offline: it parses, and the parsed resources are secure by default.
+
+No terraform binary or provider can be fetched here (see NOTES), so this reads
+the HCL with python-hcl2 and asserts the properties on what it declares.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import hcl2
+import pytest
+
+TERRAFORM = Path(__file__).resolve().parents[1] / "terraform"
+PRIMITIVE_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
+GCP_VARIABLES = {
+    "GHARCHIVE_TARGET",
+    "GHARCHIVE_GCP_PROJECT",
+    "GHARCHIVE_GCS_BUCKET",
+    "GHARCHIVE_BQ_DATASET",
+    "GHARCHIVE_BQ_ANALYTICS_DATASET",
+    "GHARCHIVE_BQ_LOCATION",
+}
+
+
+def _unquote(value):
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    if isinstance(value, dict):
+        return {_unquote(k): _unquote(v) for k, v in value.items() if k != "__is_block__"}
+    if isinstance(value, list):
+        return [_unquote(item) for item in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def config() -> dict:
+    """Every .tf file merged: {"resource": {type: {name: body}}, "variable": …, "output": …}."""
+    merged: dict = {}
+    for path in sorted(TERRAFORM.glob("*.tf")):
+        with open(path) as handle:
+            parsed = _unquote(hcl2.load(handle))
+        for block, entries in parsed.items():
+            for entry in entries:
+                for name, body in entry.items():
+                    if block == "resource":
+                        for resource_name, resource in body.items():
+                            merged.setdefault("resource", {}).setdefault(name, {})[
+                                resource_name
+                            ] = resource
+                    else:
+                        merged.setdefault(block, {})[name] = body
+    return merged
+
+
+def resources(config, kind: str) -> dict:
+    return config["resource"].get(kind, {})
+
+
+def test_bucket_is_private_uniform_versioned_with_lifecycle(config):
+    (bucket,) = resources(config, "google_storage_bucket").values()
+    assert bucket["uniform_bucket_level_access"] is True
+    assert bucket["public_access_prevention"] == "enforced"
+    assert bucket["versioning"][0]["enabled"] is True
+    assert bucket["force_destroy"] is False
+    assert bucket["labels"] == "${var.labels}"
+    rules = {
+        (rule["action"][0]["type"], tuple(rule["condition"][0].get("matches_prefix", [])))
+        for rule in bucket["lifecycle_rule"]
+    }
+    assert ("SetStorageClass", ("raw/",)) in rules
+    assert ("Delete", ("quarantine/",)) in rules
+    assert ("Delete", ("reports/",)) in rules
+
+
+def test_datasets_in_the_chosen_location_with_labels(config):
+    datasets = resources(config, "google_bigquery_dataset")
+    assert {d["dataset_id"] for d in datasets.values()} == {
+        "${var.events_dataset}",
+        "${var.analytics_dataset}",
+    }
+    for dataset in datasets.values():
+        assert dataset["location"] == "${var.location}"
+        assert dataset["labels"] == "${var.labels}"
+        assert dataset["delete_contents_on_destroy"] is False
+
+
+def test_the_pipeline_has_least_privilege_and_no_keys(config):
+    assert not resources(config, "google_service_account_key"), "no keys from terraform"
+    member = "serviceAccount:${google_service_account.pipeline.email}"
+    bucket_grants = resources(config, "google_storage_bucket_iam_member")
+    assert [(g["role"], g["bucket"]) for g in bucket_grants.values() if g["member"] == member] == [
+        ("roles/storage.objectAdmin", "${google_storage_bucket.lake.name}")
+    ]
+    dataset_grants = resources(config, "google_bigquery_dataset_iam_member")
+    assert sorted(
+        (g["role"], g["dataset_id"]) for g in dataset_grants.values() if g["member"] == member
+    ) == [
+        ("roles/bigquery.dataEditor", "${google_bigquery_dataset.analytics.dataset_id}"),
+        ("roles/bigquery.dataEditor", "${google_bigquery_dataset.events.dataset_id}"),
+    ]
+    project_grants = resources(config, "google_project_iam_member")
+    assert [g["role"] for g in project_grants.values()] == ["roles/bigquery.jobUser"]
+    analysts = dataset_grants["analysts_read_analytics"]
+    assert (analysts["role"], analysts["member"]) == (
+        "roles/bigquery.dataViewer",
+        "group:${var.analysts_group}",
+    )
+    # Nothing anywhere binds a primitive role, nor IAM on the project beyond job user.
+    every_role = {
+        grant["role"]
+        for kind, grants in config["resource"].items()
+        if "iam" in kind
+        for grant in grants.values()
+    }
+    assert not every_role & PRIMITIVE_ROLES
+    assert not resources(config, "google_project_iam_binding")
+    assert not resources(config, "google_project_iam_policy")
+
+
+def test_provider_pinned_and_variables_described_and_validated(config):
+    (requirements,) = config["terraform"]["required_providers"]
+    assert requirements["google"]["version"].startswith("~> ")
+    for name, variable in config["variable"].items():
+        assert variable.get("description"), f"variable {name} has no description"
+    validated = {name for name, variable in config["variable"].items() if "validation" in variable}
+    assert {
+        "project_id",
+        "location",
+        "bucket_name",
+        "events_dataset",
+        "analytics_dataset",
+    } <= validated
+
+
+def test_outputs_are_exactly_the_pipeline_variables(config):
+    named = {name.upper() for name in config["output"] if name.startswith("gharchive_")}
+    assert named == GCP_VARIABLES
+    outputs = {
+        name: {"value": value} for name, value in {
+            "gharchive_target": "gcp",
+            "gharchive_gcs_bucket": "my lake",
+            "pipeline_service_account": "x@y",
+        }.items()
+    }  # fmt: skip
+    completed = subprocess.run(
+        [sys.executable, str(TERRAFORM / "env_from_outputs.py")],
+        input=json.dumps(outputs),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert completed.stdout.splitlines() == [
+        "export GHARCHIVE_GCS_BUCKET='my lake'",
+        "export GHARCHIVE_TARGET=gcp",
+    ]
