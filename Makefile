@@ -12,7 +12,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # recompiles its imports (a Dagster CLI start takes 11 s instead of 5 s).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup run test dev lint format lock clean
+.PHONY: setup run test dev lint format lock clean hclfmt
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,22 @@ $(BQ_VENV)/.installed: requirements-bqemulator.txt $(VENV)/.installed
 	$(PYTHON) -m venv $(BQ_VENV)
 	$(BIN)/uv pip sync --quiet --python $(BQ_VENV)/bin/python requirements-bqemulator.txt
 	touch $@
+
+# checkov for the terraform checks, in its own environment too (its pins clash).
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt $(VENV)/.installed
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(BIN)/uv pip sync --quiet --python $(CHECKOV_VENV)/bin/python requirements-checkov.txt
+	touch $@
+
+# hashicorp's hclfmt, built from Debian's hcl v2 sources (no terraform binary can
+# be had here); .ci/run installs golang-go and golang-github-hashicorp-hcl-v2-dev.
+HCL_GOPATH := /usr/share/gocode
+hclfmt: $(VENV)/.installed
+	@if [ ! -x $(BIN)/hclfmt ] && command -v go >/dev/null \
+	    && [ -d $(HCL_GOPATH)/src/github.com/hashicorp/hcl/v2/cmd/hclfmt ]; then \
+	  GOPATH=$(HCL_GOPATH) GO111MODULE=off GOCACHE=$(abspath $(VENV))/go-cache \
+	    go build -o $(BIN)/hclfmt github.com/hashicorp/hcl/v2/cmd/hclfmt; fi
 
 setup: $(VENV)/.installed
 	@mkdir -p $(DAGSTER_HOME)
@@ -47,7 +63,7 @@ run: setup
 	echo; GHARCHIVE_START="$$first" $(BIN)/python -m gharchive_assets.summary --start '$(START)' --end '$(END)'; \
 	exit $$status
 
-test: setup $(BQ_VENV)/.installed
+test: setup $(BQ_VENV)/.installed $(CHECKOV_VENV)/.installed hclfmt
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -64,6 +80,8 @@ lock: setup
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements.in -o requirements.txt
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-bqemulator.in \
 	  -o requirements-bqemulator.txt
+	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-checkov.in \
+	  -o requirements-checkov.txt
 
 clean:
-	rm -rf $(VENV) $(BQ_VENV) dbt_project/target dbt_project/logs
+	rm -rf $(VENV) $(BQ_VENV) $(CHECKOV_VENV) dbt_project/target dbt_project/logs
