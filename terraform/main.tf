@@ -111,3 +111,25 @@ resource "google_bigquery_dataset_iam_member" "analysts_read_analytics" {
   role       = "roles/bigquery.dataViewer"
   member     = "group:${var.analysts_group}"
 }
+
+# Optional: a production home for Dagster itself (turn on with enable_dagster_home).
+module "dagster_home" {
+  source = "./modules/dagster_home"
+  count  = var.enable_dagster_home ? 1 : 0
+
+  project_id            = var.project_id
+  region                = var.region
+  network               = var.dagster_network
+  image                 = var.dagster_image
+  service_account_email = google_service_account.pipeline.email
+  labels                = var.labels
+  pipeline_environment = {
+    GHARCHIVE_TARGET               = "gcp"
+    GHARCHIVE_GCP_PROJECT          = var.project_id
+    GHARCHIVE_GCS_BUCKET           = google_storage_bucket.lake.name
+    GHARCHIVE_BQ_DATASET           = google_bigquery_dataset.events.dataset_id
+    GHARCHIVE_BQ_ANALYTICS_DATASET = google_bigquery_dataset.analytics.dataset_id
+    GHARCHIVE_BQ_LOCATION          = var.location
+    GHARCHIVE_HOURS_PER_RUN        = "24"
+  }
+}

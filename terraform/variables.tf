@@ -110,3 +110,21 @@ variable "labels" {
     managed-by = "terraform"
   }
 }
+
+variable "enable_dagster_home" {
+  description = "Also create a production home for Dagster itself (Cloud SQL storage, webserver and daemon on Cloud Run)."
+  type        = bool
+  default     = false
+}
+
+variable "dagster_image" {
+  description = "Container image of this repository's code location (with enable_dagster_home)."
+  type        = string
+  default     = ""
+}
+
+variable "dagster_network" {
+  description = "Self link of the VPC network for Cloud SQL's private IP and Cloud Run's egress (with enable_dagster_home)."
+  type        = string
+  default     = ""
+}

@@ -38,9 +38,18 @@ def _unquote(value):
 
 @pytest.fixture(scope="module")
 def config() -> dict:
-    """Every .tf file merged: {"resource": {type: {name: body}}, "variable": …, "output": …}."""
+    return load(TERRAFORM)
+
+
+@pytest.fixture(scope="module")
+def dagster_home() -> dict:
+    return load(TERRAFORM / "modules" / "dagster_home")
+
+
+def load(directory: Path) -> dict:
+    """A directory's .tf files merged: {"resource": {type: {name: body}}, "variable": …}."""
     merged: dict = {}
-    for path in sorted(TERRAFORM.glob("*.tf")):
+    for path in sorted(directory.glob("*.tf")):
         with open(path) as handle:
             parsed = _unquote(hcl2.load(handle))
         for block, entries in parsed.items():
@@ -136,6 +145,33 @@ def test_provider_pinned_and_variables_described_and_validated(config):
     } <= validated
 
 
+def test_dagster_home_is_optional_private_and_keeps_its_secret(config, dagster_home):
+    module = config["module"]["dagster_home"]
+    assert module["count"] == "${var.enable_dagster_home ? 1 : 0}"
+    assert config["variable"]["enable_dagster_home"]["default"] is False
+
+    (database,) = resources(dagster_home, "google_sql_database_instance").values()
+    settings = database["settings"][0]
+    ip = settings["ip_configuration"][0]
+    assert ip["ipv4_enabled"] is False and ip["ssl_mode"] == "ENCRYPTED_ONLY"
+    assert settings["backup_configuration"][0]["enabled"] is True
+    assert database["database_version"].startswith("POSTGRES_")
+    # The password goes to Secret Manager and nowhere else.
+    (version,) = resources(dagster_home, "google_secret_manager_secret_version").values()
+    assert version["secret_data"] == "${random_password.dagster.result}"
+    assert not any("random_password" in str(o) for o in dagster_home["output"].values())
+    for service in resources(dagster_home, "google_cloud_run_v2_service").values():
+        assert service["ingress"] == "INGRESS_TRAFFIC_INTERNAL_ONLY"
+        assert "random_password" not in str(service)
+    roles = {
+        grant["role"]
+        for kind, grants in dagster_home["resource"].items()
+        if "iam" in kind
+        for grant in grants.values()
+    }
+    assert roles == {"roles/secretmanager.secretAccessor", "roles/cloudsql.client"}
+
+
 def test_outputs_are_exactly_the_pipeline_variables(config):
     named = {name.upper() for name in config["output"] if name.startswith("gharchive_")}
     assert named == GCP_VARIABLES
@@ -176,7 +212,7 @@ def test_checkov_passes_with_every_skip_justified():
     assert summary["passed"] >= 10
     skips = [
         line.strip()
-        for path in TERRAFORM.glob("*.tf")
+        for path in TERRAFORM.rglob("*.tf")
         for line in path.read_text().splitlines()
         if "checkov:skip=" in line
     ]
@@ -204,8 +240,23 @@ def test_terraform_files_are_formatted():
         pytest.skip(
             "no terraform or hclfmt: needs Debian's golang-go and golang-github-hashicorp-hcl-v2-dev"
         )
-    for path in sorted(TERRAFORM.glob("*.tf")):
+    for path in sorted(TERRAFORM.rglob("*.tf")):
         completed = subprocess.run(
             [str(hclfmt), "-require-no-change", str(path)], capture_output=True, text=True
         )
         assert completed.returncode == 0, f"{path.name} is not formatted:\n{completed.stderr}"
+
+
+def test_production_dagster_yaml_is_a_valid_instance_config(tmp_path, monkeypatch):
+    from dagster._core.instance.config import dagster_instance_config
+
+    (tmp_path / "dagster.yaml").write_text(
+        (Path(__file__).resolve().parents[1] / "deploy" / "dagster.gcp.yaml").read_text()
+    )
+    for name in ("DAGSTER_PG_HOST", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB"):
+        monkeypatch.setenv(name, "x")
+    config, _ = dagster_instance_config(str(tmp_path))
+    assert config["storage"]["postgres"]["postgres_db"]["password"] == {
+        "env": "DAGSTER_PG_PASSWORD"
+    }
+    assert config["run_coordinator"]["config"]["max_concurrent_runs"] == 4
