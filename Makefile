@@ -46,7 +46,7 @@ hclfmt: $(VENV)/.installed
 
 setup: $(VENV)/.installed
 	@mkdir -p $(DAGSTER_HOME)
-	@test -f $(DAGSTER_HOME)/dagster.yaml || cp dagster.local.yaml $(DAGSTER_HOME)/dagster.yaml
+	@test -f $(DAGSTER_HOME)/dagster.yaml || cp deploy/dagster.local.yaml $(DAGSTER_HOME)/dagster.yaml
 
 # Dagster's beta notices and DEBUG events would bury the run's own log lines.
 RUN_CONFIG := {"loggers": {"console": {"config": {"log_level": "INFO"}}}}

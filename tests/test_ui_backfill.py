@@ -71,7 +71,7 @@ def backfill_archive(tmp_path_factory):
 def dagster_dev(backfill_archive, tmp_path_factory):
     server, _ = backfill_archive
     home = tmp_path_factory.mktemp("dagster_home")
-    (home / "dagster.yaml").write_text((REPO / "dagster.local.yaml").read_text())
+    (home / "dagster.yaml").write_text((REPO / "deploy" / "dagster.local.yaml").read_text())
     data_dir = tmp_path_factory.mktemp("data")
     port = free_port()
     env = {
