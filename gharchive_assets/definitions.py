@@ -65,8 +65,14 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         policy,
         # A step retry (after the download's own tries) waits 15 x the download backoff.
         step_retry_delay_seconds=15 * settings.http_backoff_seconds,
+        lake_kind="gcs" if settings.target == "gcp" else "file",
     )
-    (events,) = build_warehouse_assets(partitions, clean_events_hour, policy)
+    (events,) = build_warehouse_assets(
+        partitions,
+        clean_events_hour,
+        policy,
+        warehouse_kind="bigquery" if settings.target == "gcp" else "duckdb",
+    )
     analytics_models = build_dbt_assets(partitions, dbt_project_for(settings), settings, policy)
     hourly_job = dg.define_asset_job(
         "hourly_archive_job",

@@ -81,3 +81,16 @@ def test_events_table_carries_a_freshness_policy(tmp_path):
         dg.AssetKey(["gharchive", "events"])
     ]
     assert spec.freshness_policy.fail_window.to_timedelta() == timedelta(hours=3)
+
+
+def test_assets_show_the_target_they_run_on(tmp_path):
+    local = build_definitions(Settings(data_dir=tmp_path))
+    gcp = build_definitions(
+        Settings(data_dir=tmp_path, target="gcp", gcp_project="p", gcs_bucket="b")
+    )
+    key = dg.AssetKey(["gharchive", "events"])
+
+    def kinds(defs):
+        return defs.resolve_assets_def(key).specs_by_key[key].kinds
+
+    assert kinds(local) == {"duckdb"} and kinds(gcp) == {"bigquery"}

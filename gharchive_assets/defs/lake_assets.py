@@ -40,6 +40,7 @@ def build_lake_assets(
     missing_after_hours: int = 72,
     backfill_policy: dg.BackfillPolicy | None = None,
     step_retry_delay_seconds: float = 30.0,
+    lake_kind: str = "file",
 ) -> list[dg.AssetsDefinition]:
     backfill_policy = backfill_policy or dg.BackfillPolicy.single_run()
 
@@ -55,7 +56,7 @@ def build_lake_assets(
         ),
         partitions_def=partitions,
         backfill_policy=backfill_policy,
-        kinds={"file"},
+        kinds={lake_kind},
         description=(
             "The GH Archive file of the hour, byte for byte as served, at "
             "raw/YYYY/MM/DD/YYYY-MM-DD-H.json.gz in the lake."
@@ -129,7 +130,7 @@ def build_lake_assets(
         deps=[raw_archive_hour],
         partitions_def=partitions,
         backfill_policy=backfill_policy,
-        kinds={"parquet"},
+        kinds={lake_kind, "parquet"},
         description=(
             "The hour's events, cleaned to the warehouse columns, at "
             "clean/events/date=YYYY-MM-DD/hour=HH/events.parquet; lines that could "

@@ -18,6 +18,7 @@ def build_warehouse_assets(
     partitions: dg.PartitionsDefinition,
     clean_events_hour: dg.AssetsDefinition,
     backfill_policy: dg.BackfillPolicy | None = None,
+    warehouse_kind: str = "duckdb",
 ) -> list[dg.AssetsDefinition]:
     @dg.asset(
         key=EVENTS_ASSET_KEY,
@@ -40,7 +41,7 @@ def build_warehouse_assets(
         ],
         partitions_def=partitions,
         backfill_policy=backfill_policy or dg.BackfillPolicy.single_run(),
-        kinds={"duckdb", "bigquery"},
+        kinds={warehouse_kind},
         # Loaded hour by hour: warn after two hours without a load, fail after three.
         freshness_policy=dg.FreshnessPolicy.time_window(
             fail_window=timedelta(hours=3), warn_window=timedelta(hours=2)
