@@ -18,11 +18,10 @@ from gharchive_assets.archive_lines import (
     parse_line,
     sanitize,
 )
-from gharchive_assets.event_records import NotFast, normalise, row_from_line
+from gharchive_assets.event_records import NOT_FAST, NotFast, normalise, row_from_line
 from gharchive_assets.events_schema import ARROW_SCHEMA
 
 PAYLOAD_COLUMN = ARROW_SCHEMA.get_field_index("payload")
-_NOT_FAST = NotFast()
 
 
 @dataclass
@@ -41,7 +40,7 @@ def parse_block(block: LineBlock, archive_hour: int) -> BlockResult:
     for line_number, line in enumerate(lines, start=block.first_line_number):
         try:
             if block.suspect and SUSPECT_ESCAPE.search(line):
-                raise _NOT_FAST
+                raise NOT_FAST
             rows.append(row_from_line(line, archive_hour))
         except NotFast:
             try:

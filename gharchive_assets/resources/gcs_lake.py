@@ -18,7 +18,7 @@ from dagster_gcp import GCSResource
 from google.api_core import exceptions as google_errors
 
 from gharchive_assets.local_lake import sha256_of
-from gharchive_assets.resources.lake import LakeResource
+from gharchive_assets.resources.lake import LakeResource, footer_metadata
 
 RESUMABLE_CHUNK_BYTES = 8 << 20
 FOOTER_READ_BYTES = 256 << 10
@@ -117,4 +117,4 @@ class GCSLakeResource(LakeResource):
             blob = self._bucket().blob(rel_path)
             with blob.open("rb", chunk_size=FOOTER_READ_BYTES) as reader:
                 metadata = pq.read_metadata(reader)
-        return {k.decode(): v.decode() for k, v in (metadata.metadata or {}).items()}
+        return footer_metadata(metadata)

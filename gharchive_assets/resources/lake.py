@@ -53,10 +53,10 @@ class LakeResource(dg.ConfigurableResource):
     def parquet_metadata(self, rel_path: str) -> dict[str, str]:
         """The key-value metadata in a parquet file's footer."""
         with self.local_copy(rel_path) as path:
-            return _footer_metadata(pq.read_metadata(path))
+            return footer_metadata(pq.read_metadata(path))
 
 
-def _footer_metadata(metadata: pq.FileMetaData) -> dict[str, str]:
+def footer_metadata(metadata: pq.FileMetaData) -> dict[str, str]:
     return {key.decode(): value.decode() for key, value in (metadata.metadata or {}).items()}
 
 
