@@ -47,6 +47,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("push_size", pa.int64(), "BIGINT", "INT64", "Commits in the push (payload size; the commits list is capped at 20). Null when trimmed (since 2025-10)."),
     Column("push_distinct_size", pa.int64(), "BIGINT", "INT64", "Distinct commits in the push. Null when trimmed."),
     Column("pr_merged", pa.bool_(), "BOOLEAN", "BOOL", "PullRequestEvent: whether the pull request is merged. Null when trimmed."),
+    Column("pr_created_at", TIMESTAMP, "TIMESTAMP", "TIMESTAMP", "PullRequestEvent: when the pull request was opened, UTC. Null when trimmed."),
     Column("pr_merged_at", TIMESTAMP, "TIMESTAMP", "TIMESTAMP", "PullRequestEvent: when it was merged, UTC."),
     Column("pr_additions", pa.int64(), "BIGINT", "INT64", "PullRequestEvent: lines added. Null when trimmed."),
     Column("pr_deletions", pa.int64(), "BIGINT", "INT64", "PullRequestEvent: lines deleted. Null when trimmed."),

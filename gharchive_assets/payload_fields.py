@@ -19,6 +19,7 @@ class _Label(msgspec.Struct):
 class _PullRequest(msgspec.Struct):
     number: int | None = None
     merged: bool | None = None
+    created_at: str | None = None
     merged_at: str | None = None
     additions: int | None = None
     deletions: int | None = None
@@ -77,11 +78,11 @@ def _labels(labels: list[_Label] | None) -> list[str] | None:
 
 
 def typed_columns(event_type: str, fields: PayloadFields) -> tuple:
-    """number, ref, ref_type, push_size, push_distinct_size, pr_merged, pr_merged_at,
+    """number, ref, ref_type, push_size, push_distinct_size, pr_merged, pr_created_at, pr_merged_at,
     pr_additions, pr_deletions, pr_changed_files, release_tag_name,
     comment_on_pull_request, issue_labels — null where the event has no such field."""
     number = ref = ref_type = push_size = push_distinct_size = None
-    merged = merged_at = additions = deletions = changed_files = None
+    merged = created_at = merged_at = additions = deletions = changed_files = None
     tag_name = on_pull_request = labels = None
     if event_type == "PushEvent":
         ref, push_size, push_distinct_size = fields.ref, fields.size, fields.distinct_size
@@ -94,6 +95,7 @@ def typed_columns(event_type: str, fields: PayloadFields) -> tuple:
             number = number or pull.number
             merged, additions = pull.merged, pull.additions
             deletions, changed_files = pull.deletions, pull.changed_files
+            created_at = timestamp_micros(pull.created_at)
             merged_at = timestamp_micros(pull.merged_at)
             labels = _labels(pull.labels)
     elif event_type.startswith("PullRequestReview"):
@@ -115,6 +117,6 @@ def typed_columns(event_type: str, fields: PayloadFields) -> tuple:
         tag_name = fields.release.tag_name
     return (
         number, ref, ref_type, push_size, push_distinct_size,
-        merged, merged_at, additions, deletions, changed_files,
+        merged, created_at, merged_at, additions, deletions, changed_files,
         tag_name, on_pull_request, labels,
     )  # fmt: skip

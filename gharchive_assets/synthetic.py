@@ -348,6 +348,8 @@ class ArchiveFaker:
         if event_type == "PullRequestEvent":
             action = rng.choice(["opened", "opened", "closed", "closed", "reopened"])
             merged = action == "closed" and rng.random() < 0.7
+            open_for = timedelta(seconds=0 if action == "opened" else rng.randrange(60, 30 * 86400))
+            opened = (moment - open_for).strftime("%Y-%m-%dT%H:%M:%SZ")
             if trimmed:
                 pull = {
                     "id": rng.randrange(10**8),
@@ -361,6 +363,7 @@ class ArchiveFaker:
                     "number": number,
                     "state": "closed" if action == "closed" else "open",
                     "title": "Improve things",
+                    "created_at": opened,
                     "merged": merged,
                     "merged_at": when if merged else None,
                     "additions": rng.randrange(500),

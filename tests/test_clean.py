@@ -68,6 +68,7 @@ def test_events_era_hour_keeps_every_record_and_value(tmp_path, lake):
             assert row["pr_merged"] is pull["merged"]
             assert row["pr_additions"] == pull["additions"]
             assert (row["pr_merged_at"] is None) == (pull["merged_at"] is None)
+            assert row["pr_created_at"] == datetime.fromisoformat(pull["created_at"])
         if record["type"] == "IssuesEvent":
             assert row["issue_labels"] == [label["name"] for label in payload["issue"]["labels"]]
         if record["type"] == "IssueCommentEvent":

@@ -95,6 +95,12 @@ class DuckDBWarehouseResource(WarehouseResource):
     def _ensure_tables(self, connection) -> None:
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema_name}")
         connection.execute(duckdb_table_ddl(self.schema_name))
+        # A table made by an older release gains the columns added since (nulls).
+        for column in COLUMNS:
+            connection.execute(
+                f"ALTER TABLE {self.schema_name}.events "
+                f"ADD COLUMN IF NOT EXISTS {column.name} {column.duckdb}"
+            )
         connection.execute(
             f"""CREATE TABLE IF NOT EXISTS {self.schema_name}.loaded_hours (
                 archive_hour TIMESTAMP PRIMARY KEY,
