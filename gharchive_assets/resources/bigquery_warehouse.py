@@ -10,7 +10,7 @@ Query parameters throughout; no SQL is built from partition keys.
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import dagster as dg
 from dagster_gcp import BigQueryResource
@@ -120,7 +120,12 @@ class BigQueryWarehouseResource(WarehouseResource):
             type_=bigquery.TimePartitioningType.DAY, field=PARTITION_FIELD
         )
         events.clustering_fields = CLUSTER_FIELDS
-        client.create_table(events, exists_ok=True)
+        existing = client.create_table(events, exists_ok=True)
+        known = {field.name for field in existing.schema}
+        if missing := [field for field in events.schema if field.name not in known]:
+            # A table made by an older release gains the columns added since (nulls).
+            existing.schema = [*existing.schema, *missing]
+            client.update_table(existing, ["schema"])
         ledger = bigquery.Table(self._table_id(client, "loaded_hours"), LOADED_HOURS_SCHEMA)
         client.create_table(ledger, exists_ok=True)
 
@@ -194,6 +199,8 @@ def _positional(value) -> bigquery.ScalarQueryParameter:
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
         return bigquery.ScalarQueryParameter(None, "TIMESTAMP", moment)
+    if isinstance(value, date):
+        return bigquery.ScalarQueryParameter(None, "DATE", value)
     if isinstance(value, bool):
         return bigquery.ScalarQueryParameter(None, "BOOL", value)
     if isinstance(value, int):
