@@ -63,9 +63,21 @@ def dbt_project_for(settings: Settings) -> DbtProject:
     )
 
 
+def _newest_source_change(project_dir: Path) -> float:
+    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for folder in ("models", "macros", "tests", "seeds"):
+        files.extend((project_dir / folder).rglob("*.*"))
+    return max((path.stat().st_mtime for path in files if path.exists()), default=0.0)
+
+
 def ensure_manifest(project: DbtProject, force: bool = False) -> Path:
-    """Parse the dbt project when its manifest is missing (or when ``force``)."""
-    if force or not project.manifest_path.exists():
+    """Parse the dbt project when its manifest is missing or older than a model,
+    macro or test (an edited project must never run with a stale manifest)."""
+    manifest = project.manifest_path
+    stale = not manifest.exists() or (
+        manifest.stat().st_mtime < _newest_source_change(Path(project.project_dir))
+    )
+    if force or stale:
         command = [
             dbt_executable(),
             "parse",
