@@ -17,9 +17,10 @@ from gharchive_assets.resources.bigquery_warehouse import (
     BigQueryWarehouseResource,
     GharchiveBigQueryResource,
     WarehouseAccessError,
+    bigquery_schema,
 )
 from gharchive_assets.resources.gcs_lake import GCSLakeResource
-from gharchive_assets.resources.warehouse import DuckDBWarehouseResource
+from gharchive_assets.resources.warehouse import DuckDBWarehouseResource, duckdb_table_ddl
 
 KEY = "2015-01-01-23:00"
 BUCKET = "warehouse-lake"
@@ -115,3 +116,32 @@ def test_a_missing_dataset_names_the_variable_to_fix(bq_endpoint, clean_hour_in_
         warehouse(bq_endpoint, dataset="no_such_dataset").replace_hour(
             parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256
         )
+
+
+def test_an_older_events_table_gains_the_new_columns(bq_endpoint, clean_hour_in_bucket, tmp_path):
+    """A table made before pr_created_at existed is widened, on both warehouses."""
+    lake, cleaned, records = clean_hour_in_bucket
+    client = bigquery.Client(
+        project="test",
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=bq_endpoint),
+    )
+    client.create_dataset("older", exists_ok=True)
+    old_schema = [f for f in bigquery_schema() if f.name != "pr_created_at"]
+    client.create_table(bigquery.Table("test.older.events", schema=old_schema))
+    warehouse(bq_endpoint, "older").replace_hour(
+        parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256
+    )
+    (row,) = warehouse(bq_endpoint, "older").query(
+        "select count(*), countif(pr_created_at is not null) from older.events"
+    )
+    assert row[0] == len(records) and row[1] > 0
+
+    duck = DuckDBWarehouseResource(path=str(tmp_path / "older.duckdb"))
+    with duck.connect() as connection:
+        connection.execute("create schema gharchive")
+        connection.execute(duckdb_table_ddl("gharchive").replace("pr_created_at TIMESTAMP,", ""))
+    with lake.local_copy(clean_path(KEY)) as local_file:
+        duck.replace_hour(parse_key(KEY), str(local_file), cleaned.raw_sha256)
+    (row,) = duck.query("select count(*), count(pr_created_at) from gharchive.events")
+    assert row[0] == len(records) and row[1] > 0

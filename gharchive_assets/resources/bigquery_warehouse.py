@@ -122,10 +122,14 @@ class BigQueryWarehouseResource(WarehouseResource):
         events.clustering_fields = CLUSTER_FIELDS
         existing = client.create_table(events, exists_ok=True)
         known = {field.name for field in existing.schema}
-        if missing := [field for field in events.schema if field.name not in known]:
-            # A table made by an older release gains the columns added since (nulls).
-            existing.schema = [*existing.schema, *missing]
-            client.update_table(existing, ["schema"])
+        for field in events.schema:
+            if field.name not in known:
+                # A table made by an older release gains the columns added since
+                # (nulls). DDL rather than a schema patch: bqemulator ignores patches.
+                client.query(
+                    f"ALTER TABLE {self.events_table} ADD COLUMN IF NOT EXISTS "
+                    f"{field.name} {_ddl_type(field)}"
+                ).result()
         ledger = bigquery.Table(self._table_id(client, "loaded_hours"), LOADED_HOURS_SCHEMA)
         client.create_table(ledger, exists_ok=True)
 
@@ -206,6 +210,13 @@ def _positional(value) -> bigquery.ScalarQueryParameter:
     if isinstance(value, int):
         return bigquery.ScalarQueryParameter(None, "INT64", value)
     return bigquery.ScalarQueryParameter(None, "STRING", value)
+
+
+def _ddl_type(field: bigquery.SchemaField) -> str:
+    kind = {"INTEGER": "INT64", "BOOLEAN": "BOOL", "FLOAT": "FLOAT64"}.get(
+        field.field_type, field.field_type
+    )
+    return f"ARRAY<{kind}>" if field.mode == "REPEATED" else kind
 
 
 def _list_inference() -> bigquery.ParquetOptions:
