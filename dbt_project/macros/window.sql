@@ -8,14 +8,27 @@
     and {{ column }} < cast('{{ var("window_end") }}' as timestamp)
 {%- endmacro %}
 
-{#- Restricts an incremental model to the UTC days touched by the window's
-    hours: those days are rebuilt whole, from every loaded hour. -#}
-{% macro touched_days_filter(day_column) -%}
-    {%- if is_incremental() and has_window() -%}
-    where {{ day_column }} in (
+{#- A condition true for the UTC days of the events in the window's hours.
+    `staging` is the stg_gharchive__events relation, for callers where ref()
+    cannot be used (a test's where config is applied after parsing). -#}
+{% macro in_run_days(day_column, staging=none) -%}
+    {{ day_column }} in (
         select distinct event_day
-        from {{ ref('stg_gharchive__events') }}
+        from {{ staging if staging is not none else ref('stg_gharchive__events') }}
         where {{ in_window('archive_hour') }}
     )
+{%- endmacro %}
+
+{#- A condition true for the UTC days touched by the window's hours, which an
+    incremental model rebuilds whole, from every loaded hour. True for every
+    day when the model is built from scratch or the run has no window.
+    is_incremental() is the calling model's own, so call it from the model. -#}
+{% macro in_touched_days(day_column) -%}
+    {#- ref() outside the condition, so dbt sees the dependency when parsing. -#}
+    {%- set staging = ref('stg_gharchive__events') -%}
+    {%- if is_incremental() and has_window() -%}
+    {{ in_run_days(day_column, staging) }}
+    {%- else -%}
+    true
     {%- endif -%}
 {%- endmacro %}

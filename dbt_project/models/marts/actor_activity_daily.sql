@@ -1,9 +1,5 @@
 {{ config(unique_key=mart_unique_key(['day', 'actor_key', 'event_type'])) }}
 
-with events as (
-    {{ deduped_events() }}
-)
-
 select
     event_day as day,
     actor_key,
@@ -12,6 +8,6 @@ select
     {{ is_bot(latest_value('actor_login', 'created_at')) }} as is_bot,
     event_type,
     count(*) as events
-from events
-where actor_key is not null
+from {{ ref('int_events__deduped') }}
+where {{ in_touched_days('event_day') }} and actor_key is not null
 group by event_day, actor_key, event_type

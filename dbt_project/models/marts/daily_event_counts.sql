@@ -1,14 +1,11 @@
 {{ config(unique_key=mart_unique_key(['day', 'event_type'])) }}
 
-with events as (
-    {{ deduped_events() }}
-)
-
 select
     event_day as day,
     event_type,
     count(*) as events,
     count(distinct actor_key) as actors,
     count(distinct repo_key) as repos
-from events
-group by 1, 2
+from {{ ref('int_events__deduped') }}
+where {{ in_touched_days('event_day') }}
+group by event_day, event_type

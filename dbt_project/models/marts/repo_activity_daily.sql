@@ -1,9 +1,5 @@
 {{ config(unique_key=mart_unique_key(['day', 'repo_key'])) }}
 
-with events as (
-    {{ deduped_events() }}
-)
-
 select
     event_day as day,
     repo_key,
@@ -17,6 +13,6 @@ select
         as pull_requests_opened,
     count(case when event_type = 'IssuesEvent' and action = 'opened' then 1 end)
         as issues_opened
-from events
-where repo_key is not null
+from {{ ref('int_events__deduped') }}
+where {{ in_touched_days('event_day') }} and repo_key is not null
 group by event_day, repo_key

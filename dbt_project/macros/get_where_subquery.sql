@@ -1,0 +1,28 @@
+{#- Lets a test look at the run's hours only, so an hourly `dbt build` does
+    not scan years of events to test one hour. A test's `where` config may be
+      run_window:<column>   rows whose <column> (a timestamp) is in the window;
+      run_days:<column>     rows whose <column> (a date) is a day the window touches.
+    Without a window (a plain `dbt build`) such a test looks at every row.
+    Any other `where` works as dbt's own. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if where and where.startswith('run_window:') -%}
+        {%- set where = in_window(where[11:]) if has_window() else none -%}
+    {%- elif where and where.startswith('run_days:') -%}
+        {#- Models and staging share one schema: the tested relation's. -#}
+        {%- set staging = api.Relation.create(
+            database=relation.database,
+            schema=relation.schema,
+            identifier='stg_gharchive__events'
+        ) -%}
+        {%- set where = in_run_days(where[9:], staging) if has_window() else none -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- endset -%}
+        {%- do return(filtered) -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}

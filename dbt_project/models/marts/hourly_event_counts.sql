@@ -1,0 +1,13 @@
+{#- The "last hours" view: events per hour of created_at and event type. -#}
+{{ config(unique_key=mart_unique_key(['hour', 'event_type'])) }}
+
+select
+    event_day as day,
+    {{ dbt.date_trunc('hour', 'created_at') }} as hour,
+    event_type,
+    count(*) as events,
+    count(distinct actor_key) as actors,
+    count(distinct repo_key) as repos
+from {{ ref('int_events__deduped') }}
+where {{ in_touched_days('event_day') }}
+group by event_day, {{ dbt.date_trunc('hour', 'created_at') }}, event_type

@@ -1,0 +1,14 @@
+{#- Repositories created on a day (CreateEvent of ref_type repository). -#}
+{{ config(unique_key=mart_unique_key(['day', 'repo_key'])) }}
+
+select
+    event_day as day,
+    repo_key,
+    max(repo_id) as repo_id,
+    {{ latest_value('repo_name', 'created_at') }} as repo_name,
+    min(created_at) as created_at,
+    {{ latest_value('actor_login', 'created_at') }} as created_by,
+    max(org_login) as org_login
+from {{ ref('stg_gharchive__repository_creations') }}
+where {{ in_touched_days('event_day') }} and repo_key is not null
+group by event_day, repo_key

@@ -1,0 +1,34 @@
+{#- Pull requests per repository and day. Merge time and size come from the
+    merging event's payload: null since GitHub trimmed payloads (October 2025). -#}
+{{ config(unique_key=mart_unique_key(['day', 'repo_key'])) }}
+
+with pull_requests as (
+    select
+        *,
+        coalesce(action = 'closed' and is_merged, false) as is_merge,
+        case
+            when action = 'closed' and is_merged and opened_at is not null
+                then {{ hours_between('opened_at', 'merged_at') }}
+        end as hours_to_merge
+    from {{ ref('stg_gharchive__pull_request_events') }}
+    where {{ in_touched_days('event_day') }} and repo_key is not null
+)
+
+select
+    event_day as day,
+    repo_key,
+    max(repo_id) as repo_id,
+    {{ latest_value('repo_name', 'created_at') }} as repo_name,
+    count(case when action = 'opened' then 1 end) as opened,
+    count(case when action = 'reopened' then 1 end) as reopened,
+    count(case when action = 'closed' then 1 end) as closed,
+    count(case when is_merge then 1 end) as merged,
+    count(case when action = 'closed' and is_merged = false then 1 end) as closed_unmerged,
+    count(case when action = 'closed' and is_merged is null then 1 end) as closed_merge_unknown,
+    avg(hours_to_merge) as avg_hours_to_merge,
+    max(hours_to_merge) as max_hours_to_merge,
+    sum(case when is_merge then additions end) as merged_additions,
+    sum(case when is_merge then deletions end) as merged_deletions,
+    sum(case when is_merge then changed_files end) as merged_changed_files
+from pull_requests
+group by event_day, repo_key

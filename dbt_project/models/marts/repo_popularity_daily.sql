@@ -1,0 +1,24 @@
+{#- Repositories starred or forked on a day, ranked by each. -#}
+{{ config(unique_key=mart_unique_key(['day', 'repo_key'])) }}
+
+with per_repo as (
+    select
+        event_day as day,
+        repo_key,
+        max(repo_id) as repo_id,
+        {{ latest_value('repo_name', 'created_at') }} as repo_name,
+        count(case when event_type = 'WatchEvent' then 1 end) as stars,
+        count(case when event_type = 'ForkEvent' then 1 end) as forks
+    from {{ ref('int_events__deduped') }}
+    where
+        {{ in_touched_days('event_day') }}
+        and repo_key is not null
+        and event_type in ('WatchEvent', 'ForkEvent')
+    group by event_day, repo_key
+)
+
+select
+    *,
+    rank() over (partition by day order by stars desc) as star_rank,
+    rank() over (partition by day order by forks desc) as fork_rank
+from per_repo
