@@ -10,11 +10,16 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from dagster_gcp import GCSResource
 
-from gharchive_assets.defs.automation import build_schedule, build_sensor
+from gharchive_assets.defs.automation import (
+    build_daily_report_schedule,
+    build_schedule,
+    build_sensor,
+)
 from gharchive_assets.defs.dbt_assets import build_dbt_assets, dbt_executable, dbt_project_for
 from gharchive_assets.defs.lake_assets import build_lake_assets
+from gharchive_assets.defs.report_assets import build_report_asset
 from gharchive_assets.defs.warehouse_assets import build_warehouse_assets
-from gharchive_assets.partitions import backfill_policy, hourly_partitions
+from gharchive_assets.partitions import backfill_policy, daily_partitions, hourly_partitions
 from gharchive_assets.resources.bigquery_warehouse import (
     BigQueryWarehouseResource,
     GharchiveBigQueryResource,
@@ -74,16 +79,27 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         warehouse_kind="bigquery" if settings.target == "gcp" else "duckdb",
     )
     analytics_models = build_dbt_assets(partitions, dbt_project_for(settings), settings, policy)
+    daily_report = build_report_asset(
+        daily_partitions(settings.start),
+        analytics=settings.bq_analytics_dataset if settings.target == "gcp" else "analytics",
+    )
+    hourly_assets = [raw_archive_hour, clean_events_hour, events, analytics_models]
     hourly_job = dg.define_asset_job(
         "hourly_archive_job",
-        selection=dg.AssetSelection.all(),
+        selection=dg.AssetSelection.assets(*hourly_assets),
         partitions_def=partitions,
-        description="Every asset for a range of hours: raw, clean, events, then dbt once.",
+        description="Every hourly asset for a range of hours: raw, clean, events, then dbt once.",
+    )
+    report_job = dg.define_asset_job(
+        "daily_report_job",
+        selection=dg.AssetSelection.assets(daily_report),
+        partitions_def=daily_report.partitions_def,
+        description="The HTML report of a UTC day, from the marts.",
     )
     return dg.Definitions(
-        assets=[raw_archive_hour, clean_events_hour, events, analytics_models],
-        jobs=[hourly_job],
-        schedules=[build_schedule(hourly_job)],
+        assets=[*hourly_assets, daily_report],
+        jobs=[hourly_job, report_job],
+        schedules=[build_schedule(hourly_job), build_daily_report_schedule(report_job)],
         sensors=[build_sensor(hourly_job, partitions, settings.sensor_lookback_hours)],
         resources=build_resources(settings),
         # The hourly chain is linear: steps cannot overlap, so running them in

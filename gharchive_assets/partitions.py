@@ -1,4 +1,4 @@
-"""The one hourly partitions definition shared by every hourly asset."""
+"""The hourly partitions shared by every hourly asset, and the daily report's days."""
 
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ def hourly_partitions(start: str) -> dg.HourlyPartitionsDefinition:
     if first < parse_key(ARCHIVE_FIRST_HOUR):
         raise ValueError(f"GHARCHIVE_START {start!r} is before the archive's first hour")
     return dg.HourlyPartitionsDefinition(start_date=start, fmt=KEY_FORMAT, timezone="UTC")
+
+
+def daily_partitions(start: str) -> dg.DailyPartitionsDefinition:
+    """UTC days from the day of ``start``, keys like 2015-01-01: the daily report's."""
+    return dg.DailyPartitionsDefinition(
+        start_date=parse_key(start).strftime("%Y-%m-%d"), timezone="UTC"
+    )
 
 
 def backfill_policy(hours_per_run: int | None) -> dg.BackfillPolicy:

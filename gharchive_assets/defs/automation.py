@@ -52,6 +52,17 @@ def build_schedule(job) -> dg.ScheduleDefinition:
     return hourly_archive_schedule
 
 
+def build_daily_report_schedule(job) -> dg.ScheduleDefinition:
+    """At 01:30 UTC, the report of the day that ended: its last hour is loaded by then."""
+    return dg.build_schedule_from_partitioned_job(
+        job,
+        name="daily_report_schedule",
+        hour_of_day=1,
+        minute_of_hour=30,
+        description="At 01:30 UTC, render the report of the previous UTC day.",
+    )
+
+
 @dataclass
 class CatchUp:
     """One evaluation of the sensor: the hours to run and the new cursor."""

@@ -1,0 +1,238 @@
+"""A day of GitHub in one self-contained HTML page, and its Markdown preview.
+
+Pure functions from the marts' rows to text: no I/O, so tests and the asset
+render the same thing. Charts are static inline SVG: the page needs no script,
+no stylesheet and no network to open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from html import escape
+
+PALETTE = ("#2f6fdf", "#e8742f", "#2aa876", "#c23b52", "#8a5cd6", "#d4a72c", "#7f8c8d")
+OTHER_TYPES = "other"
+STACKED_TYPES = len(PALETTE) - 1
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """What the report shows for one UTC day, as read from the marts."""
+
+    day: date
+    hourly: list[tuple[datetime, str, int]]  # hour, event_type, events
+    top_repos: list[tuple[str, int, int, int, int]]  # name, events, stars, forks, pushes
+    top_people: list[tuple[str, int, int, int, int]]  # login, contributions, pushes, PRs, issues
+    top_bots: list[tuple[str, int]]  # login, contributions
+    bot_share: list[tuple[str, int, int]]  # event_type, bot_events, human_events
+
+    @property
+    def events(self) -> int:
+        return sum(events for _, _, events in self.hourly)
+
+    @property
+    def bot_events(self) -> int:
+        return sum(bots for _, bots, _ in self.bot_share)
+
+
+def _stacked_types(figures: DayFigures) -> list[str]:
+    totals: dict[str, int] = {}
+    for _, event_type, events in figures.hourly:
+        totals[event_type] = totals.get(event_type, 0) + events
+    ranked = sorted(totals, key=lambda t: (-totals[t], t))
+    return ranked[:STACKED_TYPES] + ([OTHER_TYPES] if len(ranked) > STACKED_TYPES else [])
+
+
+def hourly_chart(figures: DayFigures) -> str:
+    """Events per hour of the day, stacked by event type (the busiest six, then other)."""
+    types = _stacked_types(figures)
+    per_hour: dict[int, dict[str, int]] = {hour: {} for hour in range(24)}
+    for moment, event_type, events in figures.hourly:
+        key = event_type if event_type in types else OTHER_TYPES
+        per_hour[moment.hour][key] = per_hour[moment.hour].get(key, 0) + events
+    peak = max((sum(hour.values()) for hour in per_hour.values()), default=0) or 1
+    width, height, left, bottom, bar = 760, 260, 56, 24, 26
+    parts = [
+        f'<svg class="chart" id="chart-hourly" width="{width}" height="{height + 70}" '
+        f'viewBox="0 0 {width} {height + 70}" role="img" '
+        f'aria-label="Events per hour, by type">',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" '
+        'stroke="#999"/>',
+        f'<text x="{left - 6}" y="16" text-anchor="end" class="axis">{peak:,}</text>',
+        f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end" class="axis">0</text>',
+    ]
+    scale = (height - bottom - 10) / peak
+    for hour in range(24):
+        x = left + 4 + hour * (bar + 2)
+        y = height - bottom
+        for index, event_type in enumerate(types):
+            events = per_hour[hour].get(event_type, 0)
+            if not events:
+                continue
+            size = events * scale
+            y -= size
+            parts.append(
+                f'<rect x="{x}" y="{y:.1f}" width="{bar}" height="{size:.1f}" '
+                f'fill="{PALETTE[index]}"><title>{hour:02d}:00 {escape(event_type)}: '
+                f"{events:,}</title></rect>"
+            )
+        if hour % 3 == 0:
+            parts.append(
+                f'<text x="{x + bar / 2}" y="{height - 8}" text-anchor="middle" '
+                f'class="axis">{hour:02d}</text>'
+            )
+    for index, event_type in enumerate(types):
+        x, y = left + (index % 4) * 175, height + 14 + (index // 4) * 22
+        parts.append(
+            f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{PALETTE[index]}"/>'
+            f'<text x="{x + 18}" y="{y}" class="legend">{escape(event_type)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bar_chart(chart_id: str, label: str, rows: list[tuple[str, int]], color: str) -> str:
+    """Horizontal bars, one per row (name, value), longest first."""
+    if not rows:
+        return f'<p class="empty" id="{chart_id}">No {escape(label)} that day.</p>'
+    width, row_height, left = 760, 24, 260
+    peak = max(value for _, value in rows) or 1
+    height = row_height * len(rows) + 8
+    parts = [
+        f'<svg class="chart" id="{chart_id}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}">'
+    ]
+    for index, (name, value) in enumerate(rows):
+        y = 4 + index * row_height
+        size = max(1.0, value / peak * (width - left - 70))
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 16}" text-anchor="end" class="name">'
+            f"{escape(_shorten(name))}</text>"
+            f'<rect x="{left}" y="{y + 3}" width="{size:.1f}" height="{row_height - 6}" '
+            f'fill="{color}"><title>{escape(name)}: {value:,}</title></rect>'
+            f'<text x="{left + size + 6:.1f}" y="{y + 16}" class="value">{value:,}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bot_share_chart(figures: DayFigures) -> str:
+    """Per event type, the bots' part (dark) and everyone else's (light) of its events."""
+    rows = [row for row in figures.bot_share if row[1] + row[2]][:10]
+    if not rows:
+        return '<p class="empty" id="chart-bots">No events that day.</p>'
+    width, row_height, left = 760, 24, 260
+    length = width - left - 120
+    height = row_height * len(rows) + 8
+    parts = [
+        f'<svg class="chart" id="chart-bots" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="Bot share by event type">'
+    ]
+    for index, (event_type, bots, humans) in enumerate(rows):
+        y = 4 + index * row_height
+        share = bots / (bots + humans)
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 16}" text-anchor="end" class="name">'
+            f"{escape(event_type)}</text>"
+            f'<rect x="{left}" y="{y + 3}" width="{length}" height="{row_height - 6}" '
+            f'fill="#cfd8e3"><title>{escape(event_type)}: {humans:,} by people</title></rect>'
+            f'<rect x="{left}" y="{y + 3}" width="{share * length:.1f}" '
+            f'height="{row_height - 6}" fill="{PALETTE[3]}"><title>{escape(event_type)}: '
+            f"{bots:,} by bots</title></rect>"
+            f'<text x="{left + length + 6}" y="{y + 16}" class="value">{share:.1%}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _shorten(name: str, limit: int = 36) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def _table(headers: list[str], rows: list[tuple]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{value:,}</td>" if isinstance(value, int) else f"<td>{escape(str(value))}</td>"
+            for value in row
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+STYLE = """
+body { font: 15px/1.45 system-ui, sans-serif; color: #1d2430; margin: 2rem auto;
+       max-width: 800px; padding: 0 1rem; background: #fff; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
+.lede { color: #55606e; } .axis, .legend, .name, .value { font-size: 12px; fill: #333; }
+table { border-collapse: collapse; width: 100%; margin-top: .6rem; font-size: 13px; }
+th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #e3e7ec; }
+td:not(:first-child), th:not(:first-child) { text-align: right; }
+.empty { color: #888; font-style: italic; }
+"""
+
+
+def render_html(figures: DayFigures) -> str:
+    """The report page: headline figures, four charts, two tables."""
+    day = figures.day.isoformat()
+    share = figures.bot_events / figures.events if figures.events else 0.0
+    repos = [(name, events) for name, events, *_ in figures.top_repos]
+    people = [(login, contributions) for login, contributions, *_ in figures.top_people]
+    hours = len({moment for moment, _, _ in figures.hourly})
+    repo_table = _table(["repository", "events", "stars", "forks", "pushes"], figures.top_repos)
+    people_table = _table(
+        ["login", "contributions", "pushes", "pull requests", "issues"], figures.top_people
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>GitHub on {day}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<h1>GitHub on {day}</h1>
+<p class="lede">{figures.events:,} public events, {share:.1%} of them by bots.
+From GH Archive: events in {hours} of the day's 24 hours.</p>
+<h2>Event types over the hours (UTC)</h2>
+{hourly_chart(figures)}
+<h2>Top repositories by events</h2>
+{bar_chart("chart-repos", "repositories", repos, PALETTE[0])}
+{repo_table}
+<h2>Top contributors (people; bots apart)</h2>
+{bar_chart("chart-people", "contributors", people, PALETTE[2])}
+{people_table}
+<h2>Busiest bots</h2>
+{bar_chart("chart-top-bots", "bots", list(figures.top_bots), PALETTE[3])}
+<h2>Bot share by event type</h2>
+{bot_share_chart(figures)}
+</body>
+</html>
+"""
+
+
+def render_markdown(figures: DayFigures) -> str:
+    """A short preview for the asset's metadata in the Dagster UI."""
+    share = figures.bot_events / figures.events if figures.events else 0.0
+    lines = [
+        f"**{figures.day.isoformat()}**: {figures.events:,} events, {share:.1%} by bots.",
+        "",
+        "| top repository | events | stars |",
+        "|---|---:|---:|",
+    ]
+    lines += [
+        f"| {_md(name)} | {events:,} | {stars:,} |"
+        for name, events, stars, *_ in figures.top_repos[:5]
+    ]
+    lines += ["", "| top contributor | contributions |", "|---|---:|"]
+    lines += [f"| {_md(login)} | {count:,} |" for login, count, *_ in figures.top_people[:5]]
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")

@@ -1,0 +1,99 @@
+"""``daily_report``: a day's HTML report in the lake, from the dbt marts."""
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from gharchive_assets.daily_report import DayFigures, render_html, render_markdown
+from gharchive_assets.resources.lake import LakeResource
+from gharchive_assets.resources.warehouse import WarehouseResource
+
+REPORT_MARTS = (
+    "hourly_event_counts",
+    "repo_activity_daily",
+    "contributors_daily",
+    "bot_share_daily",
+)
+TOP = 10
+
+
+def report_path(day: date) -> str:
+    return f"reports/{day.isoformat()}.html"
+
+
+def read_day_figures(warehouse: WarehouseResource, analytics: str, day: date) -> DayFigures:
+    """The report's rows, from the marts in schema (or dataset) ``analytics``."""
+
+    def rows(sql: str) -> list[tuple]:
+        return warehouse.query(sql.format(analytics=analytics), [day])
+
+    return DayFigures(
+        day=day,
+        hourly=rows(
+            "select hour, event_type, events from {analytics}.hourly_event_counts "
+            "where day = ? order by hour, event_type"
+        ),
+        top_repos=rows(
+            "select repo_name, events, stars, forks, pushes from {analytics}.repo_activity_daily "
+            f"where day = ? order by events desc, repo_name limit {TOP}"
+        ),
+        top_people=rows(
+            "select actor_login, contributions, pushes, pull_requests_opened, issues_opened "
+            "from {analytics}.contributors_daily where day = ? and not is_bot "
+            f"order by contributions desc, actor_login limit {TOP}"
+        ),
+        top_bots=rows(
+            "select actor_login, contributions from {analytics}.contributors_daily "
+            f"where day = ? and is_bot order by contributions desc, actor_login limit {TOP}"
+        ),
+        bot_share=rows(
+            "select event_type, bot_events, human_events from {analytics}.bot_share_daily "
+            "where day = ? order by bot_events + human_events desc, event_type"
+        ),
+    )
+
+
+def build_report_asset(
+    partitions: dg.DailyPartitionsDefinition, analytics: str
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        key="daily_report",
+        group_name="reports",
+        partitions_def=partitions,
+        deps=[dg.AssetKey(["analytics", mart]) for mart in REPORT_MARTS],
+        kinds={"html"},
+        description=(
+            "A day of GitHub as one self-contained HTML page (lake reports/YYYY-MM-DD.html): "
+            "event types over the hours, top repositories and contributors, bot share. "
+            "Opens with no network; a preview shows in this asset's metadata."
+        ),
+    )
+    def daily_report(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, lake: LakeResource
+    ) -> dg.MaterializeResult:
+        day = context.partition_time_window.start.date()
+        figures = read_day_figures(warehouse, analytics, day)
+        if not figures.events:
+            raise dg.Failure(
+                f"day {day}: the marts hold no events for this day. Materialise its hours "
+                "(hourly_archive_job over the day's 24 partitions) first, then this report."
+            )
+        page = render_html(figures)
+        path = report_path(day)
+        with tempfile.TemporaryDirectory() as scratch:
+            local = Path(scratch) / "report.html"
+            local.write_text(page, encoding="utf-8")
+            lake.publish(local, path)
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(lake.uri(path)),
+                "events": figures.events,
+                "bot_events": figures.bot_events,
+                "bytes": len(page.encode()),
+                "preview": dg.MetadataValue.md(render_markdown(figures)),
+            }
+        )
+
+    return daily_report
