@@ -7,7 +7,7 @@ records as the generator wrote them.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 KNOWN_BOTS = {"hubot", "dependabot", "github-actions", "renovate"}
 
@@ -81,3 +81,146 @@ def bot_share_daily(records: list[dict]) -> dict[tuple, tuple]:
         key: (bots[key], people[key], bots[key] / (bots[key] + people[key]))
         for key in set(bots) | set(people)
     }
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def contributors_daily(records: list[dict]) -> dict[tuple, tuple]:
+    """(day, actor_id) → (contributions, pushes, is_bot, rank_without_bots)."""
+    counts, pushes = Counter(), Counter()
+    logins = {}
+    for record in records:
+        if record["type"] in ("WatchEvent", "ForkEvent"):
+            continue
+        key = (day_of(record), record["actor"]["id"])
+        counts[key] += 1
+        pushes[key] += record["type"] == "PushEvent"
+        logins[key] = record["actor"]["login"]
+    people = defaultdict(list)
+    for (day, actor), n in counts.items():
+        if not is_bot(logins[(day, actor)]):
+            people[day].append(n)
+    result = {}
+    for (day, actor), n in counts.items():
+        bot = is_bot(logins[(day, actor)])
+        rank = None if bot else 1 + sum(other > n for other in people[day])
+        result[(day, actor)] = (n, pushes[(day, actor)], bot, rank)
+    return result
+
+
+def pull_requests_daily(records: list[dict]) -> dict[tuple, tuple]:
+    """(day, repo_id) → (opened, closed, merged, closed_merge_unknown, avg hours to merge,
+    merged additions)."""
+    groups = defaultdict(list)
+    for record in records:
+        if record["type"] == "PullRequestEvent":
+            groups[(day_of(record), record["repo"]["id"])].append(record["payload"])
+    result = {}
+    for key, payloads in groups.items():
+        closed = [p for p in payloads if p["action"] == "closed"]
+        merges = [p for p in closed if p["pull_request"].get("merged") is True]
+        hours = [
+            (_moment(p["pull_request"]["merged_at"]) - _moment(p["pull_request"]["created_at"]))
+            / timedelta(hours=1)
+            for p in merges
+            if p["pull_request"].get("created_at")
+        ]
+        additions = [
+            p["pull_request"]["additions"] for p in merges if "additions" in p["pull_request"]
+        ]
+        result[key] = (
+            sum(p["action"] == "opened" for p in payloads),
+            len(closed),
+            len(merges),
+            sum("merged" not in p["pull_request"] for p in closed),
+            sum(hours) / len(hours) if hours else None,
+            sum(additions) if additions else None,
+        )
+    return result
+
+
+def issues_daily(records: list[dict]) -> dict[tuple, tuple]:
+    """(day, repo_id) → (opened, closed, comments on issues, comments on pull requests)."""
+    counts = defaultdict(Counter)
+    for record in records:
+        key = (day_of(record), record["repo"]["id"])
+        payload = record["payload"]
+        if record["type"] == "IssuesEvent":
+            counts[key][payload["action"]] += 1
+        elif record["type"] == "IssueCommentEvent":
+            on_pull = "pull_request" in payload["issue"]
+            counts[key]["on_pull" if on_pull else "on_issue"] += 1
+    return {
+        key: (c["opened"], c["closed"], c["on_issue"], c["on_pull"]) for key, c in counts.items()
+    }
+
+
+def issue_labels_daily(records: list[dict]) -> dict[tuple, tuple]:
+    """(day, label) → (issue events, issues opened, pull request events, repos)."""
+    counts, repos = defaultdict(Counter), defaultdict(set)
+    for record in records:
+        payload = record["payload"]
+        if record["type"] == "IssuesEvent":
+            kind, labels = "issue", payload["issue"].get("labels") or []
+        elif record["type"] == "PullRequestEvent":
+            kind, labels = "pull", payload["pull_request"].get("labels") or []
+        else:
+            continue
+        for label in labels:
+            key = (day_of(record), label["name"])
+            counts[key][kind] += 1
+            counts[key]["opened"] += kind == "issue" and payload["action"] == "opened"
+            repos[key].add(record["repo"]["id"])
+    return {key: (c["issue"], c["opened"], c["pull"], len(repos[key])) for key, c in counts.items()}
+
+
+def releases_daily(records: list[dict]) -> dict[tuple, tuple]:
+    """(day, repo_id) → (releases, distinct tags)."""
+    tags = defaultdict(list)
+    for record in records:
+        if record["type"] == "ReleaseEvent":
+            tags[(day_of(record), record["repo"]["id"])].append(
+                record["payload"]["release"]["tag_name"]
+            )
+    return {key: (len(values), len(set(values))) for key, values in tags.items()}
+
+
+def new_repositories(records: list[dict]) -> set[tuple]:
+    """(day, repo_id) of each repository created."""
+    return {
+        (day_of(r), r["repo"]["id"])
+        for r in records
+        if r["type"] == "CreateEvent" and r["payload"]["ref_type"] == "repository"
+    }
+
+
+def org_activity_daily(records: list[dict]) -> dict[tuple, tuple]:
+    """(day, org_id) → (events, actors, repos)."""
+    groups = defaultdict(list)
+    for record in records:
+        if "org" in record:
+            groups[(day_of(record), record["org"]["id"])].append(record)
+    return {
+        key: (len(g), len({r["actor"]["id"] for r in g}), len({r["repo"]["id"] for r in g}))
+        for key, g in groups.items()
+    }
+
+
+def actors_seen(records: list[dict]) -> dict[int, tuple]:
+    """actor_id → (latest login, first created_at, last created_at)."""
+    seen = {}
+    for record in sorted(records, key=lambda r: r["created_at"]):
+        actor, moment = record["actor"], _moment(record["created_at"])
+        first = seen.get(actor["id"], (None, moment, None))[1]
+        seen[actor["id"]] = (actor["login"], first, moment)
+    return seen
+
+
+def hourly_event_counts(records: list[dict]) -> dict[tuple, int]:
+    """(hour, type) → events."""
+    return Counter(
+        (_moment(r["created_at"]).replace(minute=0, second=0, tzinfo=None), r["type"])
+        for r in records
+    )

@@ -11,7 +11,7 @@ from gharchive_assets.settings import Settings
 def materialize_hours(settings: Settings, instance, first: str, last: str, selection=None):
     """One run over the hours first..last (inclusive), like ``--partition-range``."""
     defs = build_definitions(settings)
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = defs.resolve_job_def("hourly_archive_job")
     tags = {}
     if first == last:
         partition_key = first

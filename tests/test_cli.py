@@ -54,7 +54,7 @@ def test_materialize_a_partition_range_then_summarise(tmp_path, archive_server, 
     env = environment(tmp_path, archive_server.url)
     materialize = [
         str(BIN / "dagster"), "asset", "materialize", "-m", "gharchive_assets.definitions",
-        "--select", "*", "--partition-range", "2015-01-01-22:00...2015-01-02-00:00",
+        "--select", "not key:daily_report", "--partition-range", "2015-01-01-22:00...2015-01-02-00:00",
     ]  # fmt: skip
     completed = run(materialize, env)
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -85,7 +85,7 @@ def test_real_hour_through_the_cli(tmp_path):
     env = environment(tmp_path, REAL_HOUR.parent.as_uri())
     completed = run(
         [str(BIN / "dagster"), "asset", "materialize", "-m", "gharchive_assets.definitions",
-         "--select", "*", "--partition", "2015-01-01-01:00"],
+         "--select", "not key:daily_report", "--partition", "2015-01-01-01:00"],
         env,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-3000:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 import dagster as dg
 import pytest
@@ -10,7 +11,7 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery, storage
 
-from gharchive_assets.definitions import build_resources
+from gharchive_assets.definitions import build_definitions, build_resources
 from gharchive_assets.defs.dbt_assets import dbt_project_for, ensure_manifest
 from gharchive_assets.resources.bigquery_warehouse import bigquery_schema
 from gharchive_assets.settings import Settings
@@ -136,15 +137,64 @@ def test_gcp_and_local_targets_agree_row_for_row(gcp, archive_server, tmp_path):
     with dg.instance_for_test() as instance:
         assert materialize_hours(local, instance, FIRST, LAST).success
     duckdb_warehouse = build_resources(local)["warehouse"]
-    for mart, columns in {
-        "daily_event_counts": "day, event_type, events, actors, repos",
-        "repo_activity_daily": "day, repo_key, repo_name, events, stars, forks, pushes",
-        "actor_activity_daily": "day, actor_key, actor_login, is_bot, event_type, events",
-        "bot_share_daily": "day, event_type, bot_events, human_events",
-    }.items():
+    for mart, columns in MART_COLUMNS.items():
         sql = f"select {columns} from {{schema}}.{mart} order by {columns}"
         on_bigquery = [
-            tuple(row.values()) for row in client.query(sql.format(schema="analytics_e2e")).result()
+            _comparable(row.values())
+            for row in client.query(sql.format(schema="analytics_e2e")).result()
         ]
-        on_duckdb = duckdb_warehouse.query(sql.format(schema="analytics"))
+        on_duckdb = [
+            _comparable(row) for row in duckdb_warehouse.query(sql.format(schema="analytics"))
+        ]
+        assert on_bigquery, mart
         assert on_bigquery == on_duckdb, mart
+
+
+# Every mart and dimension, by the columns that identify and measure it.
+MART_COLUMNS = {
+    "daily_event_counts": "day, event_type, events, actors, repos",
+    "hourly_event_counts": "hour, event_type, events, actors, repos",
+    "repo_activity_daily": "day, repo_key, repo_name, events, stars, forks, pushes",
+    "actor_activity_daily": "day, actor_key, actor_login, is_bot, event_type, events",
+    "bot_share_daily": "day, event_type, bot_events, human_events",
+    "contributors_daily": "day, actor_key, contributions, pushes, commits_pushed, "
+    "pull_requests_merged, comments, rank_with_bots, rank_without_bots",
+    "org_activity_daily": "day, org_key, org_login, events, actors, repos, rank_by_events",
+    "repo_popularity_daily": "day, repo_key, stars, forks, star_rank, fork_rank",
+    "new_repositories_daily": "day, repo_key, repo_name, created_at, created_by",
+    "pull_requests_daily": "day, repo_key, opened, closed, merged, closed_merge_unknown, "
+    "round(avg_hours_to_merge, 6), merged_additions, merged_changed_files",
+    "issues_daily": "day, repo_key, opened, closed, comments_on_issues, comments_on_pull_requests",
+    "issue_labels_daily": "day, label, issue_events, issues_opened, pull_request_events, repos",
+    "releases_daily": "day, repo_key, releases, tags, latest_tag",
+    "dim_actors": "actor_key, actor_login, first_seen_at, last_seen_at, is_bot",
+    "dim_repos": "repo_key, repo_name, first_seen_at, last_seen_at",
+    "dim_orgs": "org_key, org_login, first_seen_at, last_seen_at",
+}
+
+
+def _comparable(row) -> tuple:
+    """BigQuery returns aware UTC timestamps, DuckDB naive ones holding UTC."""
+    return tuple(
+        value.replace(tzinfo=None) if isinstance(value, datetime) else value for value in row
+    )
+
+
+def test_daily_report_on_gcs_from_bigquery(gcp):
+    settings, _, _, hours = gcp
+    day = "2015-01-01"
+    result = (
+        build_definitions(settings)
+        .resolve_job_def("daily_report_job")
+        .execute_in_process(partition_key=day, instance=dg.DagsterInstance.ephemeral())
+    )
+    assert result.success
+    blob = (
+        storage.Client(project="test", credentials=AnonymousCredentials())
+        .bucket(settings.gcs_bucket)
+        .blob(f"reports/{day}.html")
+    )
+    page = blob.download_as_text()
+    events = [e for e in expected.deduplicated(hours) if str(expected.day_of(e)) == day]
+    assert f"{len(events):,} public events" in page
+    assert page.count("<svg") == 5
