@@ -35,8 +35,20 @@ KEY = "2024-01-01-05:00"
 def build_hour(events: int, path: Path) -> dict:
     """Write ``events`` generated events as one archive file (cached)."""
     info_path = path.with_suffix(".info.json")
-    if path.exists() and info_path.exists():
-        return json.loads(info_path.read_text())
+    if not (path.exists() and info_path.exists()):
+        # In a child process: Linux folds the peak RSS of a process into the
+        # ru_maxrss of the children it spawns, so a bench process that had
+        # generated 500 MB would inflate every figure after it.
+        command = [sys.executable, __file__, "--build", str(events), str(path)]
+        if os.waitstatus_to_exitcode(
+            os.waitpid(os.posix_spawn(command[0], command, os.environ), 0)[1]
+        ):
+            raise RuntimeError(f"building {path.name} failed")
+    return json.loads(info_path.read_text())
+
+
+def write_hour_file(events: int, path: Path) -> None:
+    info_path = path.with_suffix(".info.json")
     faker = ArchiveFaker(seed=events, rich=True, actors=60_000, repos=40_000)
     json_bytes = 0
     with gzip.open(path, "wb", compresslevel=6) as handle:
@@ -47,7 +59,6 @@ def build_hour(events: int, path: Path) -> dict:
             handle.write(data)
     info = {"events": events, "json_bytes": json_bytes, "gzip_bytes": path.stat().st_size}
     info_path.write_text(json.dumps(info))
-    return info
 
 
 def run_child(command: list[str]) -> tuple[float, float, str]:
@@ -103,7 +114,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-double", action="store_true")
+    parser.add_argument("--build", nargs=2, metavar=("EVENTS", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.build:
+        write_hour_file(int(args.build[0]), Path(args.build[1]))
+        return
     OUT.mkdir(exist_ok=True)
     single = OUT / f"hour-{args.events}.json.gz"
     info = build_hour(args.events, single)

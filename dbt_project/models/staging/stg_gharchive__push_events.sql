@@ -1,13 +1,5 @@
 select
-    event_id,
-    created_at,
-    event_day,
-    archive_hour,
-    actor_key,
-    actor_login,
-    is_bot,
-    repo_key,
-    repo_name,
+    {{ event_columns() }},
     ref,
     push_size as commits,
     push_distinct_size as distinct_commits

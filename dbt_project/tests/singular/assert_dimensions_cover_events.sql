@@ -7,45 +7,18 @@ with events as (
     where {{ in_run_days('event_day') if has_window() else 'true' }}
 )
 
-select
-    'actor' as dimension,
-    events.event_id
-from events
-left join {{ ref('dim_actors') }} as dim on events.actor_key = dim.actor_key
-where
-    events.actor_key is not null
-    and (
-        dim.actor_key is null
-        or events.created_at < dim.first_seen_at
-        or events.created_at > dim.last_seen_at
-    )
-
-union all
-
-select
-    'repo' as dimension,
-    events.event_id
-from events
-left join {{ ref('dim_repos') }} as dim on events.repo_key = dim.repo_key
-where
-    events.repo_key is not null
-    and (
-        dim.repo_key is null
-        or events.created_at < dim.first_seen_at
-        or events.created_at > dim.last_seen_at
-    )
-
-union all
-
-select
-    'org' as dimension,
-    events.event_id
-from events
-left join {{ ref('dim_orgs') }} as dim on events.org_key = dim.org_key
-where
-    events.org_key is not null
-    and (
-        dim.org_key is null
-        or events.created_at < dim.first_seen_at
-        or events.created_at > dim.last_seen_at
-    )
+{% for dimension, key in [('dim_actors', 'actor_key'), ('dim_repos', 'repo_key'), ('dim_orgs', 'org_key')] %}
+    select
+        '{{ dimension }}' as dimension,
+        events.event_id
+    from events
+    left join {{ ref(dimension) }} as dim on events.{{ key }} = dim.{{ key }}
+    where
+        events.{{ key }} is not null
+        and (
+            dim.{{ key }} is null
+            or events.created_at < dim.first_seen_at
+            or events.created_at > dim.last_seen_at
+        )
+    {{ 'union all' if not loop.last }}
+{% endfor %}
