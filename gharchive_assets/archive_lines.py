@@ -18,7 +18,7 @@ from pathlib import Path
 import orjson
 from isal import isal_zlib as zlib  # ISA-L's inflate, 2.5x zlib's; same API
 
-READ_SIZE = 1 << 20
+READ_SIZE = 4 << 20
 # Bounds the memory of one decompression step: NUL blocks compress ~1000:1.
 MAX_INFLATE = 8 << 20
 GZIP_MAGIC = b"\x1f\x8b"

@@ -7,7 +7,9 @@ blocks and tables between processes cost more than the parallel parse saved
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 import pyarrow as pa
 
@@ -22,6 +24,7 @@ from gharchive_assets.event_records import NOT_FAST, NotFast, normalise, row_fro
 from gharchive_assets.events_schema import ARROW_SCHEMA
 
 PAYLOAD_COLUMN = ARROW_SCHEMA.get_field_index("payload")
+MAX_STRING_BYTES = (1 << 31) - 1
 
 
 @dataclass
@@ -57,10 +60,29 @@ def parse_block(block: LineBlock, archive_hour: int) -> BlockResult:
 def to_table(rows: list[tuple]) -> pa.Table:
     columns = list(zip(*rows, strict=True))
     arrays = [
-        pa.array(values, type=field_.type)
-        if index != PAYLOAD_COLUMN
-        # Payloads are UTF-8 already (checked per line): skip Arrow's second check.
-        else pa.array(values, type=pa.binary()).view(pa.string())
+        pa.array(values, type=field_.type) if index != PAYLOAD_COLUMN else payload_array(values)
         for index, (values, field_) in enumerate(zip(columns, ARROW_SCHEMA, strict=True))
     ]
     return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
+
+
+def payload_array(payloads: tuple) -> pa.Array:
+    """The payload column from JSON texts (bytes, or msgspec.Raw views of their
+    lines; None for null), copied once into Arrow's buffer. They are UTF-8
+    already (checked per line), so Arrow's second check is skipped too."""
+    lengths = [0 if text is None else len(text) for text in payloads]
+    offsets = array("i", [0])
+    offsets.extend(accumulate(lengths))
+    if offsets[-1] > MAX_STRING_BYTES:  # beyond 32-bit offsets: let Arrow chunk it
+        return pa.array([None if t is None else bytes(t) for t in payloads], pa.binary()).view(
+            pa.string()
+        )
+    validity = None
+    if None in payloads:
+        validity = pa.array([text is not None for text in payloads]).buffers()[1]
+        payloads = [b"" if text is None else text for text in payloads]
+    return pa.Array.from_buffers(
+        pa.string(),
+        len(lengths),
+        [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(payloads))],
+    )

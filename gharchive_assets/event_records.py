@@ -52,6 +52,7 @@ class _EventsApiRecord(msgspec.Struct):
 
 
 _DECODE_EVENTS_API = msgspec.json.Decoder(_EventsApiRecord, strict=False)
+NULL_PAYLOAD = msgspec.Raw(b"null")
 # One instance, raised per declined line: cheaper than building an exception each time.
 NOT_FAST = NotFast()
 
@@ -69,12 +70,14 @@ def row_from_line(line: bytes, archive_hour: int) -> tuple:
     created_at = timestamp_micros(record.created_at)
     if record.id is None or not record.type or created_at is None:
         raise NOT_FAST
-    payload = bytes(record.payload)
-    if not payload.isascii():
+    if not line.isascii():
+        # msgspec checks the strings it decodes, not the payload it skips.
         try:
-            payload.decode("utf-8")
+            line.decode("utf-8")
         except UnicodeDecodeError:
             raise NOT_FAST from None
+    # Kept as msgspec.Raw, a view of the line: the payload column copies it once.
+    payload = record.payload
     actor, repo, org = record.actor, record.repo, record.org
     fields = fields_from_json(payload)
     return (
@@ -82,7 +85,7 @@ def row_from_line(line: bytes, archive_hour: int) -> tuple:
         actor.id if actor else None, actor.login if actor else None,
         repo.id if repo else None, repo.name if repo else None,
         org.id if org else None, org.login if org else None,
-        record.public, fields.action, None if payload == b"null" else payload,
+        record.public, fields.action, None if payload == NULL_PAYLOAD else payload,
         *typed_columns(record.type, fields),
     )  # fmt: skip
 
