@@ -2,10 +2,7 @@
 {{ config(unique_key=mart_unique_key(['day', 'repo_key'])) }}
 
 select
-    event_day as day,
-    repo_key,
-    max(repo_id) as repo_id,
-    {{ latest_value('repo_name', 'created_at') }} as repo_name,
+    {{ repo_day_columns() }},
     min(created_at) as created_at,
     {{ latest_value('actor_login', 'created_at') }} as created_by,
     max(org_login) as org_login

@@ -15,10 +15,7 @@ with pull_requests as (
 )
 
 select
-    event_day as day,
-    repo_key,
-    max(repo_id) as repo_id,
-    {{ latest_value('repo_name', 'created_at') }} as repo_name,
+    {{ repo_day_columns() }},
     count(case when action = 'opened' then 1 end) as opened,
     count(case when action = 'reopened' then 1 end) as reopened,
     count(case when action = 'closed' then 1 end) as closed,

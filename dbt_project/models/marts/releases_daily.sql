@@ -1,10 +1,7 @@
 {{ config(unique_key=mart_unique_key(['day', 'repo_key'])) }}
 
 select
-    event_day as day,
-    repo_key,
-    max(repo_id) as repo_id,
-    {{ latest_value('repo_name', 'created_at') }} as repo_name,
+    {{ repo_day_columns() }},
     count(*) as releases,
     count(distinct tag_name) as tags,
     {{ latest_value('tag_name', 'created_at') }} as latest_tag

@@ -3,10 +3,7 @@
 
 with per_repo as (
     select
-        event_day as day,
-        repo_key,
-        max(repo_id) as repo_id,
-        {{ latest_value('repo_name', 'created_at') }} as repo_name,
+        {{ repo_day_columns() }},
         count(case when event_type = 'WatchEvent' then 1 end) as stars,
         count(case when event_type = 'ForkEvent' then 1 end) as forks
     from {{ ref('int_events__deduped') }}
