@@ -14,6 +14,9 @@ from html import escape
 PALETTE = ("#2f6fdf", "#e8742f", "#2aa876", "#c23b52", "#8a5cd6", "#d4a72c", "#7f8c8d")
 OTHER_TYPES = "other"
 STACKED_TYPES = len(PALETTE) - 1
+CHART_WIDTH = 760
+# Horizontal bar charts: one row per name, names right-aligned left of the bars.
+ROW_HEIGHT, LABEL_WIDTH = 24, 260
 
 
 @dataclass(frozen=True)
@@ -52,11 +55,9 @@ def hourly_chart(figures: DayFigures) -> str:
         key = event_type if event_type in types else OTHER_TYPES
         per_hour[moment.hour][key] = per_hour[moment.hour].get(key, 0) + events
     peak = max((sum(hour.values()) for hour in per_hour.values()), default=0) or 1
-    width, height, left, bottom, bar = 760, 260, 56, 24, 26
+    width, height, left, bottom, bar = CHART_WIDTH, 260, 56, 24, 26
     parts = [
-        f'<svg class="chart" id="chart-hourly" width="{width}" height="{height + 70}" '
-        f'viewBox="0 0 {width} {height + 70}" role="img" '
-        f'aria-label="Events per hour, by type">',
+        _svg_open("chart-hourly", height + 70, "Events per hour, by type"),
         f'<line x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" '
         'stroke="#999"/>',
         f'<text x="{left - 6}" y="16" text-anchor="end" class="axis">{peak:,}</text>',
@@ -96,20 +97,14 @@ def bar_chart(chart_id: str, label: str, rows: list[tuple[str, int]], color: str
     """Horizontal bars, one per row (name, value), longest first."""
     if not rows:
         return f'<p class="empty" id="{chart_id}">No {escape(label)} that day.</p>'
-    width, row_height, left = 760, 24, 260
-    peak = max(value for _, value in rows) or 1
-    height = row_height * len(rows) + 8
-    parts = [
-        f'<svg class="chart" id="{chart_id}" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}">'
-    ]
+    left, peak = LABEL_WIDTH, max(value for _, value in rows) or 1
+    parts = [_svg_open(chart_id, ROW_HEIGHT * len(rows) + 8, label)]
     for index, (name, value) in enumerate(rows):
-        y = 4 + index * row_height
-        size = max(1.0, value / peak * (width - left - 70))
+        y = 4 + index * ROW_HEIGHT
+        size = max(1.0, value / peak * (CHART_WIDTH - left - 70))
         parts.append(
-            f'<text x="{left - 8}" y="{y + 16}" text-anchor="end" class="name">'
-            f"{escape(_shorten(name))}</text>"
-            f'<rect x="{left}" y="{y + 3}" width="{size:.1f}" height="{row_height - 6}" '
+            _row_label(y, _shorten(name))
+            + f'<rect x="{left}" y="{y + 3}" width="{size:.1f}" height="{ROW_HEIGHT - 6}" '
             f'fill="{color}"><title>{escape(name)}: {value:,}</title></rect>'
             f'<text x="{left + size + 6:.1f}" y="{y + 16}" class="value">{value:,}</text>'
         )
@@ -122,28 +117,36 @@ def bot_share_chart(figures: DayFigures) -> str:
     rows = [row for row in figures.bot_share if row[1] + row[2]][:10]
     if not rows:
         return '<p class="empty" id="chart-bots">No events that day.</p>'
-    width, row_height, left = 760, 24, 260
-    length = width - left - 120
-    height = row_height * len(rows) + 8
-    parts = [
-        f'<svg class="chart" id="chart-bots" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="Bot share by event type">'
-    ]
+    left, length = LABEL_WIDTH, CHART_WIDTH - LABEL_WIDTH - 120
+    parts = [_svg_open("chart-bots", ROW_HEIGHT * len(rows) + 8, "Bot share by event type")]
     for index, (event_type, bots, humans) in enumerate(rows):
-        y = 4 + index * row_height
+        y = 4 + index * ROW_HEIGHT
         share = bots / (bots + humans)
         parts.append(
-            f'<text x="{left - 8}" y="{y + 16}" text-anchor="end" class="name">'
-            f"{escape(event_type)}</text>"
-            f'<rect x="{left}" y="{y + 3}" width="{length}" height="{row_height - 6}" '
+            _row_label(y, event_type)
+            + f'<rect x="{left}" y="{y + 3}" width="{length}" height="{ROW_HEIGHT - 6}" '
             f'fill="#cfd8e3"><title>{escape(event_type)}: {humans:,} by people</title></rect>'
             f'<rect x="{left}" y="{y + 3}" width="{share * length:.1f}" '
-            f'height="{row_height - 6}" fill="{PALETTE[3]}"><title>{escape(event_type)}: '
+            f'height="{ROW_HEIGHT - 6}" fill="{PALETTE[3]}"><title>{escape(event_type)}: '
             f"{bots:,} by bots</title></rect>"
             f'<text x="{left + length + 6}" y="{y + 16}" class="value">{share:.1%}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _svg_open(chart_id: str, height: int, label: str) -> str:
+    return (
+        f'<svg class="chart" id="{chart_id}" width="{CHART_WIDTH}" height="{height}" '
+        f'viewBox="0 0 {CHART_WIDTH} {height}" role="img" aria-label="{escape(label)}">'
+    )
+
+
+def _row_label(y: float, text: str) -> str:
+    return (
+        f'<text x="{LABEL_WIDTH - 8}" y="{y + 16}" text-anchor="end" class="name">'
+        f"{escape(text)}</text>"
+    )
 
 
 def _shorten(name: str, limit: int = 36) -> str:

@@ -96,11 +96,19 @@ class DuckDBWarehouseResource(WarehouseResource):
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema_name}")
         connection.execute(duckdb_table_ddl(self.schema_name))
         # A table made by an older release gains the columns added since (nulls).
+        existing = {
+            name
+            for (name,) in connection.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = 'events'",
+                [self.schema_name],
+            ).fetchall()
+        }
         for column in COLUMNS:
-            connection.execute(
-                f"ALTER TABLE {self.schema_name}.events "
-                f"ADD COLUMN IF NOT EXISTS {column.name} {column.duckdb}"
-            )
+            if column.name not in existing:
+                connection.execute(
+                    f"ALTER TABLE {self.schema_name}.events ADD COLUMN {column.name} {column.duckdb}"
+                )
         connection.execute(
             f"""CREATE TABLE IF NOT EXISTS {self.schema_name}.loaded_hours (
                 archive_hour TIMESTAMP PRIMARY KEY,
