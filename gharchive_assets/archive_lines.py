@@ -38,16 +38,10 @@ SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89abAB])")
 
 @dataclass
 class LineBlock:
-    """Consecutive whole lines of the file, joined by newlines; ``suspect`` where
-    an escape needing repair (``\\u0000``, a surrogate) occurs in the block."""
+    """Consecutive whole lines of the file, joined by newlines."""
 
     first_line_number: int
     data: bytes
-    suspect: bool
-
-    @property
-    def lines(self) -> list[bytes]:
-        return self.data.split(b"\n")
 
 
 def iter_line_blocks(path: Path, digest=None) -> Iterator[LineBlock]:
@@ -119,15 +113,14 @@ def _blocks(path: Path, digest=None) -> Iterator[LineBlock]:
                     text = pending + data
                     cut = text.rfind(b"\n")
                     complete, pending = text[:cut], text[cut + 1 :]
-                    suspect = SUSPECT_ESCAPE.search(complete) is not None
-                    yield LineBlock(next_line, complete, suspect)
+                    yield LineBlock(next_line, complete)
                     next_line += complete.count(b"\n") + 1
                 elif data:
                     pending += data
         if not inflater.eof:
             raise ArchiveFileError("is truncated: the gzip stream ends before its end marker")
         if pending:
-            yield LineBlock(next_line, pending, SUSPECT_ESCAPE.search(pending) is not None)
+            yield LineBlock(next_line, pending)
 
 
 def parse_line(line: bytes) -> tuple[list[dict], str | None]:

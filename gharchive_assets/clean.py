@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from gharchive_assets.archive_lines import ArchiveFileError, iter_line_blocks, sanitize
-from gharchive_assets.block_parser import parse_block, to_table
+from gharchive_assets.block_parser import parse_block
 from gharchive_assets.events_schema import ARROW_SCHEMA
 from gharchive_assets.lake_paths import clean_path, parse_key, quarantine_path
 from gharchive_assets.timestamps import EPOCH, ONE_MICROSECOND, iso
@@ -154,7 +154,8 @@ def _clean(raw_file, partition_key, workdir, max_quarantine_fraction):
     writer = _ParquetSink(events_file)
     digest = hashlib.sha256()
     metadata = {"raw_file": raw_file.name, "cleaner_version": CLEANER_VERSION}
-    rows: list[tuple] = []
+    batches: list[pa.RecordBatch] = []
+    pending_rows = 0
     try:
         for line_block in iter_line_blocks(raw_file, digest):
             block = parse_block(line_block, archive_hour)
@@ -164,12 +165,13 @@ def _clean(raw_file, partition_key, workdir, max_quarantine_fraction):
                 result.quarantined_lines += 1
                 result.quarantine_reasons[reason.split(":")[0]] += 1
                 quarantine.add(line_number, reason, line)
-            rows.extend(block.rows)
-            if len(rows) >= BATCH_ROWS:
-                _write_batch(writer, to_table(rows), result)
-                rows = []
-        if rows:
-            _write_batch(writer, to_table(rows), result)
+            batches.extend(block.batches)
+            pending_rows += block.rows
+            if pending_rows >= BATCH_ROWS:
+                _write_batch(writer, pa.Table.from_batches(batches, ARROW_SCHEMA), result)
+                batches, pending_rows = [], 0
+        if batches:
+            _write_batch(writer, pa.Table.from_batches(batches, ARROW_SCHEMA), result)
         result.raw_sha256 = metadata["raw_sha256"] = digest.hexdigest()
     except ArchiveFileError as error:
         raise HourFailed(

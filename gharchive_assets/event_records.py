@@ -5,89 +5,23 @@ Timeline era (2011-02-12 to 2014-12-31): no id, ``actor`` a login (or null),
 ``actor_attributes``, a ``repository`` object with ``owner``/``name`` and an
 ``organization`` login, ``created_at`` with a US-Pacific offset.
 
-Two paths give the same row. :func:`row_from_line` is the fast one: an
-Events-API line decoded by msgspec straight into the fields the row needs,
-the payload kept as the source's JSON text. Anything else it declines
-(:class:`NotFast`): damaged lines, the Timeline shape, records without an id;
-those are parsed to objects, mended, and mapped by :func:`normalise`.
+:func:`normalise` is the general path, and the reference: the C scanner
+(``_linescan.c``) reads the common clean Events-API line straight into Arrow
+and must give exactly the row :func:`normalise` gives; it declines every
+other line to this one (damaged lines, the Timeline shape, records without an id).
 """
 
 from __future__ import annotations
 
 import hashlib
 
-import msgspec
 import orjson
 
 from gharchive_assets.archive_lines import BadLine
-from gharchive_assets.payload_fields import fields_from_json, fields_from_object, typed_columns
+from gharchive_assets.payload_fields import fields_from_object, typed_columns
 from gharchive_assets.timestamps import timestamp_micros
 
 SURROGATE_PREFIX = "tl-"
-
-
-class NotFast(Exception):
-    """The line needs the general path."""
-
-
-class _Actor(msgspec.Struct):
-    id: int | None = None
-    login: str | None = None
-
-
-class _Repo(msgspec.Struct):
-    id: int | None = None
-    name: str | None = None
-
-
-class _EventsApiRecord(msgspec.Struct):
-    type: str
-    created_at: str
-    id: str | None = None
-    actor: _Actor | None = None
-    repo: _Repo | None = None
-    org: _Actor | None = None
-    public: bool | None = None
-    payload: msgspec.Raw = msgspec.Raw(b"null")
-
-
-_DECODE_EVENTS_API = msgspec.json.Decoder(_EventsApiRecord, strict=False)
-NULL_PAYLOAD = msgspec.Raw(b"null")
-# One instance, raised per declined line: cheaper than building an exception each time.
-NOT_FAST = NotFast()
-
-
-def row_from_line(line: bytes, archive_hour: int) -> tuple:
-    """The row of a clean Events-API line; raises :class:`NotFast` for anything else.
-
-    The caller has ruled out NUL and surrogate escapes (``archive_lines.SUSPECT_ESCAPE``):
-    msgspec would pass them through inside the payload's text.
-    """
-    try:
-        record = _DECODE_EVENTS_API.decode(line)
-    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
-        raise NOT_FAST from None
-    created_at = timestamp_micros(record.created_at)
-    if record.id is None or not record.type or created_at is None:
-        raise NOT_FAST
-    if not line.isascii():
-        # msgspec checks the strings it decodes, not the payload it skips.
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError:
-            raise NOT_FAST from None
-    # Kept as msgspec.Raw, a view of the line: the payload column copies it once.
-    payload = record.payload
-    actor, repo, org = record.actor, record.repo, record.org
-    fields = fields_from_json(payload)
-    return (
-        record.id, record.type, created_at, archive_hour,
-        actor.id if actor else None, actor.login if actor else None,
-        repo.id if repo else None, repo.name if repo else None,
-        org.id if org else None, org.login if org else None,
-        record.public, fields.action, None if payload == NULL_PAYLOAD else payload,
-        *typed_columns(record.type, fields),
-    )  # fmt: skip
 
 
 def _int(value) -> int | None:

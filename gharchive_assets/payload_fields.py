@@ -1,7 +1,7 @@
-"""The typed payload columns, from a payload's JSON text or from a decoded payload.
+"""The typed payload columns of a decoded payload: the general path's, and the
+reference that the C scanner (``_linescan.c``) mirrors and is tested against.
 
-One definition used by both cleaning paths. Decoding is lenient (``strict=False``:
-"12" becomes 12) and a payload whose fields have unexpected types yields nulls,
+Conversion is lenient (``strict=False``: "12" becomes 12) and a payload whose fields have unexpected types yields nulls,
 never an error: the whole payload is kept as JSON text in any case.
 """
 
@@ -51,15 +51,6 @@ class PayloadFields(msgspec.Struct):
 
 
 EMPTY = PayloadFields()
-_DECODER = msgspec.json.Decoder(PayloadFields, strict=False)
-
-
-def fields_from_json(payload_json: bytes) -> PayloadFields:
-    try:
-        fields = _DECODER.decode(payload_json)
-    except msgspec.ValidationError:
-        return EMPTY
-    return fields if fields is not None else EMPTY
 
 
 def fields_from_object(payload) -> PayloadFields:
