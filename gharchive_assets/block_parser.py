@@ -20,7 +20,7 @@ from itertools import accumulate
 import pyarrow as pa
 
 from gharchive_assets import _linescan
-from gharchive_assets.archive_lines import SUSPECT_ESCAPE, BadLine, LineBlock, parse_line, sanitize
+from gharchive_assets.archive_lines import SUSPECT_ESCAPE, BadLine, parse_line, sanitize
 from gharchive_assets.event_records import normalise
 from gharchive_assets.events_schema import ARROW_SCHEMA
 
@@ -43,15 +43,15 @@ class BlockResult:
     quarantined: list[tuple[int, str, bytes]] = field(default_factory=list)
 
 
-def parse_block(block: LineBlock, archive_hour: int) -> BlockResult:
-    """Every line of the block: scanned in C where it can, the general path where not."""
-    data = block.data
+def parse_block(data: memoryview, first_line_number: int, archive_hour: int) -> BlockResult:
+    """Every line of a block of whole lines: scanned in C where it can, the
+    general path where not."""
     if len(data) <= MAX_STRING_BYTES:
         rows, lines, declined, buffers = _linescan.scan(data, archive_hour)
         batches = [batch_from_buffers(rows, buffers)] if rows else []
-        declined_lines = ((index, data[start:end]) for index, start, end in declined)
+        declined_lines = ((index, bytes(data[start:end])) for index, start, end in declined)
     else:  # beyond 32-bit offsets (a giant line): all to the general path
-        split = data.split(b"\n")
+        split = bytes(data).split(b"\n")
         rows, lines, batches = 0, len(split), []
         declined_lines = enumerate(split)
     result = BlockResult(batches, rows, lines)
@@ -64,7 +64,7 @@ def parse_block(block: LineBlock, archive_hour: int) -> BlockResult:
                 result.repaired_lines += repair is not None
             slow_rows.extend(normalise(record, archive_hour) for record in records)
         except BadLine as bad:
-            result.quarantined.append((block.first_line_number + index, str(bad), line))
+            result.quarantined.append((first_line_number + index, str(bad), line))
     if slow_rows:
         result.batches.extend(to_table(slow_rows).to_batches())
         result.rows += len(slow_rows)

@@ -157,8 +157,8 @@ def _clean(raw_file, partition_key, workdir, max_quarantine_fraction):
     batches: list[pa.RecordBatch] = []
     pending_rows = 0
     try:
-        for line_block in iter_line_blocks(raw_file, digest):
-            block = parse_block(line_block, archive_hour)
+        for lines in iter_line_blocks(raw_file, digest):
+            block = parse_block(lines, result.lines + 1, archive_hour)
             result.lines += block.lines
             result.repaired_lines += block.repaired_lines
             for line_number, reason, line in block.quarantined:

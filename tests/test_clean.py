@@ -13,6 +13,7 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
+from gharchive_assets.archive_lines import MAX_INFLATE
 from gharchive_assets.clean import HourFailed, clean_hour_into_lake
 from gharchive_assets.resources.lake import LocalLakeResource
 from gharchive_assets.synthetic import ArchiveFaker, bad_lines, write_hour
@@ -122,9 +123,11 @@ def test_unknown_event_types_are_kept(tmp_path, lake):
 
 
 def test_bad_lines_are_quarantined_and_recoverable_ones_kept(tmp_path, lake):
-    good = ArchiveFaker(seed=5).hour(HOUR, 2000)
+    good = ArchiveFaker(seed=5, rich=True).hour(HOUR, 5000)
     defects = bad_lines(good[0])
     path = write_hour(tmp_path, HOUR, good, extra_lines=list(defects.values()))
+    with gzip.open(path) as handle:  # several blocks: line numbers carry across them
+        assert len(handle.read()) > MAX_INFLATE
     result, rows = clean(lake, path, fraction=0.05)
 
     first_bad_line = len(good) + 1
