@@ -160,7 +160,9 @@ def _decode_objects(text: str) -> list[dict]:
         try:
             record, position = _DECODER.raw_decode(text, position)
         except json.JSONDecodeError as error:
-            where = "truncated line" if error.pos >= end - 1 else "not valid JSON"
+            # Cut inside a string (the usual cut), json reports where the string began.
+            cut = error.pos >= end - 1 or error.msg.startswith("Unterminated string")
+            where = "truncated line" if cut else "not valid JSON"
             raise BadLine(f"{where}: {error.msg} at character {error.pos}") from None
         if type(record) is not dict:
             raise BadLine(f"a JSON {type(record).__name__}, not an object")
