@@ -548,7 +548,6 @@ static int want_who(const char **pp, const char *e, int depth, Who *who)
 }
 
 typedef struct {
-    Labels *labels;
     Str name;
 } LabelCtx;
 
@@ -580,7 +579,6 @@ static int want_labels(const char **pp, const char *e, int depth, Labels *out, i
     for (;;) {
         LabelCtx label;
         memset(&label, 0, sizeof(label));
-        label.labels = out;
         /* Every label must be an object, or the general path reads no fields at all. */
         if (p >= e || *p != '{' || !parse_object(&p, e, depth + 1, label_member, &label))
             return 0;
