@@ -14,7 +14,8 @@
  * safe, so every doubtful case declines.
  *
  * Columns are written in the order of events_schema.COLUMNS (checked at import
- * by block_parser against COLUMN_NAMES below).
+ * by block_parser against COLUMN_NAMES below). One file on purpose: one
+ * translation unit lets the compiler inline the lexer into every member parser.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
