@@ -992,10 +992,10 @@ typedef struct {
     const Labels *labels;
 } Typed;
 
-static int first_truthy(Int a, Int b, Int *out)
+/* Python's ``a or b`` for two optional integers. */
+static Int first_truthy(Int a, Int b)
 {
-    *out = (a.present && a.v != 0) ? a : b;
-    return 1;
+    return (a.present && a.v != 0) ? a : b;
 }
 
 static int typed_columns(Row *r, Typed *t)
@@ -1017,7 +1017,7 @@ static int typed_columns(Row *r, Typed *t)
     } else if (TYPE_IS(r, "PullRequestEvent")) {
         t->number = r->number;
         if (r->has_pr) {
-            first_truthy(r->number, r->pr_number, &t->number);
+            t->number = first_truthy(r->number, r->pr_number);
             t->merged = r->pr_merged;
             t->additions = r->pr_additions;
             t->deletions = r->pr_deletions;
@@ -1036,10 +1036,10 @@ static int typed_columns(Row *r, Typed *t)
         }
     } else if (r->type.n >= 17 && memcmp(r->type.p, "PullRequestReview", 17) == 0) {
         Int none = {0, 0, 0};
-        first_truthy(r->has_pr ? r->pr_number : none, r->number, &t->number);
+        t->number = first_truthy(r->has_pr ? r->pr_number : none, r->number);
     } else if (TYPE_IS(r, "IssuesEvent") || TYPE_IS(r, "IssueCommentEvent")) {
         if (r->has_issue) {
-            first_truthy(r->issue_number, r->number, &t->number);
+            t->number = first_truthy(r->issue_number, r->number);
             if (TYPE_IS(r, "IssuesEvent")) {
                 t->labels = &r->issue_labels;
             } else {
