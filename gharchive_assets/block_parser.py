@@ -37,10 +37,13 @@ if tuple(ARROW_SCHEMA.names) != _linescan.COLUMN_NAMES:
 @dataclass
 class BlockResult:
     batches: list[pa.RecordBatch]
-    rows: int
     lines: int
     repaired_lines: int = 0
     quarantined: list[tuple[int, str, bytes]] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(batch.num_rows for batch in self.batches)
 
 
 def parse_block(data: memoryview, first_line_number: int, archive_hour: int) -> BlockResult:
@@ -52,23 +55,30 @@ def parse_block(data: memoryview, first_line_number: int, archive_hour: int) -> 
         declined_lines = ((index, bytes(data[start:end])) for index, start, end in declined)
     else:  # beyond 32-bit offsets (a giant line): all to the general path
         split = bytes(data).split(b"\n")
-        rows, lines, batches = 0, len(split), []
+        lines, batches = len(split), []
         declined_lines = enumerate(split)
-    result = BlockResult(batches, rows, lines)
+    result = BlockResult(batches, lines)
     slow_rows: list[tuple] = []
     for index, line in declined_lines:
         try:
-            records, repair = parse_line(line)
-            if repair is not None or SUSPECT_ESCAPE.search(line):
-                records = [sanitize(record) for record in records]
-                result.repaired_lines += repair is not None
-            slow_rows.extend(normalise(record, archive_hour) for record in records)
+            rows_of_line, repaired = general_path_rows(line, archive_hour)
         except BadLine as bad:
             result.quarantined.append((first_line_number + index, str(bad), line))
+            continue
+        slow_rows.extend(rows_of_line)
+        result.repaired_lines += repaired
     if slow_rows:
         result.batches.extend(to_table(slow_rows).to_batches())
-        result.rows += len(slow_rows)
     return result
+
+
+def general_path_rows(line: bytes, archive_hour: int) -> tuple[list[tuple], bool]:
+    """The rows of one line parsed to objects, mended where needed, and whether
+    it was repaired; raises :class:`BadLine` for a line that holds no event."""
+    records, repair = parse_line(line)
+    if repair is not None or SUSPECT_ESCAPE.search(line):
+        records = [sanitize(record) for record in records]
+    return [normalise(record, archive_hour) for record in records], repair is not None
 
 
 _TYPES = [field_.type for field_ in ARROW_SCHEMA]
@@ -108,9 +118,7 @@ def payload_array(payloads: tuple) -> pa.Array:
     offsets = array("i", [0])
     offsets.extend(accumulate(lengths))
     if offsets[-1] > MAX_STRING_BYTES:  # beyond 32-bit offsets: let Arrow chunk it
-        return pa.array([None if t is None else bytes(t) for t in payloads], pa.binary()).view(
-            pa.string()
-        )
+        return pa.array(payloads, pa.binary()).view(pa.string())
     validity = None
     if None in payloads:
         validity = pa.array([text is not None for text in payloads]).buffers()[1]

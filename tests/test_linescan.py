@@ -20,9 +20,8 @@ import pyarrow as pa
 import pytest
 
 from gharchive_assets import _linescan
-from gharchive_assets.archive_lines import SUSPECT_ESCAPE, BadLine, parse_line, sanitize
-from gharchive_assets.block_parser import PAYLOAD_COLUMN, batch_from_buffers
-from gharchive_assets.event_records import normalise
+from gharchive_assets.archive_lines import SUSPECT_ESCAPE, BadLine
+from gharchive_assets.block_parser import PAYLOAD_COLUMN, batch_from_buffers, general_path_rows
 from gharchive_assets.events_schema import COLUMN_NAMES
 from gharchive_assets.synthetic import ArchiveFaker
 from tests.conftest import REAL_HOUR
@@ -32,12 +31,9 @@ ARCHIVE_HOUR = 1_704_085_200_000_000
 
 
 def general_rows(line: bytes) -> list[tuple] | None:
-    """The general path's rows for a line (as block_parser runs it); None if quarantined."""
+    """The general path's rows for a line; None if it would be quarantined."""
     try:
-        records, repair = parse_line(line)
-        if repair is not None or SUSPECT_ESCAPE.search(line):
-            records = [sanitize(record) for record in records]
-        return [normalise(record, ARCHIVE_HOUR) for record in records]
+        return general_path_rows(line, ARCHIVE_HOUR)[0]
     except BadLine:
         return None
 
