@@ -14,10 +14,12 @@ unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: setup run test dev lint format lock clean hclfmt
 
-$(VENV)/.installed: requirements.txt pyproject.toml setup.py gharchive_assets/_linescan.c
+# The runtime pins (requirements.txt) and the test and development tools
+# (requirements-dev.txt), then the project itself with its C line scanner.
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml setup.py gharchive_assets/clean/_linescan.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.txt
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
@@ -63,7 +65,7 @@ run: setup
 	  $(BIN)/dagster asset materialize -m gharchive_assets.definitions \
 	  --select 'not key:daily_report' --partition-range '$(START)...$(END)' --config-json '$(RUN_CONFIG)' \
 	  || status=$$?; \
-	echo; GHARCHIVE_START="$$first" $(BIN)/python -m gharchive_assets.summary --start '$(START)' --end '$(END)'; \
+	echo; GHARCHIVE_START="$$first" $(BIN)/python -m gharchive_assets.reporting.run_summary --start '$(START)' --end '$(END)'; \
 	exit $$status
 
 test: setup $(BQ_VENV)/.installed $(CHECKOV_VENV)/.installed hclfmt
@@ -80,9 +82,11 @@ lint: setup
 	$(BIN)/ruff format .
 	$(SQLFLUFF) fix models tests/singular
 
-# Re-pin every dependency from requirements.in (needs the registry).
+# Re-pin every dependency from the .in files (needs the registry); the dev
+# tools are resolved against the runtime pins (-c requirements.txt).
 lock: setup
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements.in -o requirements.txt
+	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-dev.in -o requirements-dev.txt
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-bqemulator.in \
 	  -o requirements-bqemulator.txt
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-checkov.in \

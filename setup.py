@@ -1,4 +1,4 @@
-"""The one compiled part: the cleaner's line scanner (gharchive_assets/_linescan.c).
+"""The one compiled part: the cleaner's line scanner (gharchive_assets/clean/_linescan.c).
 
 Everything else is in pyproject.toml; setuptools reads ext_modules only from here.
 """
@@ -8,8 +8,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "gharchive_assets._linescan",
-            sources=["gharchive_assets/_linescan.c"],
+            "gharchive_assets.clean._linescan",
+            sources=["gharchive_assets/clean/_linescan.c"],
             extra_compile_args=["-O3", "-std=c99", "-Wall", "-Wextra", "-Werror=implicit"],
         )
     ]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import orjson
 
-from gharchive_assets.synthetic import ArchiveFaker
+from gharchive_assets.testing.synthetic import ArchiveFaker
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"

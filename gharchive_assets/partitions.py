@@ -1,12 +1,18 @@
-"""The hourly partitions shared by every hourly asset, and the daily report's days."""
+"""The hourly partitions shared by every hourly asset, how a run covers them,
+and the daily report's days."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any
+
 import dagster as dg
 
-from gharchive_assets.lake_paths import ARCHIVE_FIRST_HOUR, KEY_FORMAT, parse_key
+from gharchive_assets.contract.lake_paths import ARCHIVE_FIRST_HOUR, KEY_FORMAT, parse_key
 
 
+@cache
 def hourly_partitions(start: str) -> dg.HourlyPartitionsDefinition:
     """Hourly partitions from ``start`` (GHARCHIVE_START), keys like 2015-01-01-01:00, UTC."""
     first = parse_key(start)
@@ -15,6 +21,7 @@ def hourly_partitions(start: str) -> dg.HourlyPartitionsDefinition:
     return dg.HourlyPartitionsDefinition(start_date=start, fmt=KEY_FORMAT, timezone="UTC")
 
 
+@cache
 def daily_partitions(start: str) -> dg.DailyPartitionsDefinition:
     """UTC days from the day of ``start``, keys like 2015-01-01: the daily report's."""
     return dg.DailyPartitionsDefinition(
@@ -28,3 +35,44 @@ def backfill_policy(hours_per_run: int | None) -> dg.BackfillPolicy:
     if hours_per_run is None:
         return dg.BackfillPolicy.single_run()
     return dg.BackfillPolicy.multi_run(max_partitions_per_run=hours_per_run)
+
+
+def for_each_hour(
+    context: dg.AssetExecutionContext,
+    work: Callable[[str], Mapping[str, Any]],
+    final: tuple[type[Exception], ...] = (),
+    step_retries: int = 0,
+) -> dg.MaterializeResult:
+    """Do ``work`` for each hour of the run; one failed hour does not stop the others.
+
+    Each hour's metadata is attached to that partition's materialisation. If any
+    hour failed, the step fails at the end with every failed hour and its reason;
+    when every failure is of a ``final`` kind, a retry of the step would not help,
+    so the step's RetryPolicy (``step_retries`` of them) is not used. The last
+    try fails without asking for another, which keeps this message (Dagster would
+    replace it with "Exceeded max_retries").
+    """
+    keys = context.partition_keys
+    failures: dict[str, str] = {}
+    retry_could_help = False
+    for key in keys:
+        try:
+            metadata = work(key)
+        except Exception as error:  # reported below, per hour
+            context.log.error(f"hour {key} failed: {error}")
+            failures[key] = f"{type(error).__name__}: {error}"
+            retry_could_help |= not isinstance(error, final)
+            continue
+        context.add_asset_metadata(dict(metadata), partition_key=key)
+    if failures:
+        listing = "\n".join(f"- {key}: {reason}" for key, reason in failures.items())
+        others = "" if len(failures) == len(keys) else "; the other hours were processed"
+        raise dg.Failure(
+            description=(
+                f"{len(failures)} of {len(keys)} hours failed{others}. "
+                f"Re-run the failed hours once the cause is fixed:\n{listing}"
+            ),
+            metadata={"failed_hours": sorted(failures)},
+            allow_retries=retry_could_help and context.retry_number < step_retries,
+        )
+    return dg.MaterializeResult(metadata={"hours": len(keys)})

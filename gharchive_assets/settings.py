@@ -1,19 +1,25 @@
 """The project's configuration, read from the environment in one place.
 
 Nothing reads ``os.environ`` at import time: :func:`load_settings` is called
-when definitions are built, so tests pass their own values instead.
+when definitions are built. The defs modules ask :func:`current_settings`,
+which tests (and ``definitions.build_definitions``) set for one load with
+:func:`settings_in_use`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_BASE_URL = "https://data.gharchive.org"
 DEFAULT_START = "2015-01-01-00:00"
-TARGETS = ("local", "gcp")
+# Each target's lake and warehouse, as Dagster shows them (asset kinds).
+TARGET_KINDS = {"local": ("file", "duckdb"), "gcp": ("gcs", "bigquery")}
+TARGETS = tuple(TARGET_KINDS)
 
 
 class SettingsError(ValueError):
@@ -44,6 +50,14 @@ class Settings:
         if self.target == "gcp" and self.bq_api_endpoint:
             return "gcp_emulator"
         return self.target
+
+    @property
+    def lake_kind(self) -> str:
+        return TARGET_KINDS[self.target][0]
+
+    @property
+    def warehouse_kind(self) -> str:
+        return TARGET_KINDS[self.target][1]
 
     @property
     def warehouse_path(self) -> Path:
@@ -118,3 +132,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 "set them (terraform output gives them) or use GHARCHIVE_TARGET=local"
             )
     return settings
+
+
+_IN_USE: ContextVar[Settings | None] = ContextVar("gharchive_settings", default=None)
+
+
+def current_settings() -> Settings:
+    """The settings of the definitions being built: those in use, else the environment's."""
+    return _IN_USE.get() or load_settings()
+
+
+@contextmanager
+def settings_in_use(settings: Settings) -> Iterator[Settings]:
+    """Build definitions with ``settings`` (tests; ``definitions.build_definitions``)."""
+    token = _IN_USE.set(settings)
+    try:
+        yield settings
+    finally:
+        _IN_USE.reset(token)

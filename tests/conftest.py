@@ -9,9 +9,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from gharchive_assets.defs.dbt_assets import dbt_project_for, ensure_manifest
+from gharchive_assets.dbt_project import dbt_project_for, ensure_manifest
 from gharchive_assets.settings import Settings
-from gharchive_assets.synthetic import ArchiveFaker, write_hour
+from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
 from tests.archive_server import ArchiveServer
 from tests.bq_emulator import BigQueryEmulator
 from tests.gcs_emulator import GCSEmulator

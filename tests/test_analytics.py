@@ -18,11 +18,11 @@ import dagster as dg
 import pytest
 from PIL import Image
 
-from gharchive_assets.daily_report import PALETTE
+from gharchive_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
 from gharchive_assets.definitions import build_definitions
-from gharchive_assets.defs.dbt_assets import DBT_PROJECT_DIR, dbt_executable
+from gharchive_assets.reporting.daily_report import PALETTE
 from gharchive_assets.settings import Settings
-from gharchive_assets.synthetic import ArchiveFaker, write_hour
+from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
 from tests import expected
 from tests.archive_server import ArchiveServer
 from tests.pipeline import materialize_hours, query

@@ -12,15 +12,15 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery, storage
 
 from gharchive_assets.clean import clean_hour_into_lake
-from gharchive_assets.lake_paths import clean_path, parse_key
+from gharchive_assets.contract.lake_paths import clean_path, parse_key
 from gharchive_assets.resources.bigquery_warehouse import (
     BigQueryWarehouseResource,
     GharchiveBigQueryResource,
     WarehouseAccessError,
     bigquery_schema,
 )
+from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource, duckdb_table_ddl
 from gharchive_assets.resources.gcs_lake import GCSLakeResource
-from gharchive_assets.resources.warehouse import DuckDBWarehouseResource, duckdb_table_ddl
 
 KEY = "2015-01-01-23:00"
 BUCKET = "warehouse-lake"

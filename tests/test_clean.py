@@ -13,10 +13,10 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from gharchive_assets.archive_lines import MAX_INFLATE
 from gharchive_assets.clean import HourFailed, clean_hour_into_lake
-from gharchive_assets.resources.lake import LocalLakeResource
-from gharchive_assets.synthetic import ArchiveFaker, bad_lines, write_hour
+from gharchive_assets.clean.archive_lines import MAX_INFLATE
+from gharchive_assets.resources.local_lake import LocalLakeResource
+from gharchive_assets.testing.synthetic import ArchiveFaker, bad_lines, write_hour
 from tests.conftest import REAL_HOUR
 
 HOUR = datetime(2015, 1, 1, 5, tzinfo=UTC)
@@ -273,7 +273,7 @@ def test_general_path_payload_column_keeps_nulls_and_text():
     """The general path's payloads (orjson bytes, None) become one string column."""
     import pyarrow as pa
 
-    from gharchive_assets.block_parser import payload_array
+    from gharchive_assets.clean.block_parser import payload_array
 
     column = payload_array((b'{"a":"caf\xc3\xa9"}', None, b'{"b":2}', b"{}"))
     assert column.type == pa.string()

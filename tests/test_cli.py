@@ -69,7 +69,7 @@ def test_materialize_a_partition_range_then_summarise(tmp_path, archive_server, 
     )
 
     summary = run(
-        [str(BIN / "python"), "-m", "gharchive_assets.summary",
+        [str(BIN / "python"), "-m", "gharchive_assets.reporting.run_summary",
          "--start", "2015-01-01-22:00", "--end", "2015-01-02-00:00"],
         env,
     )  # fmt: skip

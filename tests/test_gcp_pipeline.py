@@ -11,9 +11,10 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery, storage
 
-from gharchive_assets.definitions import build_definitions, build_resources
-from gharchive_assets.defs.dbt_assets import dbt_project_for, ensure_manifest
+from gharchive_assets.dbt_project import dbt_project_for, ensure_manifest
+from gharchive_assets.definitions import build_definitions
 from gharchive_assets.resources.bigquery_warehouse import bigquery_schema
+from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.settings import Settings
 from tests import expected
 from tests.pipeline import materialize_hours
@@ -57,7 +58,7 @@ def gcp(gcs_emulator, bq_emulator, archive_server, generated_archive, tmp_path_f
         first = materialize_hours(settings, instance, FIRST, LAST)
         again = materialize_hours(settings, instance, "2015-01-01-23:00", "2015-01-01-23:00")
     assert first.success and again.success
-    warehouse = build_resources(settings)["warehouse"]
+    warehouse = warehouse_for(settings)
     return settings, warehouse, client, generated_archive["hours"]
 
 
@@ -122,7 +123,7 @@ def test_marts_on_bigquery_match_independent_figures(gcp):
 
 
 def test_make_run_summary_reads_bigquery(gcp):
-    from gharchive_assets.summary import summarise
+    from gharchive_assets.reporting.run_summary import summarise
 
     _, warehouse, _, hours = gcp
     text = summarise(warehouse, FIRST, LAST)
@@ -136,7 +137,7 @@ def test_gcp_and_local_targets_agree_row_for_row(gcp, archive_server, tmp_path):
     local = Settings(base_url=archive_server.url, data_dir=tmp_path / "data")
     with dg.instance_for_test() as instance:
         assert materialize_hours(local, instance, FIRST, LAST).success
-    duckdb_warehouse = build_resources(local)["warehouse"]
+    duckdb_warehouse = warehouse_for(local)
     for mart, columns in MART_COLUMNS.items():
         sql = f"select {columns} from {{schema}}.{mart} order by {columns}"
         on_bigquery = [

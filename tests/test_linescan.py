@@ -1,6 +1,6 @@
 """The C line scanner against the general path: the same row, or a declined line.
 
-The scanner (``gharchive_assets/_linescan.c``) is only a fast path: every line it
+The scanner (``gharchive_assets/clean/_linescan.c``) is only a fast path: every line it
 accepts must give exactly the row that ``event_records.normalise`` gives for
 the parsed record, and every line it is unsure of must be declined to that
 path. These tests check both on every generated shape, on hand-made edge
@@ -19,11 +19,15 @@ import orjson
 import pyarrow as pa
 import pytest
 
-from gharchive_assets import _linescan
-from gharchive_assets.archive_lines import SUSPECT_ESCAPE, BadLine
-from gharchive_assets.block_parser import PAYLOAD_COLUMN, batch_from_buffers, general_path_rows
-from gharchive_assets.events_schema import COLUMN_NAMES
-from gharchive_assets.synthetic import ArchiveFaker
+from gharchive_assets.clean import _linescan
+from gharchive_assets.clean.archive_lines import SUSPECT_ESCAPE, BadLine
+from gharchive_assets.clean.block_parser import (
+    PAYLOAD_COLUMN,
+    batch_from_buffers,
+    general_path_rows,
+)
+from gharchive_assets.contract.events_schema import COLUMN_NAMES
+from gharchive_assets.testing.synthetic import ArchiveFaker
 from tests.conftest import REAL_HOUR
 
 HOUR = datetime(2024, 1, 1, 5, tzinfo=UTC)

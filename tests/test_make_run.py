@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gharchive_assets.settings import Settings
-from gharchive_assets.synthetic import ArchiveFaker, write_hour
+from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
 from tests.archive_server import ArchiveServer
 from tests.pipeline import query
 

@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 import dagster as dg
 import pytest
 
-from gharchive_assets.defs.dbt_assets import dbt_window_vars
-from gharchive_assets.lake_paths import (
+from gharchive_assets.contract.lake_paths import (
     archive_file_name,
     clean_path,
     parse_key,
     quarantine_path,
     raw_path,
 )
+from gharchive_assets.dbt_project import dbt_window_vars
 from gharchive_assets.partitions import hourly_partitions
 from gharchive_assets.settings import SettingsError, load_settings
 

@@ -152,7 +152,7 @@ def test_checks_are_reported_with_each_load(loaded):
 
 
 def test_check_verdicts():
-    from gharchive_assets.defs.warehouse_assets import check_results
+    from gharchive_assets.defs.warehouse import check_results
 
     duplicates, band = check_results(
         {

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gharchive_assets.settings import Settings
-from gharchive_assets.synthetic import ArchiveFaker, write_hour
+from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
 from tests import expected
 from tests.archive_server import ArchiveServer
 from tests.loopback import free_port

@@ -1,4 +1,5 @@
-"""Keeping up hour by hour: a schedule for the newest hour, a sensor that catches up.
+"""Keeping up hour by hour: the jobs, a schedule for the newest hour, a sensor
+that catches up, and the daily report's schedule.
 
 GH Archive publishes an hour at about five past the next one, some much later.
 The schedule asks for the latest complete hour at twenty past; the sensor looks
@@ -12,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from gharchive_assets.lake_paths import key_for
+from gharchive_assets.contract.lake_paths import key_for
+from gharchive_assets.partitions import daily_partitions, hourly_partitions
 from gharchive_assets.resources.source import ArchiveSourceResource, HourNotPublished
+from gharchive_assets.settings import current_settings
 
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -27,6 +30,34 @@ DONE_WHEN_MATERIALISED = [
 ]
 # A published hour is asked about again at most this often while it is missing.
 RECHECK_AFTER = timedelta(minutes=10)
+# The raw file and everything made from it; the report is daily, so it has a job of its own.
+HOURLY_ASSETS = dg.AssetSelection.assets(
+    "raw_archive_hour"
+).downstream() - dg.AssetSelection.groups("reports")
+DAILY_REPORT = dg.AssetSelection.assets("daily_report")
+
+
+@dg.definitions
+def automation_defs() -> dg.Definitions:
+    settings = current_settings()
+    partitions = hourly_partitions(settings.start)
+    hourly_job = dg.define_asset_job(
+        "hourly_archive_job",
+        selection=HOURLY_ASSETS,
+        partitions_def=partitions,
+        description="Every hourly asset for a range of hours: raw, clean, events, then dbt once.",
+    )
+    report_job = dg.define_asset_job(
+        "daily_report_job",
+        selection=DAILY_REPORT,
+        partitions_def=daily_partitions(settings.start),
+        description="The HTML report of a UTC day, from the marts.",
+    )
+    return dg.Definitions(
+        jobs=[hourly_job, report_job],
+        schedules=[build_schedule(hourly_job), build_daily_report_schedule(report_job)],
+        sensors=[build_sensor(hourly_job, partitions, settings.sensor_lookback_hours)],
+    )
 
 
 def latest_complete_hour(moment: datetime) -> datetime:

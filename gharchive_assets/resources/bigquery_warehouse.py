@@ -19,8 +19,9 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
-from gharchive_assets.events_schema import COLUMNS
-from gharchive_assets.resources.warehouse import HourLoad, WarehouseResource
+from gharchive_assets.contract.events_schema import COLUMNS
+from gharchive_assets.contract.warehouse import HourLoad
+from gharchive_assets.resources.warehouse import WarehouseResource
 
 # BigQuery allows 10,000 partitions per table: days, not hours, hold 16+ years.
 PARTITION_FIELD = "archive_hour"
@@ -84,6 +85,7 @@ class BigQueryWarehouseResource(WarehouseResource):
 
     bigquery: dg.ResourceDependency[GharchiveBigQueryResource]
     dataset: str = "gharchive"
+    analytics_dataset: str = "analytics"
 
     def _project(self, client: bigquery.Client) -> str:
         return self.bigquery.project or client.project
@@ -98,6 +100,14 @@ class BigQueryWarehouseResource(WarehouseResource):
     @property
     def loaded_hours_table(self) -> str:
         return f"`{self.dataset}.loaded_hours`"
+
+    @property
+    def analytics_schema(self) -> str:
+        return self.analytics_dataset
+
+    def dbt_vars(self) -> dict[str, str]:
+        """Nothing: profiles.yml reads the datasets from the environment."""
+        return {}
 
     def _ensure_tables(self, client: bigquery.Client) -> None:
         try:

@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 from dagster_gcp import GCSResource
 from google.api_core import exceptions as google_errors
 
-from gharchive_assets.local_lake import sha256_of
-from gharchive_assets.resources.lake import LakeResource, footer_metadata
+from gharchive_assets.contract.lake import footer_metadata, sha256_of
+from gharchive_assets.resources.lake import LakeResource
 
 RESUMABLE_CHUNK_BYTES = 8 << 20
 FOOTER_READ_BYTES = 256 << 10

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlparse
 
 import dagster as dg
 
-from gharchive_assets.lake_paths import archive_file_name
+from gharchive_assets.contract.lake_paths import archive_file_name
 
 CHUNK_SIZE = 1 << 20
 PROGRESS_EVERY_SECONDS = 5.0

@@ -1,158 +1,35 @@
-"""The warehouse: the ``events`` table and the hour-by-hour swap into it."""
+"""The warehouse as a Dagster resource, and what the assets ask of any warehouse.
+
+The warehouses themselves (``DuckDBWarehouseResource``,
+``BigQueryWarehouseResource``) implement the contract's
+:class:`~gharchive_assets.contract.warehouse.Warehouse`; the helpers here are
+plain SQL on it, so both targets share them.
+"""
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import dagster as dg
-import duckdb
-
-from gharchive_assets.events_schema import COLUMNS
-
-LOCK_WAIT_SECONDS = 120.0
-
-
-@dataclass(frozen=True)
-class HourLoad:
-    archive_hour: datetime
-    rows: int
-    replaced_rows: int
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """What the assets need of a warehouse; one implementation per target."""
+    """Base of the warehouse resources; subclasses implement the contract's ``Warehouse``."""
 
-    @property
-    def events_table(self) -> str:
-        """The qualified name of the events table, for queries."""
-        raise NotImplementedError
+    def duplicate_ids_in_hour(self, archive_hour: datetime) -> int:
+        """Events of the hour whose id another event of the same hour has too."""
+        return self.query(
+            f"select count(*) - count(distinct id) from {self.events_table} where archive_hour = ?",
+            [archive_hour.replace(tzinfo=None)],
+        )[0][0]
 
-    @property
-    def loaded_hours_table(self) -> str:
-        """The table recording each loaded hour: rows and the raw file's sha256."""
-        raise NotImplementedError
-
-    def replace_hour(
-        self, archive_hour: datetime, clean_file_uri: str, source_sha256: str
-    ) -> HourLoad:
-        """Swap the hour's rows for those of the clean file, in one transaction."""
-        raise NotImplementedError
-
-    def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
-        raise NotImplementedError
-
-
-def duckdb_table_ddl(schema: str) -> str:
-    columns = ",\n  ".join(
-        f"{c.name} {c.duckdb}{' NOT NULL' if c.required else ''}" for c in COLUMNS
-    )
-    return f"CREATE TABLE IF NOT EXISTS {schema}.events (\n  {columns}\n)"
-
-
-class DuckDBWarehouseResource(WarehouseResource):
-    """The embedded warehouse: schema ``gharchive`` in ``GHARCHIVE_DATA_DIR/warehouse.duckdb``.
-
-    Timestamps are stored as naive ``TIMESTAMP`` holding UTC, so a date taken
-    from them never depends on a session's time zone.
-    """
-
-    path: str
-    schema_name: str = "gharchive"
-
-    @property
-    def events_table(self) -> str:
-        return f"{self.schema_name}.events"
-
-    @property
-    def loaded_hours_table(self) -> str:
-        return f"{self.schema_name}.loaded_hours"
-
-    @contextmanager
-    def connect(self, read_only: bool = False):
-        """A connection, waiting while another process (dbt, another run) holds the file."""
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        delay = 0.1
-        while True:
-            try:
-                connection = duckdb.connect(self.path, read_only=read_only)
-                break
-            except duckdb.IOException as error:
-                if "lock" not in str(error).lower() or time.monotonic() > deadline:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
-        try:
-            connection.execute("SET TimeZone = 'UTC'")
-            yield connection
-        finally:
-            connection.close()
-
-    def _ensure_tables(self, connection) -> None:
-        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema_name}")
-        connection.execute(duckdb_table_ddl(self.schema_name))
-        # A table made by an older release gains the columns added since (nulls).
-        existing = {
-            name
-            for (name,) in connection.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = ? AND table_name = 'events'",
-                [self.schema_name],
-            ).fetchall()
-        }
-        for column in COLUMNS:
-            if column.name not in existing:
-                connection.execute(
-                    f"ALTER TABLE {self.schema_name}.events ADD COLUMN {column.name} {column.duckdb}"
-                )
-        connection.execute(
-            f"""CREATE TABLE IF NOT EXISTS {self.schema_name}.loaded_hours (
-                archive_hour TIMESTAMP PRIMARY KEY,
-                rows BIGINT NOT NULL,
-                source_sha256 VARCHAR,
-                loaded_at TIMESTAMP NOT NULL
-            )"""
-        )
-
-    def replace_hour(
-        self, archive_hour: datetime, clean_file_uri: str, source_sha256: str
-    ) -> HourLoad:
-        hour = archive_hour.replace(tzinfo=None)
-        select = ", ".join(
-            f"{c.name} AT TIME ZONE 'UTC' AS {c.name}" if c.duckdb == "TIMESTAMP" else c.name
-            for c in COLUMNS
-        )
-        names = ", ".join(c.name for c in COLUMNS)
-        table = f"{self.schema_name}.events"
-        with self.connect() as connection:
-            self._ensure_tables(connection)
-            connection.execute("BEGIN TRANSACTION")
-            try:
-                replaced = connection.execute(
-                    f"DELETE FROM {table} WHERE archive_hour = ?", [hour]
-                ).fetchone()[0]
-                connection.execute(
-                    f"INSERT INTO {table} ({names}) SELECT {select} FROM read_parquet(?)",
-                    [clean_file_uri],
-                )
-                rows = connection.execute(
-                    f"SELECT count(*) FROM {table} WHERE archive_hour = ?", [hour]
-                ).fetchone()[0]
-                connection.execute(
-                    f"INSERT OR REPLACE INTO {self.schema_name}.loaded_hours "
-                    "VALUES (?, ?, ?, now() AT TIME ZONE 'UTC')",
-                    [hour, rows, source_sha256],
-                )
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-        return HourLoad(archive_hour, rows, replaced)
-
-    def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
-        with self.connect(read_only=Path(self.path).exists()) as connection:
-            return connection.execute(sql, parameters or []).fetchall()
+    def rows_of_hours_before(self, archive_hour: datetime, hours: int) -> list[int]:
+        """The rows of (at most) the ``hours`` loaded hours before ``archive_hour``, newest first."""
+        return [
+            count
+            for (count,) in self.query(
+                f"select rows from {self.loaded_hours_table} where archive_hour < ? "
+                "order by archive_hour desc limit ?",
+                [archive_hour.replace(tzinfo=None), hours],
+            )
+        ]

@@ -5,25 +5,26 @@ from datetime import timedelta
 
 import dagster as dg
 
-from gharchive_assets.defs.hourly import for_each_hour
-from gharchive_assets.defs.lake_assets import clean_file_raw_sha256
-from gharchive_assets.lake_paths import clean_path, parse_key
+from gharchive_assets.contract.lake_paths import clean_path, parse_key
+from gharchive_assets.partitions import backfill_policy, for_each_hour, hourly_partitions
 from gharchive_assets.resources.lake import LakeResource
 from gharchive_assets.resources.warehouse import WarehouseResource
+from gharchive_assets.settings import Settings, current_settings
 
 EVENTS_ASSET_KEY = dg.AssetKey(["gharchive", "events"])
+CLEAN_EVENTS_HOUR = dg.AssetKey(["clean_events_hour"])
 
 
-def build_warehouse_assets(
-    partitions: dg.PartitionsDefinition,
-    clean_events_hour: dg.AssetsDefinition,
-    backfill_policy: dg.BackfillPolicy | None = None,
-    warehouse_kind: str = "duckdb",
-) -> list[dg.AssetsDefinition]:
+@dg.definitions
+def warehouse_defs() -> dg.Definitions:
+    return dg.Definitions(assets=[build_events_asset(current_settings())])
+
+
+def build_events_asset(settings: Settings) -> dg.AssetsDefinition:
     @dg.asset(
         key=EVENTS_ASSET_KEY,
         group_name="warehouse",
-        deps=[clean_events_hour],
+        deps=[CLEAN_EVENTS_HOUR],
         check_specs=[
             dg.AssetCheckSpec(
                 DUPLICATES_CHECK,
@@ -39,9 +40,9 @@ def build_warehouse_assets(
                 ),
             ),
         ],
-        partitions_def=partitions,
-        backfill_policy=backfill_policy or dg.BackfillPolicy.single_run(),
-        kinds={warehouse_kind},
+        partitions_def=hourly_partitions(settings.start),
+        backfill_policy=backfill_policy(settings.hours_per_run),
+        kinds={settings.warehouse_kind},
         # Loaded hour by hour: warn after two hours without a load, fail after three.
         freshness_policy=dg.FreshnessPolicy.time_window(
             fail_window=timedelta(hours=3), warn_window=timedelta(hours=2)
@@ -57,23 +58,24 @@ def build_warehouse_assets(
         findings: dict[str, tuple[int, int, float | None]] = {}
 
         def load(key: str) -> dict:
-            path = clean_path(key)
-            sha256 = clean_file_raw_sha256(lake, key)
-            load = warehouse.replace_hour(parse_key(key), lake.uri(path), sha256 or "")
+            hour = parse_key(key)
+            sha256 = lake.raw_sha256_of_clean_hour(key)
+            load = warehouse.replace_hour(hour, lake.uri(clean_path(key)), sha256 or "")
             context.log.info(
                 f"hour {key}: {load.rows:,} rows loaded, {load.replaced_rows:,} replaced"
             )
+            before = warehouse.rows_of_hours_before(hour, HISTORY_HOURS)
             findings[key] = (
                 load.rows,
-                duplicate_ids(warehouse, key),
-                recent_median(warehouse, key),
+                warehouse.duplicate_ids_in_hour(hour),
+                statistics.median(before) if len(before) >= MIN_HISTORY else None,
             )
             return {"rows": load.rows, "replaced_rows": load.replaced_rows}
 
         result = for_each_hour(context, load)
         return dg.MaterializeResult(metadata=result.metadata, check_results=check_results(findings))
 
-    return [events]
+    return events
 
 
 DUPLICATES_CHECK = "no_duplicate_ids_within_hour"
@@ -81,27 +83,6 @@ BAND_CHECK = "rows_in_plausible_band"
 BAND = (0.2, 5.0)
 HISTORY_HOURS = 24
 MIN_HISTORY = 6
-
-
-def duplicate_ids(warehouse: WarehouseResource, key: str) -> int:
-    return warehouse.query(
-        f"select count(*) - count(distinct id) from {warehouse.events_table} "
-        "where archive_hour = ?",
-        [parse_key(key).replace(tzinfo=None)],
-    )[0][0]
-
-
-def recent_median(warehouse: WarehouseResource, key: str) -> float | None:
-    """The median rows of the hours loaded before ``key`` (None with too little history)."""
-    rows = [
-        count
-        for (count,) in warehouse.query(
-            f"select rows from {warehouse.loaded_hours_table} where archive_hour < ? "
-            "order by archive_hour desc limit ?",
-            [parse_key(key).replace(tzinfo=None), HISTORY_HOURS],
-        )
-    ]
-    return statistics.median(rows) if len(rows) >= MIN_HISTORY else None
 
 
 def check_results(findings: dict[str, tuple[int, int, float | None]]) -> list:

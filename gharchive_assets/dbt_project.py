@@ -1,25 +1,20 @@
-"""The dbt project as Dagster assets, downstream of ``gharchive/events``."""
+"""The dbt project (``dbt_project/``) as dagster-dbt sees it: one ``DbtProject``
+per dbt target, a manifest that is never stale, the executable, the run's vars."""
 
-import json
+from __future__ import annotations
+
 import subprocess
 import sys
-from collections.abc import Mapping
 from datetime import UTC
+from functools import cache
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
-from dagster_dbt import (
-    DagsterDbtTranslator,
-    DagsterDbtTranslatorSettings,
-    DbtCliResource,
-    DbtProject,
-    dbt_assets,
-)
+from dagster_dbt import DbtProject
 
 from gharchive_assets.settings import Settings
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 WINDOW_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -35,19 +30,6 @@ def dbt_window_vars(window: dg.TimeWindow) -> dict[str, str]:
     }
 
 
-class GharchiveDbtTranslator(DagsterDbtTranslator):
-    """dbt models under the ``analytics`` key prefix, grouped by their folder."""
-
-    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        if dbt_resource_props["resource_type"] == "source":
-            return super().get_asset_key(dbt_resource_props)
-        return dg.AssetKey(["analytics", dbt_resource_props["name"]])
-
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        folders = dbt_resource_props.get("fqn", [])[1:-1]
-        return "analytics" if not folders or folders[0] == "marts" else f"analytics_{folders[0]}"
-
-
 def dbt_executable() -> str:
     """The dbt installed beside this Python, so an un-activated venv works too."""
     beside = Path(sys.executable).with_name("dbt")
@@ -55,11 +37,17 @@ def dbt_executable() -> str:
 
 
 def dbt_project_for(settings: Settings) -> DbtProject:
+    """The project for the settings' dbt target (the assets and the dbt resource share it)."""
+    return _dbt_project(settings.dbt_target)
+
+
+@cache
+def _dbt_project(target: str) -> DbtProject:
     return DbtProject(
         project_dir=DBT_PROJECT_DIR,
         profiles_dir=DBT_PROJECT_DIR,
-        target=settings.dbt_target,
-        target_path=Path("target") / settings.dbt_target,
+        target=target,
+        target_path=Path("target") / target,
     )
 
 
@@ -91,29 +79,3 @@ def ensure_manifest(project: DbtProject, force: bool = False) -> Path:
         if completed.returncode != 0:
             raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
     return project.manifest_path
-
-
-def build_dbt_assets(
-    partitions: dg.PartitionsDefinition,
-    project: DbtProject,
-    settings: Settings,
-    backfill_policy: dg.BackfillPolicy | None = None,
-) -> dg.AssetsDefinition:
-    @dbt_assets(
-        manifest=ensure_manifest(project),
-        project=project,
-        name="analytics_models",
-        partitions_def=partitions,
-        backfill_policy=backfill_policy or dg.BackfillPolicy.single_run(),
-        # Source tests (not-null keys of gharchive.events) become checks of that asset.
-        dagster_dbt_translator=GharchiveDbtTranslator(
-            settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True)
-        ),
-    )
-    def analytics_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        dbt_vars: dict[str, str] = dbt_window_vars(context.partition_time_window)
-        if settings.target == "local":
-            dbt_vars["duckdb_path"] = str(settings.warehouse_path)
-        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
-
-    return analytics_models

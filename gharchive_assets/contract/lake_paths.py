@@ -39,6 +39,11 @@ def raw_path(key: str) -> str:
     return f"raw/{hour:%Y/%m/%d}/{archive_file_name(key)}"
 
 
+def missing_marker_path(key: str) -> str:
+    """Beside the raw file: the record that the source lost the hour for good."""
+    return raw_path(key).removesuffix(".json.gz") + ".missing.json"
+
+
 def clean_path(key: str) -> str:
     hour = parse_key(key)
     return f"clean/events/date={hour:%Y-%m-%d}/hour={hour:%H}/events.parquet"

@@ -1,31 +1,29 @@
 """The lake as a directory tree, with files published whole or not at all.
 
-Plain Python (no Dagster), so the cleaner's command line starts fast; the
-Dagster resource ``LocalLakeResource`` delegates here.
+Plain Python (no Dagster): the cleaner's command line writes into one, and the
+local target's ``LocalLakeResource`` delegates to one.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
+from gharchive_assets.contract.lake import footer_metadata, sha256_of
+
 STAGING_DIR = ".staging"
 
 
-def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
+class DirectoryLake:
+    """A :class:`~gharchive_assets.contract.lake.Lake` under ``root``."""
 
-
-class LocalLake:
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
@@ -38,17 +36,26 @@ class LocalLake:
         except FileNotFoundError:
             return None
 
+    def sha256(self, rel_path: str) -> str | None:
+        path = self.path(rel_path)
+        return sha256_of(path) if path.exists() else None
+
     def publish(self, local_file: Path, rel_path: str) -> None:
-        """Put ``local_file`` at ``rel_path`` atomically (a rename on one file system)."""
+        """Put ``local_file`` at ``rel_path`` atomically (a rename on one file system).
+
+        A copy is made beside the target under a unique name, created with the
+        umask's mode like any file the user writes (mkstemp's would be 0600).
+        """
         target = self.path(rel_path)
         target.parent.mkdir(parents=True, exist_ok=True)
         if Path(local_file).resolve().is_relative_to(self.root.resolve()):
             os.replace(local_file, target)
             return
-        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
-            partial = Path(handle.name)
+        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
         try:
-            shutil.copyfile(local_file, partial)
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            with open(descriptor, "wb") as out, open(local_file, "rb") as source:
+                shutil.copyfileobj(source, out, 1 << 20)
             os.replace(partial, target)
         finally:
             partial.unlink(missing_ok=True)
@@ -73,3 +80,6 @@ class LocalLake:
 
     def uri(self, rel_path: str) -> str:
         return str(self.path(rel_path).resolve())
+
+    def parquet_metadata(self, rel_path: str) -> dict[str, str]:
+        return footer_metadata(pq.read_metadata(self.path(rel_path)))

@@ -1,14 +1,14 @@
 """``daily_report``: a day's HTML report in the lake, from the dbt marts."""
 
-import tempfile
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 
-from gharchive_assets.daily_report import DayFigures, render_html, render_markdown
+from gharchive_assets.partitions import daily_partitions
+from gharchive_assets.reporting.daily_report import DayFigures, render_html, render_markdown
 from gharchive_assets.resources.lake import LakeResource
 from gharchive_assets.resources.warehouse import WarehouseResource
+from gharchive_assets.settings import current_settings
 
 REPORT_MARTS = (
     "hourly_event_counts",
@@ -17,17 +17,18 @@ REPORT_MARTS = (
     "bot_share_daily",
 )
 TOP = 10
+REPORT_ASSET_KEY = dg.AssetKey(["daily_report"])
 
 
 def report_path(day: date) -> str:
     return f"reports/{day.isoformat()}.html"
 
 
-def read_day_figures(warehouse: WarehouseResource, analytics: str, day: date) -> DayFigures:
-    """The report's rows, from the marts in schema (or dataset) ``analytics``."""
+def read_day_figures(warehouse: WarehouseResource, day: date) -> DayFigures:
+    """The report's rows, from the marts in the warehouse's analytics schema (or dataset)."""
 
     def rows(sql: str) -> list[tuple]:
-        return warehouse.query(sql.format(analytics=analytics), [day])
+        return warehouse.query(sql.format(analytics=warehouse.analytics_schema), [day])
 
     return DayFigures(
         day=day,
@@ -55,11 +56,14 @@ def read_day_figures(warehouse: WarehouseResource, analytics: str, day: date) ->
     )
 
 
-def build_report_asset(
-    partitions: dg.DailyPartitionsDefinition, analytics: str
-) -> dg.AssetsDefinition:
+@dg.definitions
+def report_defs() -> dg.Definitions:
+    return dg.Definitions(assets=[build_report_asset(daily_partitions(current_settings().start))])
+
+
+def build_report_asset(partitions: dg.DailyPartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
-        key="daily_report",
+        key=REPORT_ASSET_KEY,
         group_name="reports",
         partitions_def=partitions,
         deps=[dg.AssetKey(["analytics", mart]) for mart in REPORT_MARTS],
@@ -74,7 +78,7 @@ def build_report_asset(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, lake: LakeResource
     ) -> dg.MaterializeResult:
         day = context.partition_time_window.start.date()
-        figures = read_day_figures(warehouse, analytics, day)
+        figures = read_day_figures(warehouse, day)
         if not figures.events:
             raise dg.Failure(
                 f"day {day}: the marts hold no events for this day. Materialise its hours "
@@ -82,8 +86,8 @@ def build_report_asset(
             )
         page = render_html(figures)
         path = report_path(day)
-        with tempfile.TemporaryDirectory() as scratch:
-            local = Path(scratch) / "report.html"
+        with lake.staging_dir() as staging:
+            local = staging / "report.html"
             local.write_text(page, encoding="utf-8")
             lake.publish(local, path)
         return dg.MaterializeResult(

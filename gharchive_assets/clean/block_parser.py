@@ -7,31 +7,57 @@ declines (damaged lines, the Timeline shape, records without an id, anything
 doubtful) is parsed to objects, mended and mapped by the general path
 (:func:`event_records.normalise`), or quarantined.
 
+The scanner is optional: where it is not built (no C compiler at install
+time) or was built for other columns, ``SCANNER`` is None and every line takes
+the general path, which gives the same rows, about ten times slower.
+
 Parsing worker processes were measured and dropped: on two cores, shipping
 blocks and tables between processes cost more than the parallel parse saved.
 """
 
 from __future__ import annotations
 
+import warnings
 from array import array
 from dataclasses import dataclass, field
 from itertools import accumulate
+from types import ModuleType
 
 import pyarrow as pa
 
-from gharchive_assets import _linescan
-from gharchive_assets.archive_lines import SUSPECT_ESCAPE, BadLine, parse_line, sanitize
-from gharchive_assets.event_records import normalise
-from gharchive_assets.events_schema import ARROW_SCHEMA
+from gharchive_assets.clean.archive_lines import SUSPECT_ESCAPE, BadLine, parse_line, sanitize
+from gharchive_assets.clean.event_records import normalise
+from gharchive_assets.contract.events_schema import ARROW_SCHEMA
 
 PAYLOAD_COLUMN = ARROW_SCHEMA.get_field_index("payload")
 MAX_STRING_BYTES = (1 << 31) - 1
 
-if tuple(ARROW_SCHEMA.names) != _linescan.COLUMN_NAMES:
-    raise ImportError(
-        "gharchive_assets._linescan was built for other columns than events_schema's: "
-        "rebuild it (make setup)"
-    )
+
+def load_scanner() -> ModuleType | None:
+    """The C line scanner, or None (with a warning) when it cannot be used."""
+    try:
+        from gharchive_assets.clean import _linescan
+    except ImportError:
+        warnings.warn(
+            "gharchive_assets.clean._linescan is not built: every line takes the general "
+            "path (the same rows, about ten times slower). Build it with `make setup` "
+            "(needs a C compiler and Python's headers).",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+    if tuple(ARROW_SCHEMA.names) != _linescan.COLUMN_NAMES:
+        warnings.warn(
+            "gharchive_assets.clean._linescan was built for other columns than "
+            "events_schema's, so it is not used: rebuild it (make setup).",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+    return _linescan
+
+
+SCANNER = load_scanner()
 
 
 @dataclass
@@ -49,11 +75,11 @@ class BlockResult:
 def parse_block(data: memoryview, first_line_number: int, archive_hour: int) -> BlockResult:
     """Every line of a block of whole lines: scanned in C where it can, the
     general path where not."""
-    if len(data) <= MAX_STRING_BYTES:
-        rows, lines, declined, buffers = _linescan.scan(data, archive_hour)
+    if SCANNER is not None and len(data) <= MAX_STRING_BYTES:
+        rows, lines, declined, buffers = SCANNER.scan(data, archive_hour)
         batches = [batch_from_buffers(rows, buffers)] if rows else []
         declined_lines = ((index, bytes(data[start:end])) for index, start, end in declined)
-    else:  # beyond 32-bit offsets (a giant line): all to the general path
+    else:  # no scanner, or beyond its 32-bit offsets (a giant line): the general path
         split = bytes(data).split(b"\n")
         lines, batches = len(split), []
         declined_lines = enumerate(split)
@@ -110,15 +136,26 @@ def to_table(rows: list[tuple]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
 
 
-def payload_array(payloads: tuple) -> pa.Array:
+def payload_array(
+    payloads: tuple, max_chunk_bytes: int | None = None
+) -> pa.Array | pa.ChunkedArray:
     """The payload column from JSON texts (bytes; None for null), copied once
-    into Arrow's buffer. They are valid UTF-8 (orjson's output), so Arrow's
-    second check is skipped."""
+    into Arrow's buffers. They are valid UTF-8 (orjson's output), so Arrow's
+    second check is skipped.
+
+    A string array's offsets are 32-bit: text beyond ``max_chunk_bytes`` is
+    split into several arrays, returned as one chunked column.
+    """
+    max_chunk_bytes = max_chunk_bytes or MAX_STRING_BYTES
     lengths = [0 if text is None else len(text) for text in payloads]
+    bounds = chunk_bounds(lengths, max_chunk_bytes)
+    if len(bounds) > 1:
+        return pa.chunked_array(
+            [payload_array(payloads[start:stop], max_chunk_bytes) for start, stop in bounds],
+            pa.string(),
+        )
     offsets = array("i", [0])
     offsets.extend(accumulate(lengths))
-    if offsets[-1] > MAX_STRING_BYTES:  # beyond 32-bit offsets: let Arrow chunk it
-        return pa.array(payloads, pa.binary()).view(pa.string())
     validity = None
     if None in payloads:
         validity = pa.array([text is not None for text in payloads]).buffers()[1]
@@ -128,3 +165,16 @@ def payload_array(payloads: tuple) -> pa.Array:
         len(lengths),
         [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(payloads))],
     )
+
+
+def chunk_bounds(lengths: list[int], max_chunk_bytes: int) -> list[tuple[int, int]]:
+    """Index ranges ``[start, stop)`` whose lengths add up to at most
+    ``max_chunk_bytes`` each (a longer single text is a chunk of its own)."""
+    bounds, start, total = [], 0, 0
+    for index, length in enumerate(lengths):
+        if total + length > max_chunk_bytes and index > start:
+            bounds.append((start, index))
+            start, total = index, 0
+        total += length
+    bounds.append((start, len(lengths)))
+    return bounds

@@ -1,4 +1,8 @@
-"""The lake's hourly assets: the raw archive file and the clean hour."""
+"""The lake's hourly assets: the raw archive file and the clean hour.
+
+The lake is their only contract: the clean step reads the raw file, or the
+marker the raw step leaves when the source lost the hour for good.
+"""
 
 from datetime import UTC, datetime, timedelta
 
@@ -6,11 +10,19 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from gharchive_assets.clean import HourFailed, clean_hour_into_lake
-from gharchive_assets.defs.hourly import for_each_hour
-from gharchive_assets.events_schema import ARROW_SCHEMA
-from gharchive_assets.lake_paths import clean_path, parse_key, quarantine_path, raw_path
+from gharchive_assets.clean.block_parser import SCANNER
+from gharchive_assets.contract.events_schema import ARROW_SCHEMA
+from gharchive_assets.contract.lake_paths import (
+    clean_path,
+    missing_marker_path,
+    parse_key,
+    quarantine_path,
+    raw_path,
+)
+from gharchive_assets.partitions import backfill_policy, for_each_hour, hourly_partitions
 from gharchive_assets.resources.lake import LakeResource
 from gharchive_assets.resources.source import ArchiveSourceResource, HourNotPublished, SourceError
+from gharchive_assets.settings import Settings, current_settings
 
 
 class RawHourConfig(dg.Config):
@@ -34,15 +46,16 @@ def missing_for_good(key: str, now: datetime, missing_after_hours: int) -> bool:
     return now - hour_end > timedelta(hours=missing_after_hours)
 
 
-def build_lake_assets(
-    partitions: dg.PartitionsDefinition,
-    max_quarantine_fraction: float,
-    missing_after_hours: int = 72,
-    backfill_policy: dg.BackfillPolicy | None = None,
-    step_retry_delay_seconds: float = 30.0,
-    lake_kind: str = "file",
-) -> list[dg.AssetsDefinition]:
-    backfill_policy = backfill_policy or dg.BackfillPolicy.single_run()
+@dg.definitions
+def lake_defs() -> dg.Definitions:
+    return dg.Definitions(assets=build_lake_assets(current_settings()))
+
+
+def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    partitions = hourly_partitions(settings.start)
+    policy = backfill_policy(settings.hours_per_run)
+    # A step retry (after the download's own tries) waits 15 x the download backoff.
+    step_retry_delay_seconds = 15 * settings.http_backoff_seconds
 
     @dg.asset(
         name="raw_archive_hour",
@@ -55,8 +68,8 @@ def build_lake_assets(
             jitter=dg.Jitter.PLUS_MINUS,
         ),
         partitions_def=partitions,
-        backfill_policy=backfill_policy,
-        kinds={lake_kind},
+        backfill_policy=policy,
+        kinds={settings.lake_kind},
         description=(
             "The GH Archive file of the hour, byte for byte as served, at "
             "raw/YYYY/MM/DD/YYYY-MM-DD-H.json.gz in the lake."
@@ -95,16 +108,23 @@ def build_lake_assets(
                         lambda m: context.log.info(f"hour {key}: {m}"),
                     )
                 except HourNotPublished as error:
-                    if not missing_for_good(key, datetime.now(UTC), missing_after_hours):
+                    if not missing_for_good(key, datetime.now(UTC), settings.missing_after_hours):
                         raise HourNotPublished(
                             f"{error}; the hour is recent, so it may still come: "
                             "archive_hours_sensor will ask again"
                         ) from error
-                    # GH Archive lost some hours for good (2016-2021 outages): say so,
-                    # load the hour as empty, and stop asking.
+                    # GH Archive lost some hours for good (2016-2021 outages): say so
+                    # in the lake, load the hour as empty, and stop asking.
+                    lake.record_missing_at_source(key, source.url_for(key), str(error))
                     context.log.warning(f"hour {key}: {error}; recorded as missing at source")
-                    return {MISSING_AT_SOURCE: True, "source_url": source.url_for(key), "bytes": 0}
+                    return {
+                        MISSING_AT_SOURCE: True,
+                        "source_url": source.url_for(key),
+                        "bytes": 0,
+                        "path": dg.MetadataValue.path(lake.uri(missing_marker_path(key))),
+                    }
                 lake.publish(staging / "download.json.gz", path)
+                lake.clear_missing_at_source(key)
             context.log.info(
                 f"hour {key}: {download.size / 1e6:,.1f} MB in {download.seconds:.1f} s"
             )
@@ -129,8 +149,8 @@ def build_lake_assets(
         group_name="lake",
         deps=[raw_archive_hour],
         partitions_def=partitions,
-        backfill_policy=backfill_policy,
-        kinds={lake_kind, "parquet"},
+        backfill_policy=policy,
+        kinds={settings.lake_kind, "parquet"},
         description=(
             "The hour's events, cleaned to the warehouse columns, at "
             "clean/events/date=YYYY-MM-DD/hour=HH/events.parquet; lines that could "
@@ -142,10 +162,10 @@ def build_lake_assets(
     ) -> dg.MaterializeResult:
         fraction = config.max_quarantine_fraction
         if fraction is None:
-            fraction = max_quarantine_fraction
+            fraction = settings.max_quarantine_fraction
 
         def clean(key: str) -> dict:
-            if lake.size(raw_path(key)) is None and raw_missing_at_source(context, key):
+            if lake.size(raw_path(key)) is None and lake.is_missing_at_source(key):
                 with lake.staging_dir() as staging:
                     empty = staging / "events.parquet"
                     pq.write_table(ARROW_SCHEMA.empty_table(), empty)
@@ -166,6 +186,7 @@ def build_lake_assets(
                     + "\n".join(f"| {name} | {n:,} |" for name, n in counts)
                 ),
                 "seconds": round(result.seconds, 3),
+                "fast_path": SCANNER is not None,
                 "raw_sha256": result.raw_sha256 or "",
                 "path": dg.MetadataValue.path(lake.uri(clean_path(key))),
             }
@@ -176,20 +197,3 @@ def build_lake_assets(
         return for_each_hour(context, clean, final=(HourFailed, FileNotFoundError))
 
     return [raw_archive_hour, clean_events_hour]
-
-
-def raw_missing_at_source(context: dg.AssetExecutionContext, key: str) -> bool:
-    """Whether the raw asset recorded the hour as missing at the source."""
-    records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey("raw_archive_hour"), asset_partitions=[key]),
-        limit=1,
-    ).records
-    if not records or records[0].asset_materialization is None:
-        return False
-    flag = records[0].asset_materialization.metadata.get(MISSING_AT_SOURCE)
-    return bool(flag and flag.value)
-
-
-def clean_file_raw_sha256(lake: LakeResource, key: str) -> str | None:
-    """The sha256 of the raw file a clean hour was made from (kept in its parquet footer)."""
-    return lake.parquet_metadata(clean_path(key)).get("raw_sha256")

@@ -1,14 +1,14 @@
 """What ``make run`` prints at the end: hours done, rows loaded, top repositories.
 
-python -m gharchive_assets.summary --start 2015-01-01-00:00 --end 2015-01-01-02:00
+python -m gharchive_assets.reporting.run_summary --start 2015-01-01-00:00 --end 2015-01-01-02:00
 """
 
 import argparse
 import sys
 from datetime import timedelta
 
-from gharchive_assets.definitions import build_resources
-from gharchive_assets.lake_paths import parse_key
+from gharchive_assets.contract.lake_paths import parse_key
+from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.settings import load_settings
 
 
@@ -43,11 +43,11 @@ def summarise(warehouse, start_key: str, end_key: str, top: int = 5) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gharchive_assets.summary")
+    parser = argparse.ArgumentParser(prog="python -m gharchive_assets.reporting.run_summary")
     parser.add_argument("--start", required=True, help="first partition key, e.g. 2015-01-01-00:00")
     parser.add_argument("--end", required=True, help="last partition key (inclusive)")
     args = parser.parse_args(argv)
-    warehouse = build_resources(load_settings())["warehouse"]
+    warehouse = warehouse_for(load_settings())
     try:
         print(summarise(warehouse, args.start, args.end))
     except Exception as error:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
-from gharchive_assets.timestamps import timestamp_micros
+from gharchive_assets.clean.timestamps import timestamp_micros
 
 
 class _Label(msgspec.Struct):

@@ -17,9 +17,9 @@ import hashlib
 
 import orjson
 
-from gharchive_assets.archive_lines import BadLine
-from gharchive_assets.payload_fields import fields_from_object, typed_columns
-from gharchive_assets.timestamps import timestamp_micros
+from gharchive_assets.clean.archive_lines import BadLine
+from gharchive_assets.clean.payload_fields import fields_from_object, typed_columns
+from gharchive_assets.clean.timestamps import timestamp_micros
 
 SURROGATE_PREFIX = "tl-"
 

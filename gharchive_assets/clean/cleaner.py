@@ -1,19 +1,14 @@
 """Archive hour file → clean parquet (+ quarantine): the one cleaning code path.
 
-Used by the ``clean_events_hour`` asset and from the command line::
-
-    python -m gharchive_assets.clean SRC DEST_DIR --partition 2015-01-01-01:00
-
-which writes the same lake files under DEST_DIR and prints a JSON summary.
+Used by the ``clean_events_hour`` asset and by the command line
+(``python -m gharchive_assets.clean``, see ``__main__``), with any
+:class:`~gharchive_assets.contract.lake.Lake`.
 """
 
 from __future__ import annotations
 
-import argparse
 import gc
 import hashlib
-import importlib.abc
-import json
 import queue
 import sys
 import threading
@@ -29,11 +24,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from gharchive_assets.archive_lines import ArchiveFileError, iter_line_blocks, sanitize
-from gharchive_assets.block_parser import parse_block
-from gharchive_assets.events_schema import ARROW_SCHEMA
-from gharchive_assets.lake_paths import clean_path, parse_key, quarantine_path
-from gharchive_assets.timestamps import EPOCH, ONE_MICROSECOND, iso
+from gharchive_assets.clean.archive_lines import ArchiveFileError, iter_line_blocks, sanitize
+from gharchive_assets.clean.block_parser import parse_block
+from gharchive_assets.clean.timestamps import EPOCH, ONE_MICROSECOND, iso
+from gharchive_assets.contract.events_schema import ARROW_SCHEMA
+from gharchive_assets.contract.lake import Lake
+from gharchive_assets.contract.lake_paths import clean_path, parse_key, quarantine_path
 
 BATCH_ROWS = 8_192
 CLEANER_VERSION = "1"
@@ -252,7 +248,7 @@ def _write_batch(writer: _ParquetSink, table: pa.Table, result: CleanResult) -> 
 
 
 def clean_hour_into_lake(
-    lake, partition_key: str, raw_file: Path, max_quarantine_fraction: float = 0.01
+    lake: Lake, partition_key: str, raw_file: Path, max_quarantine_fraction: float = 0.01
 ) -> CleanResult:
     """Clean an hour and publish it: events, and quarantine (or remove a stale one).
 
@@ -272,42 +268,3 @@ def clean_hour_into_lake(
             lake.delete(quarantine_path(partition_key))
         lake.publish(result.events_file, clean_path(partition_key))
     return result
-
-
-class _RefusePandas(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name == "pandas" or name.startswith("pandas."):
-            raise ImportError("pandas is not used by the cleaner's command line")
-        return None
-
-
-def main(argv: list[str] | None = None) -> int:
-    # pyarrow imports pandas on first use when it is installed (a second per
-    # process); this command never needs it.
-    if "pandas" not in sys.modules:
-        sys.meta_path.insert(0, _RefusePandas())
-    from gharchive_assets.local_lake import LocalLake
-
-    parser = argparse.ArgumentParser(
-        prog="python -m gharchive_assets.clean",
-        description="Clean one GH Archive hour file into the lake layout under DEST_DIR.",
-    )
-    parser.add_argument("src", type=Path, help="the archive hour file (.json.gz)")
-    parser.add_argument(
-        "dest_dir", type=Path, help="lake root to write clean/ and quarantine/ under"
-    )
-    parser.add_argument("--partition", required=True, help="partition key, e.g. 2015-01-01-01:00")
-    parser.add_argument("--max-quarantine-fraction", type=float, default=0.01)
-    args = parser.parse_args(argv)
-    lake = LocalLake(args.dest_dir)
-    try:
-        result = clean_hour_into_lake(lake, args.partition, args.src, args.max_quarantine_fraction)
-    except (HourFailed, ValueError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(json.dumps(result.summary()))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,50 @@
+"""The warehouse as the assets use it: the ``events`` table and its ledger.
+
+Two implementations: DuckDB (the local target) and BigQuery (the gcp target).
+Both run the same SQL with positional ``?`` parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class HourLoad:
+    archive_hour: datetime
+    rows: int
+    replaced_rows: int
+
+
+@runtime_checkable
+class Warehouse(Protocol):
+    @property
+    def events_table(self) -> str:
+        """The qualified name of the events table, for queries."""
+        ...
+
+    @property
+    def loaded_hours_table(self) -> str:
+        """The table recording each loaded hour: rows and the raw file's sha256."""
+        ...
+
+    @property
+    def analytics_schema(self) -> str:
+        """The schema (DuckDB) or dataset (BigQuery) holding the dbt models."""
+        ...
+
+    def replace_hour(
+        self, archive_hour: datetime, clean_file_uri: str, source_sha256: str
+    ) -> HourLoad:
+        """Swap the hour's rows for those of the clean file, in one transaction."""
+        ...
+
+    def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
+        """Rows of ``sql``, with positional ``?`` parameters."""
+        ...
+
+    def dbt_vars(self) -> dict[str, str]:
+        """What dbt must be told of this warehouse beyond its profile's target."""
+        ...

@@ -1,0 +1,60 @@
+"""The dbt project's models as Dagster assets, downstream of ``gharchive/events``.
+
+One ``@dbt_assets`` over every model, hourly-partitioned like the assets it
+reads: a run over a range of hours is one ``dbt build`` with that window.
+"""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
+
+from gharchive_assets.dbt_project import dbt_project_for, dbt_window_vars, ensure_manifest
+from gharchive_assets.partitions import backfill_policy, hourly_partitions
+from gharchive_assets.resources.warehouse import WarehouseResource
+from gharchive_assets.settings import current_settings
+
+
+class GharchiveDbtTranslator(DagsterDbtTranslator):
+    """dbt models under the ``analytics`` key prefix, grouped by their folder."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        return dg.AssetKey(["analytics", dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        folders = dbt_resource_props.get("fqn", [])[1:-1]
+        return "analytics" if not folders or folders[0] == "marts" else f"analytics_{folders[0]}"
+
+
+@dg.definitions
+def analytics_defs() -> dg.Definitions:
+    settings = current_settings()
+    project = dbt_project_for(settings)
+
+    @dbt_assets(
+        manifest=ensure_manifest(project),
+        project=project,
+        name="analytics_models",
+        partitions_def=hourly_partitions(settings.start),
+        backfill_policy=backfill_policy(settings.hours_per_run),
+        # Source tests (not-null keys of gharchive.events) become checks of that asset.
+        dagster_dbt_translator=GharchiveDbtTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True)
+        ),
+    )
+    def analytics_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ):
+        dbt_vars = {**dbt_window_vars(context.partition_time_window), **warehouse.dbt_vars()}
+        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+
+    return dg.Definitions(assets=[analytics_models])

@@ -1,0 +1,63 @@
+"""The chosen target's resources, resolved once from the settings.
+
+``local``: a directory lake and DuckDB. ``gcp``: a GCS bucket and BigQuery.
+The assets are the same for both; only these objects differ. The defs
+folder's ``resources`` module puts them in the code location; the run
+summary takes just the warehouse, without loading the code location.
+"""
+
+from __future__ import annotations
+
+from dagster_dbt import DbtCliResource
+from dagster_gcp import GCSResource
+
+from gharchive_assets.dbt_project import dbt_executable, dbt_project_for
+from gharchive_assets.resources.bigquery_warehouse import (
+    BigQueryWarehouseResource,
+    GharchiveBigQueryResource,
+)
+from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource
+from gharchive_assets.resources.gcs_lake import GCSLakeResource
+from gharchive_assets.resources.lake import LakeResource
+from gharchive_assets.resources.local_lake import LocalLakeResource
+from gharchive_assets.resources.source import ArchiveSourceResource
+from gharchive_assets.resources.warehouse import WarehouseResource
+from gharchive_assets.settings import Settings
+
+
+def lake_for(settings: Settings) -> LakeResource:
+    if settings.target == "gcp":
+        return GCSLakeResource(
+            gcs=GCSResource(project=settings.gcp_project), bucket=settings.gcs_bucket
+        )
+    return LocalLakeResource(root=str(settings.lake_root))
+
+
+def warehouse_for(settings: Settings) -> WarehouseResource:
+    if settings.target == "gcp":
+        return BigQueryWarehouseResource(
+            bigquery=GharchiveBigQueryResource(
+                project=settings.gcp_project,
+                location=settings.bq_location,
+                api_endpoint=settings.bq_api_endpoint,
+            ),
+            dataset=settings.bq_dataset,
+            analytics_dataset=settings.bq_analytics_dataset,
+        )
+    return DuckDBWarehouseResource(path=str(settings.warehouse_path))
+
+
+def resources_for(settings: Settings) -> dict:
+    """Every resource the assets, checks and sensor name, keyed as they name them."""
+    return {
+        "source": ArchiveSourceResource(
+            base_url=settings.base_url, backoff_seconds=settings.http_backoff_seconds
+        ),
+        "lake": lake_for(settings),
+        "warehouse": warehouse_for(settings),
+        "dbt": DbtCliResource(
+            project_dir=dbt_project_for(settings),
+            target=settings.dbt_target,
+            dbt_executable=dbt_executable(),
+        ),
+    }
