@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import replace
 from datetime import datetime
 
@@ -173,3 +174,34 @@ def test_a_bad_file_is_not_retried(settings, instance, faults):
     result = materialize_hours(settings, instance, KEY, KEY)
     assert not result.success
     assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+
+
+def test_a_lost_hour_is_known_from_the_lake_alone_until_it_appears(
+    settings, instance, generated_archive, tmp_path
+):
+    """The raw step leaves a marker in the lake; the clean step reads only the lake,
+    so a fresh instance (no record of the raw step) still loads the hour as empty.
+    A later download of the hour removes the marker."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    local = replace(settings, base_url=mirror.as_uri())
+    lost = "2015-01-01-21:00"
+    assert materialize_hours(local, instance, lost, lost).success
+    marker = local.lake_root / "raw/2015/01/01/2015-01-01-21.missing.json"
+    recorded = json.loads(marker.read_text())
+    assert recorded["partition"] == lost and recorded["url"].endswith("2015-01-01-21.json.gz")
+
+    clean_file = local.lake_root / "clean/events/date=2015-01-01/hour=21/events.parquet"
+    clean_file.unlink()
+    with dg.instance_for_test() as fresh:
+        downstream = [dg.AssetKey("clean_events_hour"), dg.AssetKey(["gharchive", "events"])]
+        assert materialize_hours(local, fresh, lost, lost, selection=downstream).success
+    assert pq.read_metadata(clean_file).num_rows == 0
+
+    served = generated_archive["dir"] / FILE
+    (mirror / "2015-01-01-21.json.gz").write_bytes(served.read_bytes())
+    assert materialize_hours(local, instance, lost, lost).success
+    assert not marker.exists()
+    assert pq.read_metadata(clean_file).num_rows > 0
+    rows = dict(query(local, "select archive_hour, rows from gharchive.loaded_hours"))
+    assert rows[datetime(2015, 1, 1, 21)] == pq.read_metadata(clean_file).num_rows
