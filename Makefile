@@ -53,19 +53,21 @@ setup: $(VENV)/.installed
 # Dagster's beta notices and DEBUG events would bury the run's own log lines.
 RUN_CONFIG := {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
-# The partitions must reach back to START: a START before GHARCHIVE_START
-# (default 2015-01-01-00:00) widens it for this run.
 # sqlfluff renders the models through dbt (local target, a scratch warehouse).
 SQLFLUFF = cd dbt_project && GHARCHIVE_DATA_DIR="$$(mktemp -d)" $(BIN)/sqlfluff
 
+# START..END are checked first (keys, order), as is GHARCHIVE_START; the
+# partitions must reach back to START, so a START before GHARCHIVE_START
+# (default 2015-01-01-00:00) widens them for this run.
 run: setup
-	@status=0; first="$${GHARCHIVE_START:-2015-01-01-00:00}"; \
-	if [[ "$(START)" < "$$first" ]]; then first="$(START)"; fi; \
+	@first="$$($(BIN)/python -m gharchive_assets.run_range '$(START)' '$(END)')" || exit 2; \
+	status=0; \
 	GHARCHIVE_START="$$first" GHARCHIVE_HOURS_PER_RUN= PYTHONWARNINGS=ignore \
 	  $(BIN)/dagster asset materialize -m gharchive_assets.definitions \
 	  --select 'not key:daily_report' --partition-range '$(START)...$(END)' --config-json '$(RUN_CONFIG)' \
 	  || status=$$?; \
-	echo; GHARCHIVE_START="$$first" $(BIN)/python -m gharchive_assets.reporting.run_summary --start '$(START)' --end '$(END)'; \
+	echo; GHARCHIVE_START="$$first" $(BIN)/python -m gharchive_assets.reporting.run_summary \
+	  --start '$(START)' --end '$(END)' --run-status $$status; \
 	exit $$status
 
 test: setup $(BQ_VENV)/.installed $(CHECKOV_VENV)/.installed hclfmt

@@ -11,6 +11,9 @@ import dagster as dg
 
 from gharchive_assets.contract.lake_paths import ARCHIVE_FIRST_HOUR, KEY_FORMAT, parse_key
 
+# A failed step names at most this many hours in its message (all are in its metadata).
+LISTED_FAILURES = 24
+
 
 @cache
 def hourly_partitions(start: str) -> dg.HourlyPartitionsDefinition:
@@ -42,8 +45,11 @@ def for_each_hour(
     work: Callable[[str], Mapping[str, Any]],
     final: tuple[type[Exception], ...] = (),
     step_retries: int = 0,
+    stop_on: tuple[type[Exception], ...] = (),
 ) -> dg.MaterializeResult:
-    """Do ``work`` for each hour of the run; one failed hour does not stop the others.
+    """Do ``work`` for each hour of the run; one failed hour does not stop the others,
+    except a failure of a ``stop_on`` kind (one that fails every hour alike, such
+    as a misconfigured source): the hours after it are not tried.
 
     Each hour's metadata is attached to that partition's materialisation. If any
     hour failed, the step fails at the end with every failed hour and its reason;
@@ -55,17 +61,25 @@ def for_each_hour(
     keys = context.partition_keys
     failures: dict[str, str] = {}
     retry_could_help = False
-    for key in keys:
+    for index, key in enumerate(keys):
         try:
             metadata = work(key)
         except Exception as error:  # reported below, per hour
             context.log.error(f"hour {key} failed: {error}")
             failures[key] = f"{type(error).__name__}: {error}"
             retry_could_help |= not isinstance(error, final)
+            if isinstance(error, stop_on):
+                for untried in keys[index + 1 :]:
+                    failures[untried] = f"not tried, for the same reason as {key}"
+                break
             continue
         context.add_asset_metadata(dict(metadata), partition_key=key)
     if failures:
-        listing = "\n".join(f"- {key}: {reason}" for key, reason in failures.items())
+        lines = [f"- {key}: {reason}" for key, reason in failures.items()]
+        if len(lines) > LISTED_FAILURES:
+            hidden = len(lines) - LISTED_FAILURES
+            lines = [*lines[:LISTED_FAILURES], f"- ... and {hidden} more hours"]
+        listing = "\n".join(lines)
         others = "" if len(failures) == len(keys) else "; the other hours were processed"
         raise dg.Failure(
             description=(

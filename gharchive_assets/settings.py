@@ -15,6 +15,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gharchive_assets.contract.lake_paths import ARCHIVE_FIRST_HOUR, parse_key
+
 DEFAULT_BASE_URL = "https://data.gharchive.org"
 DEFAULT_START = "2015-01-01-00:00"
 # Each target's lake and warehouse, as Dagster shows them (asset kinds).
@@ -107,7 +109,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         hours_per_run=(
             number("GHARCHIVE_HOURS_PER_RUN", None, 1, unbounded, True) if per_run else None
         ),
-        start=get("GHARCHIVE_START", DEFAULT_START),
+        start=_hour_key("GHARCHIVE_START", get("GHARCHIVE_START", DEFAULT_START)),
         target=target,
         data_dir=Path(get("GHARCHIVE_DATA_DIR", "data")).expanduser().resolve(),
         gcp_project=get("GHARCHIVE_GCP_PROJECT"),
@@ -132,6 +134,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 "set them (terraform output gives them) or use GHARCHIVE_TARGET=local"
             )
     return settings
+
+
+def _hour_key(name: str, value: str) -> str:
+    """``value`` when it is an hourly partition key within the archive."""
+    try:
+        hour = parse_key(value)
+    except ValueError:
+        hour = None
+    if hour is None or hour < parse_key(ARCHIVE_FIRST_HOUR):
+        raise SettingsError(
+            f"{name} must be an hour like 2015-01-01-00:00, at or after the archive's first "
+            f"hour {ARCHIVE_FIRST_HOUR}, not {value!r}"
+        )
+    return value
 
 
 _IN_USE: ContextVar[Settings | None] = ContextVar("gharchive_settings", default=None)

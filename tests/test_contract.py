@@ -60,11 +60,11 @@ def test_every_warehouse_implements_the_warehouse_interface(make):
 
 def test_the_interfaces_name_what_the_assets_use():
     assert members(Lake) == [
-        "delete", "local_copy", "parquet_metadata", "publish", "sha256", "size", "staging_dir", "uri",
+        "delete", "local_copy", "parquet_footer", "publish", "sha256", "size", "staging_dir", "uri",
     ]  # fmt: skip
     assert members(Warehouse) == [
-        "analytics_schema", "dbt_vars", "events_table", "loaded_hours_table", "query",
-        "replace_hour",
+        "analytics_schema", "dbt_vars", "events_table", "exclusive", "loaded_hours_table",
+        "query", "replace_hour",
     ]  # fmt: skip
 
 

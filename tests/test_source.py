@@ -184,6 +184,8 @@ def test_a_lost_hour_is_known_from_the_lake_alone_until_it_appears(
     A later download of the hour removes the marker."""
     mirror = tmp_path / "mirror"
     mirror.mkdir()
+    served = generated_archive["dir"] / FILE
+    (mirror / FILE).write_bytes(served.read_bytes())  # the next hour: the mirror works
     local = replace(settings, base_url=mirror.as_uri())
     lost = "2015-01-01-21:00"
     assert materialize_hours(local, instance, lost, lost).success
@@ -198,7 +200,6 @@ def test_a_lost_hour_is_known_from_the_lake_alone_until_it_appears(
         assert materialize_hours(local, fresh, lost, lost, selection=downstream).success
     assert pq.read_metadata(clean_file).num_rows == 0
 
-    served = generated_archive["dir"] / FILE
     (mirror / "2015-01-01-21.json.gz").write_bytes(served.read_bytes())
     assert materialize_hours(local, instance, lost, lost).success
     assert not marker.exists()

@@ -9,16 +9,42 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from stat import S_ISREG
 
 import pyarrow.parquet as pq
 
-from gharchive_assets.contract.lake import footer_metadata, sha256_of
+from gharchive_assets.contract.lake import sha256_of
 
 STAGING_DIR = ".staging"
+
+
+def sweep_stale_directories(
+    base: Path, older_than_seconds: float, pattern: str = "*"
+) -> list[tuple[Path, int]]:
+    """Remove the directories under ``base`` that nothing has written to for
+    ``older_than_seconds`` (left by runs that were killed mid-hour); returns
+    each with the bytes it held."""
+    swept = []
+    now = time.time()
+    for directory in Path(base).glob(pattern):
+        if not directory.is_dir():
+            continue
+        try:
+            entries = [directory, *directory.rglob("*")]
+            stats = [entry.stat() for entry in entries]
+        except FileNotFoundError:
+            continue  # finished meanwhile
+        if now - max(stat.st_mtime for stat in stats) < older_than_seconds:
+            continue
+        held = sum(entry.st_size for entry in stats if S_ISREG(entry.st_mode))
+        shutil.rmtree(directory, ignore_errors=True)
+        swept.append((directory, held))
+    return swept
 
 
 class DirectoryLake:
@@ -70,10 +96,14 @@ class DirectoryLake:
             raise FileNotFoundError(f"{path} is not in the lake")
         yield path
 
+    @property
+    def staging_root(self) -> Path:
+        return self.root / STAGING_DIR
+
     @contextmanager
     def staging_dir(self) -> Iterator[Path]:
         """A fresh directory under the root, so publishing is a rename."""
-        base = self.root / STAGING_DIR
+        base = self.staging_root
         base.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=base) as directory:
             yield Path(directory)
@@ -81,5 +111,5 @@ class DirectoryLake:
     def uri(self, rel_path: str) -> str:
         return str(self.path(rel_path).resolve())
 
-    def parquet_metadata(self, rel_path: str) -> dict[str, str]:
-        return footer_metadata(pq.read_metadata(self.path(rel_path)))
+    def parquet_footer(self, rel_path: str) -> pq.FileMetaData:
+        return pq.read_metadata(self.path(rel_path))

@@ -45,8 +45,8 @@ class Lake(Protocol):
         """Where the file is, in the form the warehouse of the same target reads."""
         ...
 
-    def parquet_metadata(self, rel_path: str) -> dict[str, str]:
-        """The key-value metadata in a parquet file's footer."""
+    def parquet_footer(self, rel_path: str) -> pq.FileMetaData:
+        """A parquet file's footer (rows, key-value metadata), read without the data."""
         ...
 
 

@@ -39,6 +39,11 @@ def raw_path(key: str) -> str:
     return f"raw/{hour:%Y/%m/%d}/{archive_file_name(key)}"
 
 
+def source_record_path(key: str) -> str:
+    """Beside the raw file: what the source said of it when it was downloaded."""
+    return raw_path(key).removesuffix(".json.gz") + ".source.json"
+
+
 def missing_marker_path(key: str) -> str:
     """Beside the raw file: the record that the source lost the hour for good."""
     return raw_path(key).removesuffix(".json.gz") + ".missing.json"

@@ -6,6 +6,7 @@ Both run the same SQL with positional ``?`` parameters.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -47,4 +48,10 @@ class Warehouse(Protocol):
 
     def dbt_vars(self) -> dict[str, str]:
         """What dbt must be told of this warehouse beyond its profile's target."""
+        ...
+
+    def exclusive(self, purpose: str) -> AbstractContextManager[None]:
+        """Hold the warehouse while a writer that is not this object (dbt) works,
+        where the warehouse takes one writer at a time (DuckDB); ``purpose`` is
+        shown to whoever waits."""
         ...

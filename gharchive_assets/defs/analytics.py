@@ -55,6 +55,8 @@ def analytics_defs() -> dg.Definitions:
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ):
         dbt_vars = {**dbt_window_vars(context.partition_time_window), **warehouse.dbt_vars()}
-        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+        # DuckDB takes one writer: dbt waits for (and then holds off) loads and other builds.
+        with warehouse.exclusive(f"dbt build of run {context.run_id}"):
+            yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
     return dg.Definitions(assets=[analytics_models])

@@ -30,6 +30,10 @@ DONE_WHEN_MATERIALISED = [
 ]
 # A published hour is asked about again at most this often while it is missing.
 RECHECK_AFTER = timedelta(minutes=10)
+# A requested hour is not requested again for this long (its run may still be
+# starting), nor after this many requests whose runs failed.
+REQUEST_GRACE = timedelta(minutes=15)
+MAX_REQUESTS = 3
 # The raw file and everything made from it; the report is daily, so it has a job of its own.
 HOURLY_ASSETS = dg.AssetSelection.assets(
     "raw_archive_hour"
@@ -102,6 +106,18 @@ class CatchUp:
     cursor: dict
     skipped: dict[str, str]
 
+    def run_requests(self) -> list[dg.RunRequest]:
+        """One run per hour; a repeated request gets a run key of its own (Dagster
+        drops a request whose run key a sensor has used)."""
+        return [
+            dg.RunRequest(run_key=run_key(key, self.cursor["requested"][key][1]), partition_key=key)
+            for key in self.to_request
+        ]
+
+
+def run_key(key: str, request_number: int) -> str:
+    return key if request_number <= 1 else f"{key} (request {request_number})"
+
 
 def hours_in_flight(instance: dg.DagsterInstance, partitions) -> set[str]:
     """Hours that a queued or running run already covers (single hours or ranges)."""
@@ -131,9 +147,11 @@ def plan_catch_up(
 ) -> CatchUp:
     """The hours in the look-back window that are published but neither done nor running.
 
-    The cursor remembers hours requested (not asked again while their run may
-    still be starting) and when a missing hour was last asked about (so a tick
-    does not ask the source about every missing hour every time).
+    The cursor remembers hours requested, when and how often (an hour is not
+    asked for again while its run may still be starting; an hour whose run
+    failed or was killed is asked for again, up to ``MAX_REQUESTS`` times), and
+    when a missing hour was last asked about (so a tick does not ask the source
+    about every missing hour every time).
     """
     last = latest_complete_hour(now)
     first = max(last - timedelta(hours=lookback_hours - 1), partitions.start.astimezone(UTC))
@@ -146,7 +164,11 @@ def plan_catch_up(
     for asset_key in DONE_WHEN_MATERIALISED:
         done &= instance.get_materialized_partitions(asset_key)
     running = hours_in_flight(instance, partitions)
-    requested = {k: v for k, v in cursor.get("requested", {}).items() if k in window}
+    requested = {
+        k: v if isinstance(v, list) else [v, 1]  # [when, how many times]; older cursors: when
+        for k, v in cursor.get("requested", {}).items()
+        if k in window
+    }
     checked = {k: v for k, v in cursor.get("checked", {}).items() if k in window}
     skipped, to_request = {}, []
     for key in reversed(window):  # newest first: the freshest hours matter most
@@ -155,8 +177,14 @@ def plan_catch_up(
         if key in running:
             skipped[key] = "a run is queued or in progress"
             continue
-        if key in requested:
+        last_request, requests = requested.get(key, [None, 0])
+        if last_request and now.timestamp() - last_request < REQUEST_GRACE.total_seconds():
             skipped[key] = "requested by an earlier tick"
+            continue
+        if requests >= MAX_REQUESTS:
+            skipped[key] = (
+                f"its runs failed {requests} times: materialise it by hand once the cause is fixed"
+            )
             continue
         if len(to_request) >= max_runs:
             skipped[key] = "over this tick's limit"
@@ -172,7 +200,7 @@ def plan_catch_up(
             skipped[key] = "not published yet"
             continue
         to_request.append(key)
-        requested[key] = now.timestamp()
+        requested[key] = [now.timestamp(), requests + 1]
     return CatchUp(to_request, {"requested": requested, "checked": checked}, skipped)
 
 
@@ -195,6 +223,6 @@ def build_sensor(job, partitions, lookback_hours: int) -> dg.SensorDefinition:
         context.update_cursor(json.dumps(plan.cursor))
         if not plan.to_request:
             return dg.SkipReason(f"nothing to catch up on ({len(plan.skipped)} hours skipped)")
-        return [dg.RunRequest(run_key=key, partition_key=key) for key in plan.to_request]
+        return plan.run_requests()
 
     return archive_hours_sensor

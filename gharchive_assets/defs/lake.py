@@ -21,13 +21,26 @@ from gharchive_assets.contract.lake_paths import (
 )
 from gharchive_assets.partitions import backfill_policy, for_each_hour, hourly_partitions
 from gharchive_assets.resources.lake import LakeResource
-from gharchive_assets.resources.source import ArchiveSourceResource, HourNotPublished, SourceError
+from gharchive_assets.resources.source import (
+    ArchiveSourceResource,
+    Download,
+    HourNotPublished,
+    SourceFile,
+    SourceUnavailable,
+)
 from gharchive_assets.settings import Settings, current_settings
 
 
 class RawHourConfig(dg.Config):
     refetch: bool = False
-    """Download again even when the lake already holds a file of the source's size."""
+    """Download again even when the source reports the file unchanged."""
+    accept_missing_at_source: bool = False
+    """Record an hour the source lost for good even when the lake holds its events
+    (its raw file gone): its rows are then replaced by none."""
+
+
+class LoadedHourKept(RuntimeError):
+    """The source lost an hour whose events the lake holds; they are kept."""
 
 
 class CleanHourConfig(dg.Config):
@@ -44,6 +57,32 @@ def missing_for_good(key: str, now: datetime, missing_after_hours: int) -> bool:
     """Whether a 404 for the hour means "never coming" rather than "not yet"."""
     hour_end = parse_key(key) + timedelta(hours=1)
     return now - hour_end > timedelta(hours=missing_after_hours)
+
+
+def source_changes(served: SourceFile, held_bytes: int, recorded: dict | None) -> list[str]:
+    """How the source's file differs from the one in the lake: its size, and the
+    Last-Modified and ETag recorded at download (each compared where both sides
+    have one). Empty when nothing says it changed."""
+    changes = []
+    if served.size != held_bytes:
+        size = "unknown" if served.size is None else f"{served.size:,}"
+        changes.append(f"size {held_bytes:,} -> {size} bytes")
+    for name in ("last_modified", "etag"):
+        before, now = (recorded or {}).get(name), getattr(served, name)
+        if before and now and before != now:
+            changes.append(f"{name} {before!r} -> {now!r}")
+    return changes
+
+
+def source_record(download: Download) -> dict:
+    return {
+        "url": download.url,
+        "bytes": download.size,
+        "sha256": download.sha256,
+        "last_modified": download.last_modified,
+        "etag": download.etag,
+        "downloaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 @dg.definitions
@@ -81,25 +120,66 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         source: ArchiveSourceResource,
         lake: LakeResource,
     ) -> dg.MaterializeResult:
+        def reuse(key: str, held: int) -> dict | None:
+            """The lake's copy when the source reports the same file, else None."""
+            try:
+                served = source.describe(key)
+            except HourNotPublished as error:
+                # Gone from a source that still serves its neighbours: keep ours.
+                source.confirm_answers_around(key)
+                context.log.warning(f"hour {key}: {error}; keeping the lake's copy")
+                served = None
+            if served is not None:
+                changes = source_changes(served, held, lake.recorded_source(key))
+                if changes:
+                    context.log.info(
+                        f"hour {key}: republished at the source ({'; '.join(changes)}); "
+                        "downloading it again"
+                    )
+                    return None
+            context.log.info(f"hour {key}: already in the lake ({held:,} bytes)")
+            return {
+                "source_url": source.url_for(key),
+                "bytes": held,
+                "sha256": lake.sha256(raw_path(key)),
+                "reused": True,
+                "path": dg.MetadataValue.path(lake.uri(raw_path(key))),
+            }
+
+        def record_lost(key: str, error: HourNotPublished) -> dict:
+            if not missing_for_good(key, datetime.now(UTC), settings.missing_after_hours):
+                raise HourNotPublished(
+                    f"{error}; the hour is recent, so it may still come: "
+                    "archive_hours_sensor will ask again"
+                ) from error
+            # A 404 is about this hour only if the source serves the hours around it.
+            source.confirm_answers_around(key)
+            rows = lake.clean_hour_rows(key)
+            if rows and not config.accept_missing_at_source:
+                raise LoadedHourKept(
+                    f"hour {key}: {error}, but the lake holds it cleaned with {rows:,} events "
+                    "(its raw file is gone); they are kept. To record the hour as lost anyway, "
+                    "replacing its rows with none, materialise raw_archive_hour with config "
+                    "accept_missing_at_source: true."
+                ) from error
+            # GH Archive lost some hours for good (2016-2021 outages): say so in
+            # the lake, load the hour as empty, and stop asking.
+            lake.record_missing_at_source(key, source.url_for(key), str(error))
+            context.log.warning(f"hour {key}: {error}; recorded as missing at source")
+            return {
+                MISSING_AT_SOURCE: True,
+                "source_url": source.url_for(key),
+                "bytes": 0,
+                "path": dg.MetadataValue.path(lake.uri(missing_marker_path(key))),
+            }
+
         def fetch(key: str) -> dict:
             path = raw_path(key)
             held = lake.size(path)
             if held is not None and not config.refetch:
-                try:
-                    served = source.describe(key).size
-                except SourceError as error:
-                    context.log.warning(f"hour {key}: keeping the lake's copy ({error})")
-                    served = held
-                if served == held:
-                    sha256 = lake.sha256(path)
-                    context.log.info(f"hour {key}: already in the lake ({held:,} bytes)")
-                    return {
-                        "source_url": source.url_for(key),
-                        "bytes": held,
-                        "sha256": sha256,
-                        "reused": True,
-                        "path": dg.MetadataValue.path(lake.uri(path)),
-                    }
+                reused = reuse(key, held)
+                if reused is not None:
+                    return reused
             with lake.staging_dir() as staging:
                 try:
                     download = source.download(
@@ -108,22 +188,9 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                         lambda m: context.log.info(f"hour {key}: {m}"),
                     )
                 except HourNotPublished as error:
-                    if not missing_for_good(key, datetime.now(UTC), settings.missing_after_hours):
-                        raise HourNotPublished(
-                            f"{error}; the hour is recent, so it may still come: "
-                            "archive_hours_sensor will ask again"
-                        ) from error
-                    # GH Archive lost some hours for good (2016-2021 outages): say so
-                    # in the lake, load the hour as empty, and stop asking.
-                    lake.record_missing_at_source(key, source.url_for(key), str(error))
-                    context.log.warning(f"hour {key}: {error}; recorded as missing at source")
-                    return {
-                        MISSING_AT_SOURCE: True,
-                        "source_url": source.url_for(key),
-                        "bytes": 0,
-                        "path": dg.MetadataValue.path(lake.uri(missing_marker_path(key))),
-                    }
+                    return record_lost(key, error)
                 lake.publish(staging / "download.json.gz", path)
+                lake.record_source(key, source_record(download))
                 lake.clear_missing_at_source(key)
             context.log.info(
                 f"hour {key}: {download.size / 1e6:,.1f} MB in {download.seconds:.1f} s"
@@ -141,7 +208,11 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             return metadata
 
         return for_each_hour(
-            context, fetch, final=(HourNotPublished,), step_retries=RAW_STEP_RETRIES
+            context,
+            fetch,
+            final=(HourNotPublished, SourceUnavailable, LoadedHourKept),
+            step_retries=RAW_STEP_RETRIES,
+            stop_on=(SourceUnavailable,),
         )
 
     @dg.asset(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -11,9 +12,17 @@ import duckdb
 
 from gharchive_assets.contract.events_schema import COLUMNS
 from gharchive_assets.contract.warehouse import HourLoad
+from gharchive_assets.resources import file_lock
 from gharchive_assets.resources.warehouse import WarehouseResource
 
-LOCK_WAIT_SECONDS = 120.0
+# DuckDB's own lock, should a process outside the pipeline (a DuckDB shell) hold the file.
+DUCKDB_LOCK_WAIT_SECONDS = 120.0
+# The pipeline's lock: a dbt build of a long backfill can hold the file this long.
+LOCK_WAIT_SECONDS = 3600.0
+
+
+class WarehouseMissing(FileNotFoundError):
+    """There is no warehouse file yet: nothing has been loaded."""
 
 
 def duckdb_table_ddl(schema: str) -> str:
@@ -32,6 +41,8 @@ class DuckDBWarehouseResource(WarehouseResource):
 
     path: str
     schema_name: str = "gharchive"
+    lock_wait_seconds: float = LOCK_WAIT_SECONDS
+    """How long to wait for another process (a run, dbt) to let go of the file."""
 
     @property
     def events_table(self) -> str:
@@ -50,25 +61,37 @@ class DuckDBWarehouseResource(WarehouseResource):
         return {"duckdb_path": self.path}
 
     @contextmanager
-    def connect(self, read_only: bool = False):
-        """A connection, waiting while another process (dbt, another run) holds the file."""
+    def exclusive(self, purpose: str) -> Iterator[None]:
+        """Hold the warehouse against every other process of the pipeline (see
+        ``file_lock``): dbt runs inside this, and :meth:`connect` takes it."""
+        with file_lock.exclusive(Path(self.path + ".lock"), purpose, self.lock_wait_seconds):
+            yield
+
+    @contextmanager
+    def connect(self, read_only: bool = False, purpose: str = "a query"):
+        """A connection, once no other process of the pipeline holds the file."""
+        if read_only and not Path(self.path).exists():
+            raise WarehouseMissing(f"there is no warehouse at {self.path} yet: load an hour first")
+        with self.exclusive(purpose):
+            connection = self._open(read_only)
+            try:
+                connection.execute("SET TimeZone = 'UTC'")
+                yield connection
+            finally:
+                connection.close()
+
+    def _open(self, read_only: bool):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        deadline = time.monotonic() + DUCKDB_LOCK_WAIT_SECONDS
         delay = 0.1
         while True:
             try:
-                connection = duckdb.connect(self.path, read_only=read_only)
-                break
+                return duckdb.connect(self.path, read_only=read_only)
             except duckdb.IOException as error:
                 if "lock" not in str(error).lower() or time.monotonic() > deadline:
                     raise
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
-        try:
-            connection.execute("SET TimeZone = 'UTC'")
-            yield connection
-        finally:
-            connection.close()
 
     def _ensure_tables(self, connection) -> None:
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema_name}")
@@ -106,7 +129,7 @@ class DuckDBWarehouseResource(WarehouseResource):
         )
         names = ", ".join(c.name for c in COLUMNS)
         table = f"{self.schema_name}.events"
-        with self.connect() as connection:
+        with self.connect(purpose=f"loading hour {hour:%Y-%m-%d %H}:00") as connection:
             self._ensure_tables(connection)
             connection.execute("BEGIN TRANSACTION")
             try:
@@ -132,5 +155,6 @@ class DuckDBWarehouseResource(WarehouseResource):
         return HourLoad(archive_hour, rows, replaced)
 
     def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
-        with self.connect(read_only=Path(self.path).exists()) as connection:
+        """Rows of ``sql``; raises :class:`WarehouseMissing` rather than create the file."""
+        with self.connect(read_only=True) as connection:
             return connection.execute(sql, parameters or []).fetchall()

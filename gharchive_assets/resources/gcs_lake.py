@@ -17,11 +17,12 @@ import pyarrow.parquet as pq
 from dagster_gcp import GCSResource
 from google.api_core import exceptions as google_errors
 
-from gharchive_assets.contract.lake import footer_metadata, sha256_of
+from gharchive_assets.contract.lake import sha256_of
 from gharchive_assets.resources.lake import LakeResource
 
 RESUMABLE_CHUNK_BYTES = 8 << 20
 FOOTER_READ_BYTES = 256 << 10
+STAGING_PREFIX = "gharchive-"
 
 
 class LakeAccessError(RuntimeError):
@@ -105,16 +106,18 @@ class GCSLakeResource(LakeResource):
 
     @contextmanager
     def staging_dir(self) -> Iterator[Path]:
-        with tempfile.TemporaryDirectory(prefix="gharchive-") as directory:
+        with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX) as directory:
             yield Path(directory)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.sweep_stale_staging(context, Path(tempfile.gettempdir()), f"{STAGING_PREFIX}*")
 
     def uri(self, rel_path: str) -> str:
         return f"gs://{self.bucket}/{rel_path}"
 
-    def parquet_metadata(self, rel_path: str) -> dict[str, str]:
+    def parquet_footer(self, rel_path: str) -> pq.FileMetaData:
         """Read through a seekable reader, so only the footer's bytes are fetched."""
         with self._explained(rel_path):
             blob = self._bucket().blob(rel_path)
             with blob.open("rb", chunk_size=FOOTER_READ_BYTES) as reader:
-                metadata = pq.read_metadata(reader)
-        return footer_metadata(metadata)
+                return pq.read_metadata(reader)

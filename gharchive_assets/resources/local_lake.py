@@ -4,6 +4,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import dagster as dg
+import pyarrow.parquet as pq
+
 from gharchive_assets.clean.directory_lake import DirectoryLake
 from gharchive_assets.resources.lake import LakeResource
 
@@ -16,6 +19,9 @@ class LocalLakeResource(LakeResource):
     @property
     def _lake(self) -> DirectoryLake:
         return DirectoryLake(self.root)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.sweep_stale_staging(context, self._lake.staging_root)
 
     def size(self, rel_path: str) -> int | None:
         return self._lake.size(rel_path)
@@ -42,5 +48,5 @@ class LocalLakeResource(LakeResource):
     def uri(self, rel_path: str) -> str:
         return self._lake.uri(rel_path)
 
-    def parquet_metadata(self, rel_path: str) -> dict[str, str]:
-        return self._lake.parquet_metadata(rel_path)
+    def parquet_footer(self, rel_path: str) -> pq.FileMetaData:
+        return self._lake.parquet_footer(rel_path)

@@ -8,12 +8,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import dagster as dg
 
-from gharchive_assets.contract.lake_paths import archive_file_name
+from gharchive_assets.contract.lake_paths import archive_file_name, key_for, parse_key
 
 CHUNK_SIZE = 1 << 20
 PROGRESS_EVERY_SECONDS = 5.0
@@ -31,11 +33,23 @@ class IncompleteDownload(SourceError):
     """Fewer bytes arrived than the source announced."""
 
 
+class SourceUnavailable(SourceError):
+    """The source serves none of the hours around this one: it is misconfigured
+    (a typo in the URL, a mirror path without the files, an unmounted
+    directory) or down. No hour of such a source is taken for lost."""
+
+
+# Hours around a 404'd one that a healthy source serves (GH Archive's losses
+# come in runs of hours, rarely longer than a day).
+NEIGHBOUR_HOURS = (-1, 1, -2, 2, -24, 24, -168, 168)
+
+
 @dataclass(frozen=True)
 class SourceFile:
     url: str
     size: int | None
     last_modified: str | None
+    etag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,7 @@ class Download:
     sha256: str
     last_modified: str | None
     seconds: float
+    etag: str | None = None
 
 
 def _open(url: str, timeout: float, method: str = "GET"):
@@ -71,23 +86,67 @@ class ArchiveSourceResource(dg.ConfigurableResource):
         return Path(unquote(urlparse(url).path))
 
     def describe(self, key: str) -> SourceFile:
-        """What the source says about the hour's file, without downloading it."""
+        """What the source says about the hour's file, without downloading it:
+        its size and, to tell a republished file, Last-Modified and ETag (a
+        ``file://`` mirror gives the file's modification time)."""
         url = self.url_for(key)
         if url.startswith("file://"):
             path = self._local_path(url)
+            self._check_mirror_directory(path)
             if not path.is_file():
                 raise HourNotPublished(f"{url} does not exist")
-            return SourceFile(url, path.stat().st_size, None)
+            stat = path.stat()
+            return SourceFile(url, stat.st_size, formatdate(stat.st_mtime, usegmt=True))
         try:
             with _open(url, self.timeout_seconds, method="HEAD") as response:
                 length = response.headers.get("Content-Length")
                 return SourceFile(
-                    url, int(length) if length else None, response.headers.get("Last-Modified")
+                    url,
+                    int(length) if length else None,
+                    response.headers.get("Last-Modified"),
+                    response.headers.get("ETag"),
                 )
         except urllib.error.HTTPError as error:
             raise _http_error(url, error) from None
         except OSError as error:
-            raise SourceError(f"{url}: {error}") from error
+            raise SourceError(f"{url}: {error}; {self._what_to_check()}") from error
+
+    def confirm_answers_around(self, key: str) -> str:
+        """The URL of an hour near ``key`` that the source serves, proving that a
+        404 for ``key`` is about that hour alone; raises :class:`SourceUnavailable`
+        when none of them is served."""
+        hour = parse_key(key)
+        asked = []
+        for offset in NEIGHBOUR_HOURS:
+            neighbour = key_for(hour + timedelta(hours=offset))
+            try:
+                return self.describe(neighbour).url
+            except HourNotPublished:
+                asked.append(archive_file_name(neighbour))
+        raise SourceUnavailable(
+            f"{self.url_for(key)} is not there, and neither are the hours around it "
+            f"({', '.join(asked)}): the source serves none of them, so no hour is taken "
+            f"for lost and nothing was changed. {self._what_to_check()}"
+        )
+
+    def _what_to_check(self) -> str:
+        if self.base_url.startswith("file://"):
+            return (
+                f"Check GHARCHIVE_BASE_URL ({self.base_url}): the directory must be a mounted "
+                "mirror holding GH Archive's files (YYYY-MM-DD-H.json.gz)."
+            )
+        return (
+            f"Check GHARCHIVE_BASE_URL ({self.base_url}): a typo, a mirror path without "
+            "GH Archive's files (YYYY-MM-DD-H.json.gz), or no route to it; the default is "
+            "https://data.gharchive.org, and file:///path reads a local mirror."
+        )
+
+    def _check_mirror_directory(self, path: Path) -> None:
+        if not path.parent.is_dir():
+            raise SourceUnavailable(
+                f"{path.parent} is not a directory (an unmounted or mistyped mirror?); "
+                f"nothing was changed. {self._what_to_check()}"
+            )
 
     def download(
         self, key: str, destination: Path, progress: Callable[[str], None] | None = None
@@ -100,14 +159,14 @@ class ArchiveSourceResource(dg.ConfigurableResource):
         for attempt in range(1, self.attempts + 1):
             try:
                 return self._download_once(key, destination, progress)
-            except HourNotPublished:
+            except (HourNotPublished, SourceUnavailable):
                 raise
             except SourceError as error:
                 if attempt == self.attempts:
                     raise type(error)(f"{error} (after {attempt} tries)") from error
                 wait = self.backoff_seconds * 2 ** (attempt - 1)
                 if progress:
-                    progress(f"try {attempt} failed ({error}); trying again in {wait:.0f} s")
+                    progress(f"try {attempt} failed ({error}); trying again in {wait:g} s")
                 time.sleep(wait)
         raise AssertionError("unreachable")
 
@@ -117,30 +176,35 @@ class ArchiveSourceResource(dg.ConfigurableResource):
         try:
             if url.startswith("file://"):
                 path = self._local_path(url)
+                self._check_mirror_directory(path)
                 if not path.is_file():
                     raise HourNotPublished(f"{url} does not exist")
+                stat = path.stat()
                 with open(path, "rb") as response:
-                    size, sha256 = _copy(response, destination, path.stat().st_size, progress)
-                last_modified = None
-                expected = path.stat().st_size
+                    size, sha256 = _copy(response, destination, stat.st_size, progress)
+                last_modified, etag = formatdate(stat.st_mtime, usegmt=True), None
+                expected = stat.st_size
             else:
                 with _open(url, self.timeout_seconds) as response:
                     length = response.headers.get("Content-Length")
                     expected = int(length) if length else None
                     last_modified = response.headers.get("Last-Modified")
+                    etag = response.headers.get("ETag")
                     size, sha256 = _copy(response, destination, expected, progress)
         except urllib.error.HTTPError as error:
             raise _http_error(url, error) from None
         except SourceError:
             raise
         except OSError as error:
-            raise SourceError(f"{url}: download interrupted: {error}") from error
+            raise SourceError(
+                f"{url}: download interrupted: {error}; {self._what_to_check()}"
+            ) from error
         if expected is not None and size != expected:
             raise IncompleteDownload(
                 f"{url}: received {size:,} bytes of the {expected:,} announced; "
                 "the download was cut short, run the hour again"
             )
-        return Download(url, size, sha256, last_modified, time.monotonic() - started)
+        return Download(url, size, sha256, last_modified, time.monotonic() - started, etag)
 
 
 def _http_error(url: str, error: urllib.error.HTTPError) -> SourceError:

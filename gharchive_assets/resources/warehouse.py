@@ -8,6 +8,8 @@ plain SQL on it, so both targets share them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import dagster as dg
@@ -15,6 +17,12 @@ import dagster as dg
 
 class WarehouseResource(dg.ConfigurableResource):
     """Base of the warehouse resources; subclasses implement the contract's ``Warehouse``."""
+
+    @contextmanager
+    def exclusive(self, purpose: str) -> Iterator[None]:
+        """Hold the warehouse for a writer that is not this resource (dbt), where
+        the warehouse takes one writer at a time. A no-op unless overridden."""
+        yield
 
     def duplicate_ids_in_hour(self, archive_hour: datetime) -> int:
         """Events of the hour whose id another event of the same hour has too."""
