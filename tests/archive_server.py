@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
+import time
 from pathlib import Path
 
 
@@ -14,7 +15,8 @@ class ArchiveServer:
     faults maps a file name to ``("status", code)`` (answer with that code),
     ``("truncate", n)`` (announce the full length, send only n bytes, close) or
     ``("body", data)`` (answer 200 with ``data``, e.g. an HTML error page) or
-    ``("flaky", n)`` (answer 503 to the first n requests, then serve the file).
+    ``("flaky", n)`` (answer 503 to the first n requests, then serve the file) or
+    ``("stall", seconds)`` (wait that long before answering, as a hung server does).
     """
 
     def __init__(self, directory: Path):
@@ -60,6 +62,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         name = self.path.lstrip("/").split("?")[0]
         self.state.requests.append((self.command, name))
         kind, value = self.state.faults.get(name, (None, None))
+        if kind == "stall":
+            time.sleep(value)
+            return False
         if kind == "flaky":
             if value <= 0:
                 return False

@@ -8,7 +8,9 @@ from gharchive_assets.definitions import build_definitions
 from gharchive_assets.settings import Settings
 
 
-def materialize_hours(settings: Settings, instance, first: str, last: str, selection=None):
+def materialize_hours(
+    settings: Settings, instance, first: str, last: str, selection=None, run_config=None
+):
     """One run over the hours first..last (inclusive), like ``--partition-range``."""
     defs = build_definitions(settings)
     job = defs.resolve_job_def("hourly_archive_job")
@@ -26,6 +28,7 @@ def materialize_hours(settings: Settings, instance, first: str, last: str, selec
         partition_key=partition_key,
         tags=tags,
         asset_selection=selection,
+        run_config=run_config,
         raise_on_error=False,
     )
 
@@ -33,3 +36,12 @@ def materialize_hours(settings: Settings, instance, first: str, last: str, selec
 def query(settings: Settings, sql: str, parameters=()) -> list[tuple]:
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
         return connection.execute(sql, list(parameters)).fetchall()
+
+
+def step_failure_message(result) -> str:
+    """The error messages of a run's failed steps, joined."""
+    return "\n".join(
+        event.event_specific_data.error.message
+        for event in result.all_events
+        if event.event_type_value == "STEP_FAILURE"
+    )

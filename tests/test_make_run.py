@@ -70,3 +70,24 @@ def test_make_run_loads_timeline_hours_before_the_default_start(tmp_path, timeli
     again = make_run(tmp_path, server)
     assert again.returncode == 0
     assert query(settings, "select count(*) from gharchive.events")[0][0] == 600
+
+
+@pytest.mark.parametrize(
+    ("arguments", "environment", "message"),
+    [
+        (["START=2015-01-01-05:00", "END=2015-01-01-02:00"], {}, "is after END"),
+        (["START=2015-01-01-5", "END=2015-01-01-06:00"], {}, "is not an hourly partition key"),
+        ([], {"GHARCHIVE_START": "2015-13-01-00:00"}, "GHARCHIVE_START must be an hour"),
+    ],
+    ids=["start-after-end", "malformed-key", "malformed-gharchive-start"],
+)
+def test_make_run_refuses_bad_input_before_running_anything(
+    tmp_path, arguments, environment, message
+):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), **environment}
+    env["GHARCHIVE_DATA_DIR"] = str(tmp_path / "data")
+    command = ["make", "--no-print-directory", "run", f"VENV={sys.prefix}", *arguments]
+    completed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert completed.returncode != 0
+    assert message in completed.stderr
+    assert not (tmp_path / "data").exists(), "nothing ran"

@@ -84,3 +84,25 @@ def test_backfill_policy_is_one_run_or_batches():
     assert load_settings({"GHARCHIVE_HOURS_PER_RUN": ""}).hours_per_run is None
     with pytest.raises(SettingsError, match="GHARCHIVE_HOURS_PER_RUN"):
         load_settings({"GHARCHIVE_HOURS_PER_RUN": "0"})
+
+
+@pytest.mark.parametrize("start", ["2015-13-01-00:00", "2015-01-01", "2010-01-01-00:00", "x"])
+def test_a_malformed_gharchive_start_is_refused(start):
+    with pytest.raises(SettingsError, match="GHARCHIVE_START must be an hour like"):
+        load_settings({"GHARCHIVE_START": start})
+
+
+def test_make_run_ranges_are_checked_and_widen_the_partitions():
+    from gharchive_assets.run_range import partitions_start_for
+
+    default = "2015-01-01-00:00"
+    assert partitions_start_for("2015-01-01-05:00", "2015-01-01-06:00", default) == default
+    assert partitions_start_for("2012-03-10-22:00", "2012-03-10-23:00", default) == (
+        "2012-03-10-22:00"
+    )
+    with pytest.raises(ValueError, match="START 2015-01-01-05:00 is after END"):
+        partitions_start_for("2015-01-01-05:00", "2015-01-01-02:00", default)
+    with pytest.raises(ValueError, match="END: '2015-01-01-2' is not an hourly partition key"):
+        partitions_start_for("2015-01-01-00:00", "2015-01-01-2", default)
+    with pytest.raises(ValueError, match="before the archive's first hour"):
+        partitions_start_for("2011-01-01-00:00", "2011-01-01-02:00", default)

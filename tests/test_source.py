@@ -206,3 +206,32 @@ def test_a_lost_hour_is_known_from_the_lake_alone_until_it_appears(
     assert pq.read_metadata(clean_file).num_rows > 0
     rows = dict(query(local, "select archive_hour, rows from gharchive.loaded_hours"))
     assert rows[datetime(2015, 1, 1, 21)] == pq.read_metadata(clean_file).num_rows
+
+
+def test_a_backoff_under_a_second_is_said_as_it_is(archive_server, faults, tmp_path):
+    faults[FILE] = ("flaky", 1)
+    said = []
+    source = ArchiveSourceResource(base_url=archive_server.url, backoff_seconds=0.5)
+    source.download(KEY, tmp_path / "hour.json.gz", said.append)
+    assert any("trying again in 0.5 s" in line for line in said), said
+
+
+def test_what_tells_a_republished_file():
+    from gharchive_assets.defs.lake import source_changes
+    from gharchive_assets.resources.source import SourceFile
+
+    recorded = {"last_modified": "Thu, 01 Jan 2015 23:05:00 GMT", "etag": '"a"'}
+    same = SourceFile("u", 100, recorded["last_modified"], '"a"')
+    assert source_changes(same, 100, recorded) == []
+    assert source_changes(same, 100, None) == [], "no record: the size alone decides"
+    assert source_changes(SourceFile("u", 100, None, None), 100, recorded) == []
+    newer = SourceFile("u", 100, "Fri, 02 Jan 2015 00:00:00 GMT", '"a"')
+    assert source_changes(newer, 100, recorded) == [
+        "last_modified 'Thu, 01 Jan 2015 23:05:00 GMT' -> 'Fri, 02 Jan 2015 00:00:00 GMT'"
+    ]
+    assert source_changes(SourceFile("u", 100, None, '"b"'), 100, recorded) == [
+        "etag '\"a\"' -> '\"b\"'"
+    ]
+    assert source_changes(SourceFile("u", 101, None, None), 100, recorded) == [
+        "size 100 -> 101 bytes"
+    ]

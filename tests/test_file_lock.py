@@ -1,0 +1,61 @@
+"""The warehouse lock: one holder at a time across processes, and a wait that
+runs out names the holder."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from gharchive_assets.resources.file_lock import LockTimeout, exclusive
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from gharchive_assets.resources.file_lock import exclusive
+with exclusive(Path(sys.argv[1]), "dbt build of run abc", 10):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold_in_another_process(path, seconds: float) -> subprocess.Popen:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_wait_that_runs_out_names_the_holder(tmp_path):
+    path = tmp_path / "warehouse.duckdb.lock"
+    holder = hold_in_another_process(path, 30)
+    try:
+        started = time.monotonic()
+        with pytest.raises(LockTimeout) as timeout, exclusive(path, "a load", 0.5):
+            pass
+        assert time.monotonic() - started < 5
+        message = str(timeout.value)
+        assert f"pid {holder.pid}" in message and "dbt build of run abc" in message
+        assert "waited 0 s" in message or "waited 1 s" in message
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_next_holder_goes_on_when_the_first_lets_go_or_dies(tmp_path):
+    path = tmp_path / "warehouse.duckdb.lock"
+    holder = hold_in_another_process(path, 1)
+    started = time.monotonic()
+    with exclusive(path, "a load", 30):
+        waited = time.monotonic() - started
+    assert 0.3 < waited < 10
+    holder.wait()
+
+    killed = hold_in_another_process(path, 60)
+    killed.kill()  # the kernel drops a dead process's lock
+    killed.wait()
+    with exclusive(path, "a load", 5), exclusive(path, "the same thread again", 0):
+        pass
