@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dagster as dg
 import duckdb
 
 from gharchive_assets.definitions import build_definitions
@@ -11,9 +12,32 @@ from gharchive_assets.settings import Settings
 def materialize_hours(
     settings: Settings, instance, first: str, last: str, selection=None, run_config=None
 ):
-    """One run over the hours first..last (inclusive), like ``--partition-range``."""
+    """One run over the hours first..last (inclusive), like ``--partition-range``.
+
+    With ``selection`` (asset keys), only those assets and the checks their own
+    steps report run: the dbt tests that check ``gharchive/events`` would cost
+    a dbt invocation."""
     defs = build_definitions(settings)
-    job = defs.resolve_job_def("hourly_archive_job")
+    job_name = "hourly_archive_job"
+    if selection is not None:
+        job_name = "selected_hours"
+        own_checks = [
+            check
+            for check in defs.resolve_asset_graph().asset_check_keys
+            if check.asset_key in selection and not check.name.startswith("source_")
+        ]  # dbt's source tests are named source_*
+        chosen = dg.AssetSelection.assets(*selection).without_checks()
+        if own_checks:
+            chosen = chosen | dg.AssetSelection.checks(*own_checks)
+        partitions = defs.resolve_job_def("hourly_archive_job").partitions_def
+        defs = dg.Definitions.merge(
+            defs,
+            dg.Definitions(
+                jobs=[dg.define_asset_job(job_name, selection=chosen, partitions_def=partitions)]
+            ),
+        )
+        selection = None
+    job = defs.resolve_job_def(job_name)
     tags = {}
     if first == last:
         partition_key = first

@@ -53,7 +53,10 @@ def warehouse_state(settings) -> dict:
 def test_a_source_that_serves_nothing_fails_the_run_and_changes_nothing(
     settings, instance, archive_server, tmp_path
 ):
-    assert materialize_hours(settings, instance, "2015-01-01-22:00", "2015-01-01-23:00").success
+    loaded = materialize_hours(
+        settings, instance, "2015-01-01-22:00", "2015-01-01-23:00", selection=LAKE_ONLY
+    )
+    assert loaded.success
     # The lake no longer holds the raw file of 22:00, so its source is asked for it.
     (settings.lake_root / "raw/2015/01/01/2015-01-01-22.json.gz").unlink()
     before = warehouse_state(settings)

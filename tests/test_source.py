@@ -188,7 +188,12 @@ def test_a_lost_hour_is_known_from_the_lake_alone_until_it_appears(
     (mirror / FILE).write_bytes(served.read_bytes())  # the next hour: the mirror works
     local = replace(settings, base_url=mirror.as_uri())
     lost = "2015-01-01-21:00"
-    assert materialize_hours(local, instance, lost, lost).success
+    lake_and_warehouse = [
+        dg.AssetKey("raw_archive_hour"),
+        dg.AssetKey("clean_events_hour"),
+        dg.AssetKey(["gharchive", "events"]),
+    ]
+    assert materialize_hours(local, instance, lost, lost, selection=lake_and_warehouse).success
     marker = local.lake_root / "raw/2015/01/01/2015-01-01-21.missing.json"
     recorded = json.loads(marker.read_text())
     assert recorded["partition"] == lost and recorded["url"].endswith("2015-01-01-21.json.gz")
@@ -196,12 +201,12 @@ def test_a_lost_hour_is_known_from_the_lake_alone_until_it_appears(
     clean_file = local.lake_root / "clean/events/date=2015-01-01/hour=21/events.parquet"
     clean_file.unlink()
     with dg.instance_for_test() as fresh:
-        downstream = [dg.AssetKey("clean_events_hour"), dg.AssetKey(["gharchive", "events"])]
+        downstream = lake_and_warehouse[1:]
         assert materialize_hours(local, fresh, lost, lost, selection=downstream).success
     assert pq.read_metadata(clean_file).num_rows == 0
 
     (mirror / "2015-01-01-21.json.gz").write_bytes(served.read_bytes())
-    assert materialize_hours(local, instance, lost, lost).success
+    assert materialize_hours(local, instance, lost, lost, selection=lake_and_warehouse).success
     assert not marker.exists()
     assert pq.read_metadata(clean_file).num_rows > 0
     rows = dict(query(local, "select archive_hour, rows from gharchive.loaded_hours"))

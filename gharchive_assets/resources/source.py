@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 import urllib.error
 import urllib.request
@@ -96,7 +97,7 @@ class ArchiveSourceResource(dg.ConfigurableResource):
             if not path.is_file():
                 raise HourNotPublished(f"{url} does not exist")
             stat = path.stat()
-            return SourceFile(url, stat.st_size, formatdate(stat.st_mtime, usegmt=True))
+            return SourceFile(url, stat.st_size, *_file_validators(stat))
         try:
             with _open(url, self.timeout_seconds, method="HEAD") as response:
                 length = response.headers.get("Content-Length")
@@ -182,7 +183,7 @@ class ArchiveSourceResource(dg.ConfigurableResource):
                 stat = path.stat()
                 with open(path, "rb") as response:
                     size, sha256 = _copy(response, destination, stat.st_size, progress)
-                last_modified, etag = formatdate(stat.st_mtime, usegmt=True), None
+                last_modified, etag = _file_validators(stat)
                 expected = stat.st_size
             else:
                 with _open(url, self.timeout_seconds) as response:
@@ -205,6 +206,13 @@ class ArchiveSourceResource(dg.ConfigurableResource):
                 "the download was cut short, run the hour again"
             )
         return Download(url, size, sha256, last_modified, time.monotonic() - started, etag)
+
+
+def _file_validators(stat: os.stat_result) -> tuple[str, str]:
+    """A mirror file's Last-Modified and an ETag as web servers make them (inode,
+    modification time in ns, size), so a rewrite within the same second shows."""
+    etag = f'"{stat.st_ino:x}-{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+    return formatdate(stat.st_mtime, usegmt=True), etag
 
 
 def _http_error(url: str, error: urllib.error.HTTPError) -> SourceError:
