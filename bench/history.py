@@ -18,6 +18,10 @@ hour is distinct and lands on its own UTC day. Then, with the dagster CLI as
   download, clean and load as 24 real hours).
 
     python bench/history.py [--events 5000] [--history 6 100 700] [--backfill]
+                            [--out DIR] [--build-only]
+
+The figures of another checkout (a baseline) come from running its own copy of
+this file with the same ``--out``, so both read the same generated mirror.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ import orjson
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-OUT = HERE / "out" / "history"
+OUT = HERE / "out" / "history"  # --out
 FIRST_HOUR = datetime(2024, 1, 1, tzinfo=UTC)
 KEY_FORMAT = "%Y-%m-%d-%H:%M"
 STEPS = {
@@ -134,7 +138,7 @@ class Pipeline:
 
         data = self.root / "data"
         with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as connection:
-            events = connection.sql("select count(*) from gharchive.events").fetchone()[0]
+            events = connection.execute("select count(*) from gharchive.events").fetchall()[0][0]
         parquet = sum(p.stat().st_size for p in (data / "lake/clean").rglob("*.parquet"))
         warehouse = (data / "warehouse.duckdb").stat().st_size
         return {
@@ -177,16 +181,22 @@ def backfill_day(full_size_hour: Path) -> dict[str, float]:
 
 
 def main() -> None:
+    global OUT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5_000, help="events per generated hour")
     parser.add_argument("--history", type=int, nargs="+", default=[6, 100, 700])
     parser.add_argument("--backfill", action="store_true", help="also the 24-hour backfill")
+    parser.add_argument("--out", type=Path, default=OUT, help="where mirrors and runs go")
+    parser.add_argument("--build-only", action="store_true", help="only build the mirror")
     args = parser.parse_args()
+    OUT = args.out
     histories = sorted(args.history)
     largest = max(histories) + (6 - max(histories)) % 24 + 1
     started = time.monotonic()
     mirror = build_mirror(args.events, largest)
     print(f"mirror: {largest} hours of {args.events:,} events ({time.monotonic() - started:.0f} s)")
+    if args.build_only:
+        return
     pipeline = Pipeline(OUT / f"run-{args.events}", mirror)
     rows = one_more_hour_at(pipeline, histories)
     sizes = pipeline.sizes()

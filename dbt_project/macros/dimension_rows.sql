@@ -12,7 +12,7 @@ with touched as (
         min(created_at) as first_seen_at,
         max(created_at) as last_seen_at
     from {{ ref('int_events__deduped') }}
-    where {{ in_touched_days('event_day') }} and {{ key }} is not null
+    where {{ in_touched_days('event_day', 'created_at') }} and {{ key }} is not null
     group by {{ key }}
 ),
 

@@ -1,7 +1,7 @@
 {#- Lets a test look at the run's hours only, so an hourly `dbt build` does
     not scan years of events to test one hour. A test's `where` config may be
       run_window:<column>   rows whose <column> (a timestamp) is in the window;
-      run_days:<column>     rows whose <column> (a date) is a day the window touches.
+      run_days:<column>     rows whose <column> (a date) is one of the run's days.
     Without a window (a plain `dbt build`) such a test looks at every row.
     Any other `where` works as dbt's own. -#}
 {% macro get_where_subquery(relation) -%}
@@ -9,13 +9,7 @@
     {%- if where and where.startswith('run_window:') -%}
         {%- set where = in_window(where[11:]) if has_window() else none -%}
     {%- elif where and where.startswith('run_days:') -%}
-        {#- Models and staging share one schema: the tested relation's. -#}
-        {%- set staging = api.Relation.create(
-            database=relation.database,
-            schema=relation.schema,
-            identifier='stg_gharchive__events'
-        ) -%}
-        {%- set where = in_run_days(where[9:], staging) if has_window() else none -%}
+        {%- set where = in_run_days(where[9:]) if has_run_days() else none -%}
     {%- endif -%}
     {%- if where -%}
         {%- set filtered -%}

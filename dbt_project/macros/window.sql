@@ -1,4 +1,6 @@
-{#- The run's half-open window of archive hours, from the vars Dagster passes. -#}
+{#- The run's half-open window of archive hours, and the UTC days its events
+    fall on (those it loaded and those whose rows a re-load replaced), from the
+    vars Dagster passes: window_start, window_end and run_days, all literals. -#}
 {% macro has_window() -%}
     {{ return(var('window_start', none) is not none and var('window_end', none) is not none) }}
 {%- endmacro %}
@@ -8,26 +10,39 @@
     and {{ column }} < cast('{{ var("window_end") }}' as timestamp)
 {%- endmacro %}
 
-{#- A condition true for the UTC days of the events in the window's hours.
-    `staging` is the stg_gharchive__events relation, for callers where ref()
-    cannot be used (a test's where config is applied after parsing). -#}
-{% macro in_run_days(day_column, staging=none) -%}
-    {{ day_column }} in (
-        select distinct event_day
-        from {{ staging if staging is not none else ref('stg_gharchive__events') }}
-        where {{ in_window('archive_hour') }}
-    )
+{% macro has_run_days() -%}
+    {{ return(var('run_days', none) is not none) }}
 {%- endmacro %}
 
-{#- A condition true for the UTC days touched by the window's hours, which an
-    incremental model rebuilds whole, from every loaded hour. True for every
-    day when the model is built from scratch or the run has no window.
-    is_incremental() is the calling model's own, so call it from the model. -#}
-{% macro in_touched_days(day_column) -%}
-    {#- ref() outside the condition, so dbt sees the dependency when parsing. -#}
-    {%- set staging = ref('stg_gharchive__events') -%}
-    {%- if is_incremental() and has_window() -%}
-    {{ in_run_days(day_column, staging) }}
+{#- A literal condition true for the run's days: `day_column` (a date) is one
+    of them and, when `time_column` (the timestamp it is the date of) is given,
+    that timestamp lies within their span too. Literals let the warehouse prune
+    its scan, and the span, on a column keep_first_copy partitions by, reaches
+    below that window, so de-duplication runs over the run's days only. -#}
+{% macro in_run_days(day_column, time_column=none) -%}
+    {%- set days = var('run_days') | sort -%}
+    {%- if days | length == 0 -%}
+    false
+    {%- else -%}
+    {%- set after_last = modules.datetime.date.fromisoformat(days[-1])
+        + modules.datetime.timedelta(days=1) -%}
+    {{ day_column }} in (
+        {%- for day in days %}cast('{{ day }}' as date){{ ', ' if not loop.last }}{% endfor -%}
+    )
+    {%- if time_column %}
+    and {{ time_column }} >= cast('{{ days[0] }} 00:00:00' as timestamp)
+    and {{ time_column }} < cast('{{ after_last }} 00:00:00' as timestamp)
+    {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- What an incremental model rebuilds: the run's days, whole, from every
+    loaded hour; every day when it is built from scratch or the run has no
+    days (a plain `dbt build`). is_incremental() is the calling model's own,
+    so call it from the model. -#}
+{% macro in_touched_days(day_column, time_column=none) -%}
+    {%- if is_incremental() and has_run_days() -%}
+    {{ in_run_days(day_column, time_column) }}
     {%- else -%}
     true
     {%- endif -%}

@@ -11,6 +11,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+# The ledger of loaded hours (`loaded_hours`) records, per hour, the span of
+# created_at of the rows loaded and of those rows together with the rows they
+# replaced: the days whose marts the load changed (a re-load can move or drop
+# events), which the dbt step rebuilds, and nothing else.
+LEDGER_SPAN_COLUMNS = (
+    ("first_created_at", "TIMESTAMP", "NULLABLE", "Earliest created_at of the loaded rows."),
+    ("last_created_at", "TIMESTAMP", "NULLABLE", "Latest created_at of the loaded rows."),
+    ("touched_first", "TIMESTAMP", "NULLABLE", "Earliest created_at of the loaded and the replaced rows."),
+    ("touched_last", "TIMESTAMP", "NULLABLE", "Latest created_at of the loaded and the replaced rows."),
+)  # fmt: skip
+LEDGER_SPAN_NAMES = ", ".join(name for name, *_ in LEDGER_SPAN_COLUMNS)
+
+
+def touched_span(before: list, after: list) -> tuple:
+    """(first, last) over the replaced rows' span ``before`` and the loaded rows'
+    ``after``, each (min, max) of created_at, either possibly (None, None)."""
+    firsts = [moment for moment in (before[0], after[0]) if moment is not None]
+    lasts = [moment for moment in (before[1], after[1]) if moment is not None]
+    return (min(firsts) if firsts else None, max(lasts) if lasts else None)
+
 
 @dataclass(frozen=True)
 class HourLoad:

@@ -1,10 +1,13 @@
 """The dbt project's models as Dagster assets, downstream of ``gharchive/events``.
 
 One ``@dbt_assets`` over every model, hourly-partitioned like the assets it
-reads: a run over a range of hours is one ``dbt build`` with that window.
+reads: a run over a range of hours is one ``dbt build`` with that window and
+the UTC days its loads changed, as literals (``run_days``), so each
+incremental mart replaces exactly those days and reads only them.
 """
 
 import json
+import shutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,9 +57,25 @@ def analytics_defs() -> dg.Definitions:
     def analytics_models(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ):
-        dbt_vars = {**dbt_window_vars(context.partition_time_window), **warehouse.dbt_vars()}
+        window = context.partition_time_window
         # DuckDB takes one writer: dbt waits for (and then holds off) loads and other builds.
         with warehouse.exclusive(f"dbt build of run {context.run_id}"):
-            yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+            days = warehouse.touched_days(window.start, window.end)
+            context.log.info(
+                f"dbt rebuilds {len(days)} UTC days: {', '.join(map(str, days[:10]))}"
+                + (" ..." if len(days) > 10 else "")
+            )
+            dbt_vars = {
+                **dbt_window_vars(window),
+                "run_days": [day.isoformat() for day in days],
+                **warehouse.dbt_vars(),
+            }
+            invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+            try:
+                yield from invocation.stream()
+            finally:
+                # dagster-dbt gives every invocation a target directory of its own
+                # (about 7 MB); its logs are in the run's already.
+                shutil.rmtree(invocation.target_path, ignore_errors=True)
 
     return dg.Definitions(assets=[analytics_models])

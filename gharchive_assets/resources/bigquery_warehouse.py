@@ -20,7 +20,12 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
 from gharchive_assets.contract.events_schema import COLUMNS
-from gharchive_assets.contract.warehouse import HourLoad
+from gharchive_assets.contract.warehouse import (
+    LEDGER_SPAN_COLUMNS,
+    LEDGER_SPAN_NAMES,
+    HourLoad,
+    touched_span,
+)
 from gharchive_assets.resources.warehouse import WarehouseResource
 
 # BigQuery allows 10,000 partitions per table: days, not hours, hold 16+ years.
@@ -76,6 +81,7 @@ LOADED_HOURS_SCHEMA = [
         ("rows", "INT64", "REQUIRED", "Rows loaded for the hour."),
         ("source_sha256", "STRING", "NULLABLE", "sha256 of the raw file it was cleaned from."),
         ("loaded_at", "TIMESTAMP", "REQUIRED", "When the hour was loaded."),
+        *LEDGER_SPAN_COLUMNS,
     )
 ]
 
@@ -141,7 +147,13 @@ class BigQueryWarehouseResource(WarehouseResource):
                     f"{field.name} {_ddl_type(field)}"
                 ).result()
         ledger = bigquery.Table(self._table_id(client, "loaded_hours"), LOADED_HOURS_SCHEMA)
-        client.create_table(ledger, exists_ok=True)
+        existing = client.create_table(ledger, exists_ok=True)
+        known = {field.name for field in existing.schema}
+        for name, kind, _, _ in LEDGER_SPAN_COLUMNS:
+            if name not in known:
+                client.query(
+                    f"ALTER TABLE {self.loaded_hours_table} ADD COLUMN IF NOT EXISTS {name} {kind}"
+                ).result()
 
     def replace_hour(
         self, archive_hour: datetime, clean_file_uri: str, source_sha256: str
@@ -164,8 +176,14 @@ class BigQueryWarehouseResource(WarehouseResource):
                     ),
                 )
                 load.result()
-                rows = client.get_table(staging).num_rows
                 parameters = [bigquery.ScalarQueryParameter("archive_hour", "TIMESTAMP", hour)]
+                span = "SELECT COUNT(*), MIN(created_at), MAX(created_at) FROM "
+                rows, *after = self._row(client, f"{span}`{staging}`")
+                _, *before = self._row(
+                    client,
+                    f"{span}`{self._table_id(client, 'events')}` WHERE archive_hour = @archive_hour",
+                    parameters,
+                )
                 merge = client.query(
                     f"""MERGE `{self._table_id(client, "events")}` AS target
                     USING `{staging}` AS staged
@@ -176,26 +194,42 @@ class BigQueryWarehouseResource(WarehouseResource):
                 )
                 merge.result()
                 affected = merge.num_dml_affected_rows or 0
-                self._record(client, hour, rows, source_sha256)
+                self._record(
+                    client, hour, rows, source_sha256, [*after, *touched_span(before, after)]
+                )
             finally:
                 client.delete_table(staging, not_found_ok=True)
         return HourLoad(archive_hour, rows, max(affected - rows, 0))
 
-    def _record(self, client, hour: datetime, rows: int, source_sha256: str) -> None:
+    @staticmethod
+    def _row(client, sql: str, parameters: list | None = None) -> tuple:
+        config = bigquery.QueryJobConfig(query_parameters=parameters or [])
+        return tuple(next(iter(client.query(sql, job_config=config).result())).values())
+
+    def _record(self, client, hour: datetime, rows: int, source_sha256: str, spans: list) -> None:
+        names = [name for name, *_ in LEDGER_SPAN_COLUMNS]
         client.query(
             f"""MERGE `{self._table_id(client, "loaded_hours")}` AS target
             USING (SELECT @archive_hour AS archive_hour, @rows AS rows,
-                          @sha256 AS source_sha256, CURRENT_TIMESTAMP() AS loaded_at) AS s
+                          @sha256 AS source_sha256, CURRENT_TIMESTAMP() AS loaded_at,
+                          {", ".join(f"@{name} AS {name}" for name in names)}) AS s
             ON target.archive_hour = s.archive_hour
             WHEN MATCHED THEN UPDATE SET rows = s.rows, source_sha256 = s.source_sha256,
-                                         loaded_at = s.loaded_at
-            WHEN NOT MATCHED THEN INSERT (archive_hour, rows, source_sha256, loaded_at)
-              VALUES (s.archive_hour, s.rows, s.source_sha256, s.loaded_at)""",
+                                         loaded_at = s.loaded_at,
+                                         {", ".join(f"{name} = s.{name}" for name in names)}
+            WHEN NOT MATCHED THEN INSERT (archive_hour, rows, source_sha256, loaded_at,
+                                          {LEDGER_SPAN_NAMES})
+              VALUES (s.archive_hour, s.rows, s.source_sha256, s.loaded_at,
+                      {", ".join(f"s.{name}" for name in names)})""",
             job_config=bigquery.QueryJobConfig(
                 query_parameters=[
                     bigquery.ScalarQueryParameter("archive_hour", "TIMESTAMP", hour),
                     bigquery.ScalarQueryParameter("rows", "INT64", rows),
                     bigquery.ScalarQueryParameter("sha256", "STRING", source_sha256 or None),
+                    *(
+                        bigquery.ScalarQueryParameter(name, "TIMESTAMP", _utc(moment))
+                        for name, moment in zip(names, spans, strict=True)
+                    ),
                 ]
             ),
         ).result()
@@ -207,6 +241,12 @@ class BigQueryWarehouseResource(WarehouseResource):
                 query_parameters=[_positional(value) for value in parameters or []]
             )
             return [tuple(row.values()) for row in client.query(sql, job_config=config).result()]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 def _positional(value) -> bigquery.ScalarQueryParameter:

@@ -11,7 +11,12 @@ from pathlib import Path
 import duckdb
 
 from gharchive_assets.contract.events_schema import COLUMNS
-from gharchive_assets.contract.warehouse import HourLoad
+from gharchive_assets.contract.warehouse import (
+    LEDGER_SPAN_COLUMNS,
+    LEDGER_SPAN_NAMES,
+    HourLoad,
+    touched_span,
+)
 from gharchive_assets.resources import file_lock
 from gharchive_assets.resources.warehouse import WarehouseResource
 
@@ -118,6 +123,11 @@ class DuckDBWarehouseResource(WarehouseResource):
                 loaded_at TIMESTAMP NOT NULL
             )"""
         )
+        for name, _, _, _ in LEDGER_SPAN_COLUMNS:
+            connection.execute(
+                f"ALTER TABLE {self.schema_name}.loaded_hours "
+                f"ADD COLUMN IF NOT EXISTS {name} TIMESTAMP"
+            )
 
     def replace_hour(
         self, archive_hour: datetime, clean_file_uri: str, source_sha256: str
@@ -133,6 +143,8 @@ class DuckDBWarehouseResource(WarehouseResource):
             self._ensure_tables(connection)
             connection.execute("BEGIN TRANSACTION")
             try:
+                span = f"SELECT count(*), min(created_at), max(created_at) FROM {table} "
+                _, *before = connection.execute(span + "WHERE archive_hour = ?", [hour]).fetchone()
                 replaced = connection.execute(
                     f"DELETE FROM {table} WHERE archive_hour = ?", [hour]
                 ).fetchone()[0]
@@ -140,13 +152,14 @@ class DuckDBWarehouseResource(WarehouseResource):
                     f"INSERT INTO {table} ({names}) SELECT {select} FROM read_parquet(?)",
                     [clean_file_uri],
                 )
-                rows = connection.execute(
-                    f"SELECT count(*) FROM {table} WHERE archive_hour = ?", [hour]
-                ).fetchone()[0]
+                rows, *after = connection.execute(
+                    span + "WHERE archive_hour = ?", [hour]
+                ).fetchone()
                 connection.execute(
                     f"INSERT OR REPLACE INTO {self.schema_name}.loaded_hours "
-                    "VALUES (?, ?, ?, now() AT TIME ZONE 'UTC')",
-                    [hour, rows, source_sha256],
+                    f"(archive_hour, rows, source_sha256, loaded_at, {LEDGER_SPAN_NAMES}) "
+                    "VALUES (?, ?, ?, now() AT TIME ZONE 'UTC', ?, ?, ?, ?)",
+                    [hour, rows, source_sha256, *after, *touched_span(before, after)],
                 )
                 connection.execute("COMMIT")
             except BaseException:

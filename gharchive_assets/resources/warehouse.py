@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import dagster as dg
 
@@ -41,3 +41,31 @@ class WarehouseResource(dg.ConfigurableResource):
                 [archive_hour.replace(tzinfo=None), hours],
             )
         ]
+
+    def touched_days(self, start: datetime, end: datetime) -> list[date]:
+        """The UTC days whose marts the loads of hours [start, end) changed: the
+        days of their rows and of the rows they replaced, from the ledger. An
+        hour recorded before the ledger kept spans is read from ``events``."""
+        window = [start.replace(tzinfo=None), end.replace(tzinfo=None)]
+        spans = self.query(
+            f"select touched_first, touched_last, rows from {self.loaded_hours_table} "
+            "where archive_hour >= ? and archive_hour < ?",
+            window,
+        )
+        days: set[date] = set()
+        for first, last, _ in spans:
+            if first is not None:
+                day = first.date()
+                while day <= last.date():
+                    days.add(day)
+                    day += timedelta(days=1)
+        if any(first is None and rows for first, _, rows in spans):
+            days.update(
+                day
+                for (day,) in self.query(
+                    f"select distinct cast(created_at as date) from {self.events_table} "
+                    "where archive_hour >= ? and archive_hour < ?",
+                    window,
+                )
+            )
+        return sorted(days)

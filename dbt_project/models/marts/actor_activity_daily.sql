@@ -9,5 +9,5 @@ select
     event_type,
     count(*) as events
 from {{ ref('int_events__deduped') }}
-where {{ in_touched_days('event_day') }} and actor_key is not null
+where {{ in_touched_days('event_day', 'created_at') }} and actor_key is not null
 group by event_day, actor_key, event_type

@@ -9,5 +9,5 @@ select
     count(distinct actor_key) as actors,
     count(distinct repo_key) as repos
 from {{ ref('int_events__deduped') }}
-where {{ in_touched_days('event_day') }}
+where {{ in_touched_days('event_day', 'created_at') }}
 group by event_day, {{ dbt.date_trunc('hour', 'created_at') }}, event_type

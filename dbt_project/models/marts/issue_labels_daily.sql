@@ -9,7 +9,7 @@ with labelled as (
         labels,
         'issue' as kind
     from {{ ref('stg_gharchive__issues_events') }}
-    where {{ in_touched_days('event_day') }}
+    where {{ in_touched_days('event_day', 'created_at') }}
 
     union all
 
@@ -20,7 +20,7 @@ with labelled as (
         labels,
         'pull_request' as kind
     from {{ ref('stg_gharchive__pull_request_events') }}
-    where {{ in_touched_days('event_day') }}
+    where {{ in_touched_days('event_day', 'created_at') }}
 )
 
 select

@@ -10,7 +10,7 @@ with issue_events as (
         action,
         cast(null as boolean) as is_on_pull_request
     from {{ ref('stg_gharchive__issues_events') }}
-    where {{ in_touched_days('event_day') }} and repo_key is not null
+    where {{ in_touched_days('event_day', 'created_at') }} and repo_key is not null
 
     union all
 
@@ -23,7 +23,7 @@ with issue_events as (
         'commented' as action,
         coalesce(is_on_pull_request, false) as is_on_pull_request
     from {{ ref('stg_gharchive__issue_comment_events') }}
-    where {{ in_touched_days('event_day') }} and repo_key is not null
+    where {{ in_touched_days('event_day', 'created_at') }} and repo_key is not null
 )
 
 select

@@ -10,7 +10,7 @@ with per_org as (
         count(distinct actor_key) as actors,
         count(distinct repo_key) as repos
     from {{ ref('int_events__deduped') }}
-    where {{ in_touched_days('event_day') }} and org_key is not null
+    where {{ in_touched_days('event_day', 'created_at') }} and org_key is not null
     group by event_day, org_key
 )
 

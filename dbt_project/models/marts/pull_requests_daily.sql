@@ -11,7 +11,7 @@ with pull_requests as (
                 then {{ hours_between('opened_at', 'merged_at') }}
         end as hours_to_merge
     from {{ ref('stg_gharchive__pull_request_events') }}
-    where {{ in_touched_days('event_day') }} and repo_key is not null
+    where {{ in_touched_days('event_day', 'created_at') }} and repo_key is not null
 )
 
 select

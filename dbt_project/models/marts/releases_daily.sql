@@ -6,5 +6,5 @@ select
     count(distinct tag_name) as tags,
     {{ latest_value('tag_name', 'created_at') }} as latest_tag
 from {{ ref('stg_gharchive__release_events') }}
-where {{ in_touched_days('event_day') }} and repo_key is not null
+where {{ in_touched_days('event_day', 'created_at') }} and repo_key is not null
 group by event_day, repo_key

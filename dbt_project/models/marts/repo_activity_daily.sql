@@ -11,5 +11,5 @@ select
     count(case when event_type = 'IssuesEvent' and action = 'opened' then 1 end)
         as issues_opened
 from {{ ref('int_events__deduped') }}
-where {{ in_touched_days('event_day') }} and repo_key is not null
+where {{ in_touched_days('event_day', 'created_at') }} and repo_key is not null
 group by event_day, repo_key

@@ -8,7 +8,7 @@ with per_repo as (
         count(case when event_type = 'ForkEvent' then 1 end) as forks
     from {{ ref('int_events__deduped') }}
     where
-        {{ in_touched_days('event_day') }}
+        {{ in_touched_days('event_day', 'created_at') }}
         and repo_key is not null
         and event_type in ('WatchEvent', 'ForkEvent')
     group by event_day, repo_key

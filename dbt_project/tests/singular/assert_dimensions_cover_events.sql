@@ -4,7 +4,7 @@
 with events as (
     select *
     from {{ ref('int_events__deduped') }}
-    where {{ in_run_days('event_day') if has_window() else 'true' }}
+    where {{ in_run_days('event_day', 'created_at') if has_run_days() else 'true' }}
 )
 
 {% for dimension, key in [('dim_actors', 'actor_key'), ('dim_repos', 'repo_key'), ('dim_orgs', 'org_key')] %}
