@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from shutil import which
 
 import dagster as dg
+import duckdb
 import pytest
 from PIL import Image
 
@@ -25,7 +26,7 @@ from gharchive_assets.settings import Settings
 from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
 from tests import expected
 from tests.archive_server import ArchiveServer
-from tests.pipeline import materialize_hours, query
+from tests.pipeline import materialize_hours, query, step_failure_message
 
 DAY_ONE, TRIMMED_DAY = date(2015, 1, 1), date(2025, 11, 3)
 # (first, last) hours of each run, in the order they run.
@@ -214,6 +215,29 @@ def test_dbt_docs_generate(events, settings, tmp_path):
         built = set(tables[name]["columns"])
         assert built == set(node["columns"]), f"{name}: every column documented, no more"
         assert all(c["description"] for c in node["columns"].values()), name
+
+
+def test_full_history_tests_pass_and_catch_a_wrong_mart(events, settings, instance):
+    """The weekly job tests every day of history, not only a run's."""
+    job = build_definitions(settings).resolve_job_def("full_history_tests_job")
+    assert job.execute_in_process(instance=instance).success
+
+    def shift_first_day(by: int) -> None:
+        with duckdb.connect(str(settings.warehouse_path)) as connection:
+            connection.execute(
+                "update analytics.daily_event_counts set events = events + ? "
+                "where day = (select min(day) from analytics.daily_event_counts)",
+                [by],
+            )
+
+    shift_first_day(1)
+    try:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    finally:
+        shift_first_day(-1)
+    assert not result.success
+    message = step_failure_message(result)
+    assert "assert_daily_event_counts_match_staging" in message and "over all history" in message
 
 
 @pytest.fixture(scope="module")

@@ -79,3 +79,62 @@ def analytics_defs() -> dg.Definitions:
                 shutil.rmtree(invocation.target_path, ignore_errors=True)
 
     return dg.Definitions(assets=[analytics_models])
+
+
+FULL_HISTORY_TESTS = "full_history_tests_job"
+FULL_HISTORY_DESCRIPTION = (
+    "Every dbt test over all loaded history (no run window): the reconciliation of every "
+    "mart with the staging layer, day by day, and the dimensions' coverage. Hourly runs "
+    "test their own hours and days only."
+)
+
+
+@dg.op(description=FULL_HISTORY_DESCRIPTION)
+def test_all_history(
+    context: dg.OpExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> dg.Output:
+    project = dbt_project_for(current_settings())
+    with warehouse.exclusive(f"full-history dbt test of run {context.run_id}"):
+        invocation = dbt.cli(
+            ["test", "--vars", json.dumps(warehouse.dbt_vars())],
+            manifest=ensure_manifest(project),
+            raise_on_error=False,
+        )
+        try:
+            for event in invocation.stream_raw_events():
+                message = event.raw_event.get("info", {}).get("msg", "")
+                if event.raw_event.get("info", {}).get("level") in ("warn", "error"):
+                    context.log.warning(message)
+            results = invocation.get_artifact("run_results.json")["results"]
+        finally:
+            shutil.rmtree(invocation.target_path, ignore_errors=True)
+    failed = sorted(r["unique_id"] for r in results if r["status"] in ("fail", "error"))
+    warned = sorted(r["unique_id"] for r in results if r["status"] == "warn")
+    metadata = {"tests": len(results), "failed": len(failed), "warned": len(warned)}
+    if failed:
+        raise dg.Failure(
+            description=f"{len(failed)} of {len(results)} dbt tests failed over all history:\n"
+            + "\n".join(f"- {name}" for name in failed),
+            metadata=metadata,
+        )
+    return dg.Output(None, metadata=metadata)
+
+
+@dg.definitions
+def full_history_tests_defs() -> dg.Definitions:
+    @dg.job(name=FULL_HISTORY_TESTS, description=FULL_HISTORY_DESCRIPTION)
+    def full_history_tests_job():
+        test_all_history()
+
+    return dg.Definitions(
+        jobs=[full_history_tests_job],
+        schedules=[
+            dg.ScheduleDefinition(
+                name="full_history_tests_schedule",
+                job=full_history_tests_job,
+                cron_schedule="0 3 * * 0",
+                execution_timezone="UTC",
+                description="Sundays at 03:00 UTC: every dbt test over all loaded history.",
+            )
+        ],
+    )
