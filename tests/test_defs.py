@@ -117,3 +117,15 @@ if __name__ == "__main__":
         spec = graph_spec(build_definitions(Settings(data_dir=Path(scratch))))
     SNAPSHOT.write_text(json.dumps(spec, indent=1) + "\n")
     print(f"wrote {SNAPSHOT}")
+
+
+def test_model_descriptions_are_the_yaml_ones_without_raw_sql(tmp_path):
+    defs = build_definitions(Settings(data_dir=tmp_path))
+    graph = defs.resolve_asset_graph()
+    analytics = [key for key in graph.get_all_asset_keys() if key.path[0] == "analytics"]
+    assert len(analytics) > 20
+    for key in analytics:
+        description = graph.get(key).description or ""
+        assert description and "Raw SQL" not in description and "```" not in description, key
+    events = graph.get(dg.AssetKey(["analytics", "daily_event_counts"])).description
+    assert events == "Events per UTC day and event type."

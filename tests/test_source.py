@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import replace
 from datetime import datetime
 
@@ -240,3 +241,21 @@ def test_what_tells_a_republished_file():
     assert source_changes(SourceFile("u", 101, None, None), 100, recorded) == [
         "size 100 -> 101 bytes"
     ]
+
+
+@pytest.mark.parametrize("where", ["no-such-host.invalid", "refused"])
+def test_a_source_that_cannot_be_reached_fails_fast_naming_the_variable(where, tmp_path):
+    from gharchive_assets.resources.source import SourceUnreachable
+    from tests.loopback import free_port
+
+    host = where if where != "refused" else f"127.0.0.1:{free_port()}"
+    source = ArchiveSourceResource(base_url=f"http://{host}", backoff_seconds=0.2)
+    said = []
+    started = time.monotonic()
+    with pytest.raises(SourceUnreachable) as failure:
+        source.download(KEY, tmp_path / "hour.json.gz", said.append)
+    assert time.monotonic() - started < 5
+    assert len(said) == 1, "tried once more, not four times"
+    message = str(failure.value)
+    assert "cannot be reached" in message and "GHARCHIVE_BASE_URL" in message
+    assert "(after 2 tries)" in message and "download interrupted" not in message

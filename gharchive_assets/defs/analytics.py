@@ -37,6 +37,14 @@ class GharchiveDbtTranslator(DagsterDbtTranslator):
         folders = dbt_resource_props.get("fqn", [])[1:-1]
         return "analytics" if not folders or folders[0] == "marts" else f"analytics_{folders[0]}"
 
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """The model's description from its YAML, without the raw SQL dagster-dbt
+        appends (the SQL is one click away in dbt docs and the repository)."""
+        description = (dbt_resource_props.get("description") or "").strip()
+        return (
+            description or f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['name']}"
+        )
+
 
 @dg.definitions
 def analytics_defs() -> dg.Definitions:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -38,6 +40,14 @@ class SourceUnavailable(SourceError):
     """The source serves none of the hours around this one: it is misconfigured
     (a typo in the URL, a mirror path without the files, an unmounted
     directory) or down. No hour of such a source is taken for lost."""
+
+
+class SourceUnreachable(SourceUnavailable):
+    """The source's host cannot be reached at all: its name does not resolve,
+    it refuses the connection, or TLS fails. Tried once more, not four times."""
+
+
+UNREACHABLE_TRIES = 2
 
 
 # Hours around a 404'd one that a healthy source serves (GH Archive's losses
@@ -110,7 +120,17 @@ class ArchiveSourceResource(dg.ConfigurableResource):
         except urllib.error.HTTPError as error:
             raise _http_error(url, error) from None
         except OSError as error:
-            raise SourceError(f"{url}: {error}; {self._what_to_check()}") from error
+            raise self._connection_error(url, error) from error
+
+    def _connection_error(self, url: str, error: OSError) -> SourceError:
+        """What a failed connection means: unreachable (a name that does not resolve,
+        a refused connection, TLS), or interrupted (worth the usual retries)."""
+        reason = getattr(error, "reason", error)
+        if isinstance(reason, socket.gaierror | ConnectionRefusedError | ssl.SSLError):
+            return SourceUnreachable(
+                f"{url} cannot be reached ({reason}); nothing was changed. {self._what_to_check()}"
+            )
+        return SourceError(f"{url}: download interrupted: {error}; {self._what_to_check()}")
 
     def confirm_answers_around(self, key: str) -> str:
         """The URL of an hour near ``key`` that the source serves, proving that a
@@ -154,16 +174,21 @@ class ArchiveSourceResource(dg.ConfigurableResource):
     ) -> Download:
         """Stream the hour's file into ``destination``, hashing it on the way.
 
-        Transient failures are tried again with exponential backoff; a 404 is not
+        Transient failures are tried again with exponential backoff; a source that
+        cannot be reached (no such host, refused, TLS) only once more; a 404 is not
         (the hour is not published), nor is the last failure hidden.
         """
         for attempt in range(1, self.attempts + 1):
             try:
                 return self._download_once(key, destination, progress)
-            except (HourNotPublished, SourceUnavailable):
+            except HourNotPublished:
                 raise
             except SourceError as error:
-                if attempt == self.attempts:
+                unreachable = isinstance(error, SourceUnreachable)
+                if isinstance(error, SourceUnavailable) and not unreachable:
+                    raise  # a misconfigured source: no try can mend it
+                tries = UNREACHABLE_TRIES if unreachable else self.attempts
+                if attempt >= tries:
                     raise type(error)(f"{error} (after {attempt} tries)") from error
                 wait = self.backoff_seconds * 2 ** (attempt - 1)
                 if progress:
@@ -197,9 +222,7 @@ class ArchiveSourceResource(dg.ConfigurableResource):
         except SourceError:
             raise
         except OSError as error:
-            raise SourceError(
-                f"{url}: download interrupted: {error}; {self._what_to_check()}"
-            ) from error
+            raise self._connection_error(url, error) from error
         if expected is not None and size != expected:
             raise IncompleteDownload(
                 f"{url}: received {size:,} bytes of the {expected:,} announced; "
