@@ -3,14 +3,18 @@ per dbt target, a manifest that is never stale, the executable, the run's vars."
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC
 from functools import cache
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
 
 from gharchive_assets.settings import Settings
 
@@ -49,6 +53,20 @@ def _dbt_project(target: str) -> DbtProject:
         target=target,
         target_path=Path("target") / target,
     )
+
+
+@contextmanager
+def dbt_invocation(
+    dbt: DbtCliResource, args: Sequence[str], **kwargs
+) -> Iterator[DbtCliInvocation]:
+    """``dbt.cli(args, **kwargs)``, whose target directory is removed when the block
+    ends: dagster-dbt gives every invocation one of its own (about 7 MB) and never
+    removes it; dbt's output is in the run's log already."""
+    invocation = dbt.cli(args, **kwargs)
+    try:
+        yield invocation
+    finally:
+        shutil.rmtree(invocation.target_path, ignore_errors=True)
 
 
 def _newest_source_change(project_dir: Path) -> float:

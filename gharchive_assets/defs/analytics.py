@@ -7,7 +7,6 @@ incremental mart replaces exactly those days and reads only them.
 """
 
 import json
-import shutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +18,12 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from gharchive_assets.dbt_project import dbt_project_for, dbt_window_vars, ensure_manifest
+from gharchive_assets.dbt_project import (
+    dbt_invocation,
+    dbt_project_for,
+    dbt_window_vars,
+    ensure_manifest,
+)
 from gharchive_assets.partitions import backfill_policy, hourly_partitions
 from gharchive_assets.resources.warehouse import WarehouseResource
 from gharchive_assets.settings import current_settings
@@ -78,13 +82,9 @@ def analytics_defs() -> dg.Definitions:
                 "run_days": [day.isoformat() for day in days],
                 **warehouse.dbt_vars(),
             }
-            invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
-            try:
+            args = ["build", "--vars", json.dumps(dbt_vars)]
+            with dbt_invocation(dbt, args, context=context) as invocation:
                 yield from invocation.stream()
-            finally:
-                # dagster-dbt gives every invocation a target directory of its own
-                # (about 7 MB); its logs are in the run's already.
-                shutil.rmtree(invocation.target_path, ignore_errors=True)
 
     return dg.Definitions(assets=[analytics_models])
 
@@ -103,19 +103,14 @@ def test_all_history(
 ) -> dg.Output:
     project = dbt_project_for(current_settings())
     with warehouse.exclusive(f"full-history dbt test of run {context.run_id}"):
-        invocation = dbt.cli(
-            ["test", "--vars", json.dumps(warehouse.dbt_vars())],
-            manifest=ensure_manifest(project),
-            raise_on_error=False,
-        )
-        try:
+        args = ["test", "--vars", json.dumps(warehouse.dbt_vars())]
+        manifest = ensure_manifest(project)
+        with dbt_invocation(dbt, args, manifest=manifest, raise_on_error=False) as invocation:
             for event in invocation.stream_raw_events():
-                message = event.raw_event.get("info", {}).get("msg", "")
-                if event.raw_event.get("info", {}).get("level") in ("warn", "error"):
-                    context.log.warning(message)
+                info = event.raw_event.get("info", {})
+                if info.get("level") in ("warn", "error"):
+                    context.log.warning(info.get("msg", ""))
             results = invocation.get_artifact("run_results.json")["results"]
-        finally:
-            shutil.rmtree(invocation.target_path, ignore_errors=True)
     failed = sorted(r["unique_id"] for r in results if r["status"] in ("fail", "error"))
     warned = sorted(r["unique_id"] for r in results if r["status"] == "warn")
     metadata = {"tests": len(results), "failed": len(failed), "warned": len(warned)}

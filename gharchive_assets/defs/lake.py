@@ -122,16 +122,15 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     ) -> dg.MaterializeResult:
         def reuse(key: str, held: int) -> dict | None:
             """The lake's copy when the source reports the same file, else None."""
+            recorded = lake.recorded_source(key)
             try:
                 served = source.describe(key)
             except HourNotPublished as error:
                 # Gone from a source that still serves its neighbours: keep ours.
                 source.confirm_answers_around(key)
                 context.log.warning(f"hour {key}: {error}; keeping the lake's copy")
-                served = None
-            if served is not None:
-                changes = source_changes(served, held, lake.recorded_source(key))
-                if changes:
+            else:
+                if changes := source_changes(served, held, recorded):
                     context.log.info(
                         f"hour {key}: republished at the source ({'; '.join(changes)}); "
                         "downloading it again"
@@ -141,7 +140,8 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             return {
                 "source_url": source.url_for(key),
                 "bytes": held,
-                "sha256": lake.sha256(raw_path(key)),
+                # Recorded at download; hashing the file again reads it whole.
+                "sha256": (recorded or {}).get("sha256") or lake.sha256(raw_path(key)),
                 "reused": True,
                 "path": dg.MetadataValue.path(lake.uri(raw_path(key))),
             }

@@ -136,24 +136,9 @@ class BigQueryWarehouseResource(WarehouseResource):
             type_=bigquery.TimePartitioningType.DAY, field=PARTITION_FIELD
         )
         events.clustering_fields = CLUSTER_FIELDS
-        existing = client.create_table(events, exists_ok=True)
-        known = {field.name for field in existing.schema}
-        for field in events.schema:
-            if field.name not in known:
-                # A table made by an older release gains the columns added since
-                # (nulls). DDL rather than a schema patch: bqemulator ignores patches.
-                client.query(
-                    f"ALTER TABLE {self.events_table} ADD COLUMN IF NOT EXISTS "
-                    f"{field.name} {_ddl_type(field)}"
-                ).result()
+        _create_or_widen(client, events, self.events_table)
         ledger = bigquery.Table(self._table_id(client, "loaded_hours"), LOADED_HOURS_SCHEMA)
-        existing = client.create_table(ledger, exists_ok=True)
-        known = {field.name for field in existing.schema}
-        for name, kind, _, _ in LEDGER_SPAN_COLUMNS:
-            if name not in known:
-                client.query(
-                    f"ALTER TABLE {self.loaded_hours_table} ADD COLUMN IF NOT EXISTS {name} {kind}"
-                ).result()
+        _create_or_widen(client, ledger, self.loaded_hours_table)
 
     def replace_hour(
         self, archive_hour: datetime, clean_file_uri: str, source_sha256: str
@@ -243,7 +228,19 @@ class BigQueryWarehouseResource(WarehouseResource):
             return [tuple(row.values()) for row in client.query(sql, job_config=config).result()]
 
 
+def _create_or_widen(client: bigquery.Client, table: bigquery.Table, name: str) -> None:
+    """Create ``table``, or give one made by an older release the columns added
+    since (nulls). DDL rather than a schema patch: bqemulator ignores patches."""
+    known = {field.name for field in client.create_table(table, exists_ok=True).schema}
+    for field in table.schema:
+        if field.name not in known:
+            client.query(
+                f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {field.name} {_ddl_type(field)}"
+            ).result()
+
+
 def _utc(moment: datetime | None) -> datetime | None:
+    """BigQuery TIMESTAMPs from the naive UTC datetimes DuckDB and the ledger use."""
     if moment is None or moment.tzinfo:
         return moment
     return moment.replace(tzinfo=UTC)
@@ -251,8 +248,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 def _positional(value) -> bigquery.ScalarQueryParameter:
     if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return bigquery.ScalarQueryParameter(None, "TIMESTAMP", moment)
+        return bigquery.ScalarQueryParameter(None, "TIMESTAMP", _utc(value))
     if isinstance(value, date):
         return bigquery.ScalarQueryParameter(None, "DATE", value)
     if isinstance(value, bool):

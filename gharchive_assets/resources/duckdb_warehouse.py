@@ -123,10 +123,10 @@ class DuckDBWarehouseResource(WarehouseResource):
                 loaded_at TIMESTAMP NOT NULL
             )"""
         )
-        for name, _, _, _ in LEDGER_SPAN_COLUMNS:
+        for name, kind, _, _ in LEDGER_SPAN_COLUMNS:
             connection.execute(
                 f"ALTER TABLE {self.schema_name}.loaded_hours "
-                f"ADD COLUMN IF NOT EXISTS {name} TIMESTAMP"
+                f"ADD COLUMN IF NOT EXISTS {name} {kind}"
             )
 
     def replace_hour(
