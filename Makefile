@@ -49,6 +49,7 @@ hclfmt: $(VENV)/.installed
 setup: $(VENV)/.installed
 	@mkdir -p $(DAGSTER_HOME)
 	@test -f $(DAGSTER_HOME)/dagster.yaml || cp deploy/dagster.local.yaml $(DAGSTER_HOME)/dagster.yaml
+	@$(BIN)/python -m gharchive_assets.local_instance $(DAGSTER_HOME)
 
 # Dagster's beta notices and DEBUG events would bury the run's own log lines.
 RUN_CONFIG := {"loggers": {"console": {"config": {"log_level": "INFO"}}}}

@@ -186,19 +186,24 @@ def materialize_command(first: str, last: str) -> list[str]:
     ]  # fmt: skip
 
 
-def test_two_overlapping_cli_runs_both_succeed_and_load_each_hour_once(
+def test_two_overlapping_make_runs_both_succeed_and_load_each_hour_once(
     tmp_path, archive_server, generated_archive
 ):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((REPO / "deploy/dagster.local.yaml").read_text())
-    env = cli_env(home, tmp_path / "data", archive_server.url)
+    """Started together on a fresh DAGSTER_HOME, as a user starts them."""
+    env = cli_env(tmp_path / "dagster_home", tmp_path / "data", archive_server.url)
     runs = [
         subprocess.Popen(
-            materialize_command(first, last),
+            [
+                "make",
+                "--no-print-directory",
+                "run",
+                f"VENV={sys.prefix}",
+                f"START={first}",
+                f"END={last}",
+            ],
             env=env,
             cwd=REPO,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
@@ -208,9 +213,9 @@ def test_two_overlapping_cli_runs_both_succeed_and_load_each_hour_once(
         )
     ]
     for run in runs:
-        _, stderr = run.communicate(timeout=600)
+        stdout, stderr = run.communicate(timeout=600)
         assert run.returncode == 0, stderr[-3000:]
-        assert "RUN_SUCCESS" in stderr
+        assert "2 of 2 loaded" in stdout
 
     settings = Settings(data_dir=tmp_path / "data")
     hours = generated_archive["hours"]
