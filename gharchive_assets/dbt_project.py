@@ -3,6 +3,8 @@ per dbt target, a manifest that is never stale, the executable, the run's vars."
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -97,3 +99,21 @@ def ensure_manifest(project: DbtProject, force: bool = False) -> Path:
         if completed.returncode != 0:
             raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
     return project.manifest_path
+
+
+def compile_hourly_run_for_bigquery(target_dir: Path, run_vars: dict) -> dict:
+    """The manifest of an hourly run's SQL for the bigquery target, compiled
+    with no warehouse (``compile_as_incremental``): what the offline SQL check
+    and the cost benchmark read."""
+    subprocess.run(
+        [
+            dbt_executable(), "compile", "--target", "gcp_emulator",
+            "--target-path", str(target_dir), "--no-populate-cache",
+            "--vars", json.dumps({"compile_as_incremental": True, **run_vars}),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, "GHARCHIVE_TARGET": "gcp", "DBT_LOG_PATH": str(target_dir)},
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return json.loads((target_dir / "manifest.json").read_text())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from dagster_gcp import GCSResource
@@ -15,6 +17,7 @@ from gharchive_assets.clean import clean_hour_into_lake
 from gharchive_assets.contract.lake_paths import clean_path, parse_key
 from gharchive_assets.resources.bigquery_warehouse import (
     BigQueryWarehouseResource,
+    EventsTableLayoutError,
     GharchiveBigQueryResource,
     WarehouseAccessError,
     bigquery_schema,
@@ -54,6 +57,16 @@ def warehouse(endpoint: str, dataset: str = "gharchive") -> BigQueryWarehouseRes
     )
 
 
+def duckdb_beside(lake, root: Path, name: str) -> tuple[DuckDBWarehouseResource, str]:
+    """A DuckDB warehouse whose local lake holds the bucket's clean hour: it
+    loads only its own lake's files, whose payloads its view reads."""
+    local = root / "lake" / clean_path(KEY)
+    local.parent.mkdir(parents=True, exist_ok=True)
+    with lake.local_copy(clean_path(KEY)) as clean_file:
+        shutil.copyfile(clean_file, local)
+    return DuckDBWarehouseResource(path=str(root / name)), str(local)
+
+
 def test_an_hour_is_swapped_in_once_however_often_it_is_loaded(bq_endpoint, clean_hour_in_bucket):
     lake, cleaned, records = clean_hour_in_bucket
     bq = warehouse(bq_endpoint)
@@ -87,9 +100,8 @@ def test_bigquery_and_duckdb_hold_the_same_rows(bq_endpoint, clean_hour_in_bucke
     lake, cleaned, records = clean_hour_in_bucket
     bq = warehouse(bq_endpoint)
     bq.replace_hour(parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256)
-    duck = DuckDBWarehouseResource(path=str(tmp_path / "warehouse.duckdb"))
-    with lake.local_copy(clean_path(KEY)) as local_file:
-        duck.replace_hour(parse_key(KEY), str(local_file), cleaned.raw_sha256)
+    duck, local_file = duckdb_beside(lake, tmp_path, "warehouse.duckdb")
+    duck.replace_hour(parse_key(KEY), local_file, cleaned.raw_sha256)
     sql = (
         "select type, count(*), count(distinct actor_id), min(created_at), max(created_at) "
         "from {table} group by type order by type"
@@ -110,6 +122,44 @@ def test_bigquery_and_duckdb_hold_the_same_rows(bq_endpoint, clean_hour_in_bucke
     )
 
 
+def test_events_partitioned_by_archive_hour_are_refused_with_the_rewrite_to_run(
+    bq_endpoint, clean_hour_in_bucket
+):
+    """An events table of an older release would make every model read all of
+    history; rewriting it is a full scan, so the operator runs it, once."""
+    lake, cleaned, _ = clean_hour_in_bucket
+    client = bigquery.Client(
+        project="test",
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=bq_endpoint),
+    )
+    client.create_dataset("by_hour", exists_ok=True)
+    table = bigquery.Table("test.by_hour.events", bigquery_schema())
+    table.time_partitioning = bigquery.TimePartitioning(field="archive_hour")
+    client.create_table(table)
+    with pytest.raises(EventsTableLayoutError, match=r"PARTITION BY DATE\(created_at\)"):
+        warehouse(bq_endpoint, "by_hour").replace_hour(
+            parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256
+        )
+
+
+def test_a_new_events_table_is_partitioned_by_the_day_of_created_at(
+    bq_endpoint, clean_hour_in_bucket
+):
+    lake, cleaned, _ = clean_hour_in_bucket
+    warehouse(bq_endpoint).replace_hour(
+        parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256
+    )
+    client = bigquery.Client(
+        project="test",
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=bq_endpoint),
+    )
+    table = client.get_table("test.gharchive.events")
+    assert (table.time_partitioning.type_, table.time_partitioning.field) == ("DAY", "created_at")
+    assert table.clustering_fields == ["archive_hour", "type", "repo_name"]
+
+
 def test_a_missing_dataset_names_the_variable_to_fix(bq_endpoint, clean_hour_in_bucket):
     lake, cleaned, _ = clean_hour_in_bucket
     with pytest.raises(WarehouseAccessError, match="GHARCHIVE_BQ_DATASET"):
@@ -127,8 +177,11 @@ def test_an_older_events_table_gains_the_new_columns(bq_endpoint, clean_hour_in_
         client_options=ClientOptions(api_endpoint=bq_endpoint),
     )
     client.create_dataset("older", exists_ok=True)
-    old_schema = [f for f in bigquery_schema() if f.name != "pr_created_at"]
-    client.create_table(bigquery.Table("test.older.events", schema=old_schema))
+    older = bigquery.Table(
+        "test.older.events", [f for f in bigquery_schema() if f.name != "pr_created_at"]
+    )
+    older.time_partitioning = bigquery.TimePartitioning(field="created_at")
+    client.create_table(older)
     warehouse(bq_endpoint, "older").replace_hour(
         parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256
     )
@@ -137,11 +190,10 @@ def test_an_older_events_table_gains_the_new_columns(bq_endpoint, clean_hour_in_
     )
     assert row[0] == len(records) and row[1] > 0
 
-    duck = DuckDBWarehouseResource(path=str(tmp_path / "older.duckdb"))
+    duck, local_file = duckdb_beside(lake, tmp_path, "older.duckdb")
     with duck.connect() as connection:
         connection.execute("create schema gharchive")
         connection.execute(duckdb_table_ddl("gharchive").replace("pr_created_at TIMESTAMP,", ""))
-    with lake.local_copy(clean_path(KEY)) as local_file:
-        duck.replace_hour(parse_key(KEY), str(local_file), cleaned.raw_sha256)
+    duck.replace_hour(parse_key(KEY), local_file, cleaned.raw_sha256)
     (row,) = duck.query("select count(*), count(pr_created_at) from gharchive.events")
     assert row[0] == len(records) and row[1] > 0

@@ -63,8 +63,8 @@ def test_the_interfaces_name_what_the_assets_use():
         "delete", "local_copy", "parquet_footer", "publish", "sha256", "size", "staging_dir", "uri",
     ]  # fmt: skip
     assert members(Warehouse) == [
-        "analytics_schema", "dbt_vars", "events_table", "exclusive", "loaded_hours_table",
-        "query", "replace_hour",
+        "analytics_schema", "dbt_vars", "events_table", "events_without_payload_table",
+        "exclusive", "loaded_hours_table", "query", "replace_hour",
     ]  # fmt: skip
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from collections import Counter
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
@@ -16,6 +20,7 @@ from gharchive_assets.definitions import build_definitions
 from gharchive_assets.resources.bigquery_warehouse import bigquery_schema
 from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.settings import Settings
+from gharchive_assets.testing.synthetic import write_hour
 from tests import expected
 from tests.pipeline import materialize_hours
 
@@ -46,13 +51,7 @@ def gcp(gcs_emulator, bq_emulator, archive_server, generated_archive, tmp_path_f
     )
     for dataset in (settings.bq_dataset, settings.bq_analytics_dataset):
         client.create_dataset(dataset, exists_ok=True)
-    with pytest.MonkeyPatch.context() as env:
-        # dbt reads its profile from the environment, as in production.
-        env.setenv("GHARCHIVE_TARGET", "gcp")
-        env.setenv("GHARCHIVE_GCP_PROJECT", "test")
-        env.setenv("GHARCHIVE_BQ_DATASET", settings.bq_dataset)
-        env.setenv("GHARCHIVE_BQ_ANALYTICS_DATASET", settings.bq_analytics_dataset)
-        env.setenv("GHARCHIVE_BQ_API_ENDPOINT", bq_emulator.endpoint)
+    with dbt_environment(settings):
         ensure_manifest(dbt_project_for(settings), force=True)
         instance = dg.DagsterInstance.local_temp(str(tmp_path_factory.mktemp("dagster_home")))
         first = materialize_hours(settings, instance, FIRST, LAST)
@@ -60,6 +59,18 @@ def gcp(gcs_emulator, bq_emulator, archive_server, generated_archive, tmp_path_f
     assert first.success and again.success
     warehouse = warehouse_for(settings)
     return settings, warehouse, client, generated_archive["hours"]
+
+
+@contextmanager
+def dbt_environment(settings: Settings) -> Iterator[None]:
+    """dbt reads its profile from the environment, as in production."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GHARCHIVE_TARGET", "gcp")
+        env.setenv("GHARCHIVE_GCP_PROJECT", "test")
+        env.setenv("GHARCHIVE_BQ_DATASET", settings.bq_dataset)
+        env.setenv("GHARCHIVE_BQ_ANALYTICS_DATASET", settings.bq_analytics_dataset)
+        env.setenv("GHARCHIVE_BQ_API_ENDPOINT", settings.bq_api_endpoint)
+        yield
 
 
 def test_lake_objects_at_the_contract_paths(gcp):
@@ -79,14 +90,17 @@ def test_events_table_holds_each_hour_once(gcp):
     _, warehouse, client, hours = gcp
     rows = warehouse.query(
         f"select archive_hour, count(*), count(distinct id) from {warehouse.events_table} "
-        "group by archive_hour order by archive_hour"
+        "where created_at >= timestamp '2011-02-12' group by archive_hour order by archive_hour"
     )
     assert [(count, distinct) for _, count, distinct in rows] == [
         (len(records), len(records)) for _, records in sorted(hours.items())
     ]
     table = client.get_table("test.gharchive_e2e.events")
-    assert table.time_partitioning.field == "archive_hour"
-    assert table.clustering_fields == ["type", "repo_name"]
+    assert table.time_partitioning.field == "created_at"
+    assert table.clustering_fields == ["archive_hour", "type", "repo_name"]
+    # The daily marts are partitioned by day, each run overwriting its days.
+    mart = client.get_table("test.analytics_e2e.daily_event_counts")
+    assert (mart.time_partitioning.type_, mart.time_partitioning.field) == ("DAY", "day")
     assert table.description
     # The emulator drops column descriptions; the schema the pipeline sends has them all.
     assert all(field.description for field in bigquery_schema())
@@ -132,12 +146,58 @@ def test_make_run_summary_reads_bigquery(gcp):
     assert f"rows loaded: {total:,}" in text
 
 
-def test_gcp_and_local_targets_agree_row_for_row(gcp, archive_server, tmp_path):
-    _, _, client, _ = gcp
+def test_daily_report_on_gcs_from_bigquery(gcp):
+    settings, _, _, hours = gcp
+    day = "2015-01-01"
+    result = (
+        build_definitions(settings)
+        .resolve_job_def("daily_report_job")
+        .execute_in_process(partition_key=day, instance=dg.DagsterInstance.ephemeral())
+    )
+    assert result.success
+    blob = (
+        storage.Client(project="test", credentials=AnonymousCredentials())
+        .bucket(settings.gcs_bucket)
+        .blob(f"reports/{day}.html")
+    )
+    page = blob.download_as_text()
+    events = [e for e in expected.deduplicated(hours) if str(expected.day_of(e)) == day]
+    assert f"{len(events):,} public events" in page
+    assert page.count("<svg") == 5
+
+
+def test_gcp_and_local_targets_agree_row_for_row(gcp, archive_server, generated_archive, tmp_path):
+    """Value for value, and again after the archive corrects an hour with fewer
+    events: keys that vanished go from both (BigQuery overwrites the day's
+    partitions, DuckDB deletes and inserts the day)."""
+    settings, _, client, _ = gcp
     local = Settings(base_url=archive_server.url, data_dir=tmp_path / "data")
     with dg.instance_for_test() as instance:
         assert materialize_hours(local, instance, FIRST, LAST).success
-    duckdb_warehouse = warehouse_for(local)
+        assert_targets_agree(client, warehouse_for(local))
+
+        # The corrected hour: 23:00 keeps the first half of its events.
+        mirror = tmp_path / "corrected"
+        shutil.copytree(generated_archive["dir"], mirror)
+        hour = datetime(2015, 1, 1, 23, tzinfo=UTC)
+        records = generated_archive["hours"][hour]
+        write_hour(mirror, hour, records[: len(records) // 2])
+        repos_before = set(repo_keys(client))
+        for target in (dataclasses.replace(settings, base_url=mirror.as_uri()),
+                       dataclasses.replace(local, base_url=mirror.as_uri())):  # fmt: skip
+            with dbt_environment(settings):
+                run = materialize_hours(target, instance, "2015-01-01-23:00", "2015-01-01-23:00")
+            assert run.success
+    assert set(repo_keys(client)) < repos_before, "some repositories left with the events"
+    assert_targets_agree(client, warehouse_for(local))
+
+
+def repo_keys(client) -> list[str]:
+    sql = "select repo_key from analytics_e2e.repo_activity_daily where day = date '2015-01-01'"
+    return [row[0] for row in client.query(sql).result()]
+
+
+def assert_targets_agree(client, duckdb_warehouse) -> None:
     for mart, columns in MART_COLUMNS.items():
         sql = f"select {columns} from {{schema}}.{mart} order by {columns}"
         on_bigquery = [
@@ -179,23 +239,3 @@ def _comparable(row) -> tuple:
     return tuple(
         value.replace(tzinfo=None) if isinstance(value, datetime) else value for value in row
     )
-
-
-def test_daily_report_on_gcs_from_bigquery(gcp):
-    settings, _, _, hours = gcp
-    day = "2015-01-01"
-    result = (
-        build_definitions(settings)
-        .resolve_job_def("daily_report_job")
-        .execute_in_process(partition_key=day, instance=dg.DagsterInstance.ephemeral())
-    )
-    assert result.success
-    blob = (
-        storage.Client(project="test", credentials=AnonymousCredentials())
-        .bucket(settings.gcs_bucket)
-        .blob(f"reports/{day}.html")
-    )
-    page = blob.download_as_text()
-    events = [e for e in expected.deduplicated(hours) if str(expected.day_of(e)) == day]
-    assert f"{len(events):,} public events" in page
-    assert page.count("<svg") == 5

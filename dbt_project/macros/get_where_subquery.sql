@@ -1,13 +1,23 @@
 {#- Lets a test look at the run's hours only, so an hourly `dbt build` does
     not scan years of events to test one hour. A test's `where` config may be
-      run_window:<column>   rows whose <column> (a timestamp) is in the window;
+      run_window:<column>   rows whose <column> (a timestamp) is in the window
+                            and whose created_at is on one of the run's days;
       run_days:<column>     rows whose <column> (a date) is one of the run's days.
     Without a window (a plain `dbt build`) such a test looks at every row.
     Any other `where` works as dbt's own. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where and where.startswith('run_window:') -%}
-        {%- set where = in_window(where[11:]) if has_window() else none -%}
+        {%- if not has_window() -%}
+            {%- set where = none -%}
+        {%- elif has_run_days() -%}
+            {#- The run's hours hold rows of the run's days only: that bound on
+                created_at lets BigQuery read only those days' partitions. -#}
+            {%- set where = in_window(where[11:]) ~ ' and '
+                ~ in_run_days('cast(created_at as date)', 'created_at') -%}
+        {%- else -%}
+            {%- set where = in_window(where[11:]) -%}
+        {%- endif -%}
     {%- elif where and where.startswith('run_days:') -%}
         {%- set where = in_run_days(where[9:]) if has_run_days() else none -%}
     {%- endif -%}

@@ -43,7 +43,14 @@ class HourLoad:
 class Warehouse(Protocol):
     @property
     def events_table(self) -> str:
-        """The qualified name of the events table, for queries."""
+        """The qualified name of ``events``, every column of CONTRACT §5."""
+        ...
+
+    @property
+    def events_without_payload_table(self) -> str:
+        """Where the pipeline's own queries read events: every column but the
+        payload (DuckDB keeps payloads in the lake; BigQuery reads only the
+        columns a query names, so there it is ``events`` itself)."""
         ...
 
     @property

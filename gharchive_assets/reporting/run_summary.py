@@ -21,20 +21,21 @@ def summarise(warehouse, start_key: str, end_key: str, top: int = 5) -> str:
     start = parse_key(start_key).replace(tzinfo=None)
     end = parse_key(end_key).replace(tzinfo=None) + timedelta(hours=1)
     expected_hours = int((end - start) / timedelta(hours=1))
-    window = [start, end]
+    window = [start, end, *warehouse.created_at_bounds(start, end)]
     hours, rows = warehouse.query(
         f"select count(*), coalesce(sum(rows), 0) from {warehouse.loaded_hours_table} "
         "where archive_hour >= ? and archive_hour < ?",
-        window,
+        window[:2],
     )[0]
     distinct_events = warehouse.query(
-        f"select count(distinct id) from {warehouse.events_table} "
-        "where archive_hour >= ? and archive_hour < ?",
+        f"select count(distinct id) from {warehouse.events_without_payload_table} "
+        "where archive_hour >= ? and archive_hour < ? and created_at >= ? and created_at < ?",
         window,
     )[0][0]
     repos = warehouse.query(
-        f"select repo_name, count(distinct id) as events from {warehouse.events_table} "
-        "where archive_hour >= ? and archive_hour < ? and repo_name is not null "
+        f"select repo_name, count(distinct id) as events from {warehouse.events_without_payload_table} "
+        "where archive_hour >= ? and archive_hour < ? and created_at >= ? and created_at < ? "
+        "and repo_name is not null "
         "group by repo_name order by events desc, repo_name limit ?",
         [*window, top],
     )

@@ -1,16 +1,20 @@
 """The warehouse on BigQuery (the gcp target).
 
-An hour is loaded from its clean parquet in the bucket by a load job into a
-staging table of its own, then swapped in by one MERGE: rows of that
-``archive_hour`` not in the staging table are deleted, the staged rows
-inserted, atomically. Two runs of one hour at once leave its rows once.
-Query parameters throughout; no SQL is built from partition keys.
+``events`` is partitioned by the day of ``created_at`` (what every model
+filters on) and clustered by ``archive_hour`` (what a swap deletes by), and
+refuses a query with no partition filter, so nothing reads all of history by
+accident. An hour is loaded from its clean parquet in the bucket by a load job
+into a staging table of its own, then swapped in by one MERGE bounded by the
+days its old and new rows fall on: rows of that ``archive_hour`` not in the
+staging table are deleted, the staged rows inserted, atomically. Two runs of
+one hour at once leave its rows once. Query parameters throughout; no SQL is
+built from partition keys.
 """
 
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 from dagster_gcp import BigQueryResource
@@ -26,17 +30,23 @@ from gharchive_assets.contract.warehouse import (
     HourLoad,
     touched_span,
 )
-from gharchive_assets.resources.warehouse import WarehouseResource
+from gharchive_assets.resources.warehouse import ARCHIVE_FIRST_DAY, WarehouseResource
 
-# BigQuery allows 10,000 partitions per table: days, not hours, hold 16+ years.
-PARTITION_FIELD = "archive_hour"
-CLUSTER_FIELDS = ["type", "repo_name"]
+# BigQuery allows 10,000 partitions per table: days, not hours, hold 16+ years
+# (2011 to 2026 is about 5,800 days).
+PARTITION_FIELD = "created_at"
+CLUSTER_FIELDS = ["archive_hour", "type", "repo_name"]
+
 COLUMN_LIST = ", ".join(column.name for column in COLUMNS)
 STAGED_COLUMNS = ", ".join(f"staged.{column.name}" for column in COLUMNS)
 
 
 class WarehouseAccessError(RuntimeError):
     """The dataset is missing or the pipeline's identity may not use it."""
+
+
+class EventsTableLayoutError(RuntimeError):
+    """``events`` was made by an older release, partitioned by ``archive_hour``."""
 
 
 class GharchiveBigQueryResource(BigQueryResource):
@@ -104,6 +114,10 @@ class BigQueryWarehouseResource(WarehouseResource):
         return f"`{self.dataset}.events`"
 
     @property
+    def events_without_payload_table(self) -> str:
+        return self.events_table
+
+    @property
     def loaded_hours_table(self) -> str:
         return f"`{self.dataset}.loaded_hours`"
 
@@ -136,7 +150,13 @@ class BigQueryWarehouseResource(WarehouseResource):
             type_=bigquery.TimePartitioningType.DAY, field=PARTITION_FIELD
         )
         events.clustering_fields = CLUSTER_FIELDS
-        _create_or_widen(client, events, self.events_table)
+        events.require_partition_filter = True
+        existing = _create_or_widen(client, events, self.events_table)
+        if (
+            existing.time_partitioning is None
+            or existing.time_partitioning.field != PARTITION_FIELD
+        ):
+            raise EventsTableLayoutError(self._repartition_advice(client))
         ledger = bigquery.Table(self._table_id(client, "loaded_hours"), LOADED_HOURS_SCHEMA)
         _create_or_widen(client, ledger, self.loaded_hours_table)
 
@@ -161,21 +181,25 @@ class BigQueryWarehouseResource(WarehouseResource):
                     ),
                 )
                 load.result()
-                parameters = [bigquery.ScalarQueryParameter("archive_hour", "TIMESTAMP", hour)]
                 span = "SELECT COUNT(*), MIN(created_at), MAX(created_at) FROM "
                 rows, *after = self._row(client, f"{span}`{staging}`")
-                _, *before = self._row(
-                    client,
-                    f"{span}`{self._table_id(client, 'events')}` WHERE archive_hour = @archive_hour",
-                    parameters,
-                )
+                before = self._loaded_span(client, hour)
+                first, last = _days_covering(*touched_span(before, after))
                 merge = client.query(
                     f"""MERGE `{self._table_id(client, "events")}` AS target
                     USING `{staging}` AS staged
                     ON FALSE
-                    WHEN NOT MATCHED BY SOURCE AND target.archive_hour = @archive_hour THEN DELETE
+                    WHEN NOT MATCHED BY SOURCE AND target.archive_hour = @archive_hour
+                      AND target.created_at >= @first_day AND target.created_at < @after_last_day
+                      THEN DELETE
                     WHEN NOT MATCHED THEN INSERT ({COLUMN_LIST}) VALUES ({STAGED_COLUMNS})""",
-                    job_config=bigquery.QueryJobConfig(query_parameters=parameters),
+                    job_config=bigquery.QueryJobConfig(
+                        query_parameters=[
+                            bigquery.ScalarQueryParameter("archive_hour", "TIMESTAMP", hour),
+                            bigquery.ScalarQueryParameter("first_day", "TIMESTAMP", first),
+                            bigquery.ScalarQueryParameter("after_last_day", "TIMESTAMP", last),
+                        ]
+                    ),
                 )
                 merge.result()
                 affected = merge.num_dml_affected_rows or 0
@@ -185,6 +209,41 @@ class BigQueryWarehouseResource(WarehouseResource):
             finally:
                 client.delete_table(staging, not_found_ok=True)
         return HourLoad(archive_hour, rows, max(affected - rows, 0))
+
+    def _loaded_span(self, client, hour: datetime) -> list:
+        """(first, last) created_at of the hour's rows now in ``events``, from the
+        ledger, so the swap reads only their days. An hour the ledger lacks has
+        no rows; one it recorded before it kept spans may have rows on any day."""
+        found = list(
+            client.query(
+                f"SELECT rows, first_created_at, last_created_at FROM "
+                f"`{self._table_id(client, 'loaded_hours')}` WHERE archive_hour = @archive_hour",
+                job_config=bigquery.QueryJobConfig(
+                    query_parameters=[
+                        bigquery.ScalarQueryParameter("archive_hour", "TIMESTAMP", hour)
+                    ]
+                ),
+            ).result()
+        )
+        if not found:
+            return [None, None]
+        rows, first, last = found[0].values()
+        if first is None and rows:
+            return [ARCHIVE_FIRST_DAY.replace(tzinfo=UTC), datetime.now(UTC)]
+        return [first, last]
+
+    def _repartition_advice(self, client) -> str:
+        events = self._table_id(client, "events")
+        return (
+            f"{events} was made by an older release, partitioned by archive_hour: every "
+            "model would read all of history. Rewrite it once (a full scan of the table), "
+            "with the pipeline stopped:\n"
+            f"  CREATE TABLE `{events}_by_created_at` PARTITION BY DATE(created_at) "
+            f"CLUSTER BY {', '.join(CLUSTER_FIELDS)} OPTIONS (require_partition_filter = TRUE) "
+            f"AS SELECT * FROM `{events}`;\n"
+            f"  DROP TABLE `{events}`;\n"
+            f"  ALTER TABLE `{events}_by_created_at` RENAME TO events;"
+        )
 
     @staticmethod
     def _row(client, sql: str, parameters: list | None = None) -> tuple:
@@ -228,15 +287,27 @@ class BigQueryWarehouseResource(WarehouseResource):
             return [tuple(row.values()) for row in client.query(sql, job_config=config).result()]
 
 
-def _create_or_widen(client: bigquery.Client, table: bigquery.Table, name: str) -> None:
+def _create_or_widen(client: bigquery.Client, table: bigquery.Table, name: str) -> bigquery.Table:
     """Create ``table``, or give one made by an older release the columns added
     since (nulls). DDL rather than a schema patch: bqemulator ignores patches."""
-    known = {field.name for field in client.create_table(table, exists_ok=True).schema}
+    existing = client.create_table(table, exists_ok=True)
+    known = {field.name for field in existing.schema}
     for field in table.schema:
         if field.name not in known:
             client.query(
                 f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {field.name} {_ddl_type(field)}"
             ).result()
+    return existing
+
+
+def _days_covering(first: datetime | None, last: datetime | None) -> tuple[datetime, datetime]:
+    """The half-open span of whole UTC days from ``first``'s to ``last``'s."""
+    first, last = _utc(first), _utc(last)
+    if first is None:  # neither old nor new rows: an empty span
+        first = last = datetime(1970, 1, 1, tzinfo=UTC)
+    start = first.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = last.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    return start, end
 
 
 def _utc(moment: datetime | None) -> datetime | None:

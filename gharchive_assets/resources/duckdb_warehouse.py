@@ -1,4 +1,12 @@
-"""The local target's warehouse: an embedded DuckDB file."""
+"""The local target's warehouse: an embedded DuckDB file.
+
+It keeps one copy of what the lake already holds compressed: the payload,
+nine tenths of an event's bytes, stays in the lake's clean parquet. The table
+``events_without_payload`` holds every other column, and where in its hour's
+clean file each row is (``lake_row``); ``events`` is a view that joins the
+payload back from the lake, so it answers on every column as CONTRACT §5 says.
+The pipeline and dbt read the table, never the view.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from gharchive_assets.contract.events_schema import COLUMNS
+from gharchive_assets.contract.lake_paths import clean_path, key_for
 from gharchive_assets.contract.warehouse import (
     LEDGER_SPAN_COLUMNS,
     LEDGER_SPAN_NAMES,
@@ -30,11 +39,20 @@ class WarehouseMissing(FileNotFoundError):
     """There is no warehouse file yet: nothing has been loaded."""
 
 
-def duckdb_table_ddl(schema: str) -> str:
-    columns = ",\n  ".join(
-        f"{c.name} {c.duckdb}{' NOT NULL' if c.required else ''}" for c in COLUMNS
+STORED_COLUMNS = tuple(c for c in COLUMNS if c.name != "payload")
+CLEAN_FILES = "clean/events/date=*/hour=*/events.parquet"
+
+
+def duckdb_table_ddl(schema: str, table: str = "events", columns=COLUMNS) -> str:
+    listed = ",\n  ".join(
+        f"{c.name} {c.duckdb}{' NOT NULL' if c.required else ''}" for c in columns
     )
-    return f"CREATE TABLE IF NOT EXISTS {schema}.events (\n  {columns}\n)"
+    return f"CREATE TABLE IF NOT EXISTS {schema}.{table} (\n  {listed}\n)"
+
+
+def _as_utc(column) -> str:
+    """The clean file's column as the warehouse stores it (naive UTC)."""
+    return f"timezone('UTC', {column.name})" if column.duckdb == "TIMESTAMP" else column.name
 
 
 class DuckDBWarehouseResource(WarehouseResource):
@@ -45,6 +63,9 @@ class DuckDBWarehouseResource(WarehouseResource):
     """
 
     path: str
+    lake_root: str = ""
+    """The local lake, whose clean files hold the payloads; by default ``lake``
+    beside the warehouse file, as under ``GHARCHIVE_DATA_DIR``."""
     schema_name: str = "gharchive"
     lock_wait_seconds: float = LOCK_WAIT_SECONDS
     """How long to wait for another process (a run, dbt) to let go of the file."""
@@ -54,8 +75,16 @@ class DuckDBWarehouseResource(WarehouseResource):
         return f"{self.schema_name}.events"
 
     @property
+    def events_without_payload_table(self) -> str:
+        return f"{self.schema_name}.events_without_payload"
+
+    @property
     def loaded_hours_table(self) -> str:
         return f"{self.schema_name}.loaded_hours"
+
+    @property
+    def lake(self) -> Path:
+        return Path(self.lake_root) if self.lake_root else Path(self.path).parent / "lake"
 
     @property
     def analytics_schema(self) -> str:
@@ -99,24 +128,24 @@ class DuckDBWarehouseResource(WarehouseResource):
                 delay = min(delay * 2, 2.0)
 
     def _ensure_tables(self, connection) -> None:
-        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema_name}")
-        connection.execute(duckdb_table_ddl(self.schema_name))
+        schema = self.schema_name
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        if self._relation_kind(connection, "events") == "BASE TABLE":
+            self._move_payloads_to_the_lake(connection)
+        connection.execute(
+            duckdb_table_ddl(schema, "events_without_payload", STORED_COLUMNS)[:-2]
+            + ",\n  lake_row BIGINT\n)"
+        )
         # A table made by an older release gains the columns added since (nulls).
-        existing = {
-            name
-            for (name,) in connection.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = ? AND table_name = 'events'",
-                [self.schema_name],
-            ).fetchall()
-        }
-        for column in COLUMNS:
+        existing = self._columns_of(connection, "events_without_payload")
+        for column in STORED_COLUMNS:
             if column.name not in existing:
                 connection.execute(
-                    f"ALTER TABLE {self.schema_name}.events ADD COLUMN {column.name} {column.duckdb}"
+                    f"ALTER TABLE {self.events_without_payload_table} "
+                    f"ADD COLUMN {column.name} {column.duckdb}"
                 )
         connection.execute(
-            f"""CREATE TABLE IF NOT EXISTS {self.schema_name}.loaded_hours (
+            f"""CREATE TABLE IF NOT EXISTS {self.loaded_hours_table} (
                 archive_hour TIMESTAMP PRIMARY KEY,
                 rows BIGINT NOT NULL,
                 source_sha256 VARCHAR,
@@ -125,20 +154,87 @@ class DuckDBWarehouseResource(WarehouseResource):
         )
         for name, kind, _, _ in LEDGER_SPAN_COLUMNS:
             connection.execute(
-                f"ALTER TABLE {self.schema_name}.loaded_hours "
-                f"ADD COLUMN IF NOT EXISTS {name} {kind}"
+                f"ALTER TABLE {self.loaded_hours_table} ADD COLUMN IF NOT EXISTS {name} {kind}"
             )
+
+    def _relation_kind(self, connection, name: str) -> str | None:
+        found = connection.execute(
+            "SELECT table_type FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [self.schema_name, name],
+        ).fetchone()
+        return found[0] if found else None
+
+    def _columns_of(self, connection, name: str) -> set[str]:
+        return {
+            column
+            for (column,) in connection.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
+                [self.schema_name, name],
+            ).fetchall()
+        }
+
+    def _lake_rows(self) -> str:
+        """Every clean file's rows: the payload and where it sits in its file."""
+        files = str(self.lake / CLEAN_FILES).replace("'", "''")
+        return (
+            f"(SELECT timezone('UTC', archive_hour) AS archive_hour, id, "
+            f"file_row_number AS lake_row, payload FROM read_parquet('{files}', "
+            "file_row_number = true, hive_partitioning = false))"
+        )
+
+    def _move_payloads_to_the_lake(self, connection) -> None:
+        """An ``events`` table of an older release becomes the table without
+        payload; each row finds its place in its hour's clean file by id."""
+        present = self._columns_of(connection, "events")
+        names = ", ".join(f"events.{c.name}" for c in STORED_COLUMNS if c.name in present)
+        located = "NULL::BIGINT"
+        if next(self.lake.glob(CLEAN_FILES), None):
+            connection.execute(
+                "CREATE TEMP TABLE lake AS "
+                f"SELECT archive_hour, id, min(lake_row) AS lake_row FROM {self._lake_rows()} "
+                "GROUP BY ALL"
+            )
+            located = (
+                "(SELECT lake.lake_row FROM lake "
+                "WHERE lake.archive_hour = events.archive_hour AND lake.id = events.id)"
+            )
+        connection.execute(
+            f"CREATE TABLE {self.events_without_payload_table} AS SELECT {names}, "
+            f"{located} AS lake_row FROM {self.events_table} AS events "
+            "ORDER BY events.archive_hour, events.created_at"
+        )
+        connection.execute(f"DROP TABLE {self.events_table}")
+
+    def _create_events_view(self, connection) -> None:
+        """``events``: every column, the payload read from the hour's clean file."""
+        listed = ", ".join(
+            "lake.payload" if c.name == "payload" else f"events.{c.name}" for c in COLUMNS
+        )
+        connection.execute(
+            f"CREATE OR REPLACE VIEW {self.events_table} AS SELECT {listed} "
+            f"FROM {self.events_without_payload_table} AS events LEFT JOIN {self._lake_rows()} "
+            "AS lake ON lake.archive_hour = events.archive_hour "
+            "AND lake.lake_row = events.lake_row AND lake.id = events.id"
+        )
 
     def replace_hour(
         self, archive_hour: datetime, clean_file_uri: str, source_sha256: str
     ) -> HourLoad:
+        """Swap the hour's rows for its clean file's, which must be the lake's
+        own (the view reads payloads there). Rows go in ``created_at`` order, so
+        a filter on a day or a span of time skips the rest of the table."""
         hour = archive_hour.replace(tzinfo=None)
-        select = ", ".join(
-            f"{c.name} AT TIME ZONE 'UTC' AS {c.name}" if c.duckdb == "TIMESTAMP" else c.name
-            for c in COLUMNS
-        )
-        names = ", ".join(c.name for c in COLUMNS)
-        table = f"{self.schema_name}.events"
+        lake_file = self.lake / clean_path(key_for(archive_hour))
+        if Path(clean_file_uri).resolve() != lake_file.resolve():
+            raise ValueError(
+                f"hour {key_for(archive_hour)}: DuckDB loads the lake's clean file "
+                f"{lake_file}, where its view reads payloads, not {clean_file_uri}"
+            )
+        select = ", ".join(_as_utc(c) for c in STORED_COLUMNS)
+        names = ", ".join(c.name for c in STORED_COLUMNS)
+        table = self.events_without_payload_table
         with self.connect(purpose=f"loading hour {hour:%Y-%m-%d %H}:00") as connection:
             self._ensure_tables(connection)
             connection.execute("BEGIN TRANSACTION")
@@ -149,18 +245,20 @@ class DuckDBWarehouseResource(WarehouseResource):
                     f"DELETE FROM {table} WHERE archive_hour = ?", [hour]
                 ).fetchone()[0]
                 connection.execute(
-                    f"INSERT INTO {table} ({names}) SELECT {select} FROM read_parquet(?)",
-                    [clean_file_uri],
+                    f"INSERT INTO {table} ({names}, lake_row) SELECT {select}, file_row_number "
+                    "FROM read_parquet(?, file_row_number = true) ORDER BY created_at",
+                    [str(lake_file)],
                 )
                 rows, *after = connection.execute(
                     span + "WHERE archive_hour = ?", [hour]
                 ).fetchone()
                 connection.execute(
-                    f"INSERT OR REPLACE INTO {self.schema_name}.loaded_hours "
+                    f"INSERT OR REPLACE INTO {self.loaded_hours_table} "
                     f"(archive_hour, rows, source_sha256, loaded_at, {LEDGER_SPAN_NAMES}) "
                     "VALUES (?, ?, ?, now() AT TIME ZONE 'UTC', ?, ?, ?, ?)",
                     [hour, rows, source_sha256, *after, *touched_span(before, after)],
                 )
+                self._create_events_view(connection)
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")

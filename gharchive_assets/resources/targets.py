@@ -44,7 +44,9 @@ def warehouse_for(settings: Settings) -> WarehouseResource:
             dataset=settings.bq_dataset,
             analytics_dataset=settings.bq_analytics_dataset,
         )
-    return DuckDBWarehouseResource(path=str(settings.warehouse_path))
+    return DuckDBWarehouseResource(
+        path=str(settings.warehouse_path), lake_root=str(settings.lake_root)
+    )
 
 
 def resources_for(settings: Settings) -> dict:

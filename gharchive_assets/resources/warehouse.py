@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
+
+# The archive's first day: a bound on created_at that keeps every row.
+ARCHIVE_FIRST_DAY = datetime(2011, 2, 12)
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -24,11 +27,31 @@ class WarehouseResource(dg.ConfigurableResource):
         the warehouse takes one writer at a time. A no-op unless overridden."""
         yield
 
+    def created_at_bounds(self, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+        """Whole UTC days holding the rows of the hours [start, end), from the
+        ledger: the filter on ``created_at`` (BigQuery's partitioning column)
+        that every read of ``events`` by archive hour carries."""
+        first, last, unrecorded = self.query(
+            f"select min(first_created_at), max(last_created_at), "
+            "sum(case when first_created_at is null and rows > 0 then 1 else 0 end) "
+            f"from {self.loaded_hours_table} where archive_hour >= ? and archive_hour < ?",
+            [start.replace(tzinfo=None), end.replace(tzinfo=None)],
+        )[0]
+        if unrecorded:  # loaded before the ledger kept spans: any day
+            first, last = ARCHIVE_FIRST_DAY, datetime.now(UTC).replace(tzinfo=None)
+        if first is None:
+            return (start.replace(tzinfo=None), start.replace(tzinfo=None))
+        first, last = first.replace(tzinfo=None), last.replace(tzinfo=None)
+        midnight = {"hour": 0, "minute": 0, "second": 0, "microsecond": 0}
+        return first.replace(**midnight), last.replace(**midnight) + timedelta(days=1)
+
     def duplicate_ids_in_hour(self, archive_hour: datetime) -> int:
         """Events of the hour whose id another event of the same hour has too."""
+        first, after_last = self.created_at_bounds(archive_hour, archive_hour + timedelta(hours=1))
         return self.query(
-            f"select count(*) - count(distinct id) from {self.events_table} where archive_hour = ?",
-            [archive_hour.replace(tzinfo=None)],
+            f"select count(*) - count(distinct id) from {self.events_without_payload_table} "
+            "where archive_hour = ? and created_at >= ? and created_at < ?",
+            [archive_hour.replace(tzinfo=None), first, after_last],
         )[0][0]
 
     def rows_of_hours_before(self, archive_hour: datetime, hours: int) -> list[int]:
@@ -63,9 +86,10 @@ class WarehouseResource(dg.ConfigurableResource):
             days.update(
                 day
                 for (day,) in self.query(
-                    f"select distinct cast(created_at as date) from {self.events_table} "
-                    "where archive_hour >= ? and archive_hour < ?",
-                    window,
+                    "select distinct cast(created_at as date) "
+                    f"from {self.events_without_payload_table} "
+                    "where archive_hour >= ? and archive_hour < ? and created_at >= ?",
+                    [*window, ARCHIVE_FIRST_DAY],
                 )
             )
         return sorted(days)

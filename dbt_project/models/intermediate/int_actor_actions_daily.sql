@@ -1,37 +1,3 @@
 {#- What each actor did on a day, one column per kind of action. Stars and
     forks are kept apart: they are interest, not contributions. -#}
-with events as (
-    select * from {{ ref('int_events__deduped') }}
-)
-
-select
-    event_day as day,
-    actor_key,
-    max(actor_id) as actor_id,
-    {{ latest_value('actor_login', 'created_at') }} as actor_login,
-    count(*) as events,
-    count(case when event_type not in ('WatchEvent', 'ForkEvent') then 1 end) as contributions,
-    count(case when event_type = 'PushEvent' then 1 end) as pushes,
-    sum(case when event_type = 'PushEvent' then push_size end) as commits_pushed,
-    count(case when event_type = 'PullRequestEvent' and action = 'opened' then 1 end)
-        as pull_requests_opened,
-    count(case when event_type = 'PullRequestEvent' and action = 'closed' and pr_merged then 1 end)
-        as pull_requests_merged,
-    count(
-        case
-            when event_type in ('PullRequestReviewEvent', 'PullRequestReviewCommentEvent')
-                then 1
-        end
-    ) as pull_request_reviews,
-    count(case when event_type = 'IssuesEvent' and action = 'opened' then 1 end)
-        as issues_opened,
-    count(case when event_type in ('IssueCommentEvent', 'CommitCommentEvent') then 1 end)
-        as comments,
-    count(case when event_type = 'ReleaseEvent' then 1 end) as releases,
-    count(case when event_type in ('CreateEvent', 'DeleteEvent') then 1 end)
-        as refs_created_or_deleted,
-    count(case when event_type = 'WatchEvent' then 1 end) as stars_given,
-    count(case when event_type = 'ForkEvent' then 1 end) as forks_made
-from events
-where actor_key is not null
-group by event_day, actor_key
+{{ actor_actions_daily() }}

@@ -1,4 +1,4 @@
-{{ config(unique_key=mart_unique_key(['day', 'actor_key', 'event_type'])) }}
+{{ config(**daily_mart(['day', 'actor_key', 'event_type'])) }}
 
 select
     event_day as day,

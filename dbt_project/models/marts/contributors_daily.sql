@@ -1,12 +1,12 @@
 {#- Everyone who contributed on a day (anything but starring and forking),
     ranked with and without bots. The top ten people of a day:
     where rank_without_bots <= 10. -#}
-{{ config(unique_key=mart_unique_key(['day', 'actor_key'])) }}
+{{ config(**daily_mart(['day', 'actor_key'])) }}
 
 with actions as (
     select *
-    from {{ ref('int_actor_actions_daily') }}
-    where {{ in_touched_days('day') }} and contributions > 0
+    from ({{ actor_actions_daily(in_touched_days('event_day', 'created_at')) }}) as daily
+    where contributions > 0
 )
 
 select

@@ -1,4 +1,4 @@
-{{ config(unique_key=mart_unique_key(['day', 'event_type'])) }}
+{{ config(**daily_mart(['day', 'event_type'])) }}
 
 select
     event_day as day,

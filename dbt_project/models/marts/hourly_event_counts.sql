@@ -1,5 +1,5 @@
 {#- The "last hours" view: events per hour of created_at and event type. -#}
-{{ config(unique_key=mart_unique_key(['hour', 'event_type'])) }}
+{{ config(**daily_mart(['hour', 'event_type'])) }}
 
 select
     event_day as day,

@@ -1,5 +1,5 @@
 {#- How often each label is seen on issue and pull request events, per day. -#}
-{{ config(unique_key=mart_unique_key(['day', 'label'])) }}
+{{ config(**daily_mart(['day', 'label'])) }}
 
 with labelled as (
     select

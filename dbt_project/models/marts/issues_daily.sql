@@ -1,4 +1,4 @@
-{{ config(unique_key=mart_unique_key(['day', 'repo_key'])) }}
+{{ config(**daily_mart(['day', 'repo_key'])) }}
 
 with issue_events as (
     select

@@ -1,5 +1,5 @@
 {#- Repositories created on a day (CreateEvent of ref_type repository). -#}
-{{ config(unique_key=mart_unique_key(['day', 'repo_key'])) }}
+{{ config(**daily_mart(['day', 'repo_key'])) }}
 
 select
     {{ repo_day_columns() }},

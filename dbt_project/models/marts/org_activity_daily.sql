@@ -1,4 +1,4 @@
-{{ config(unique_key=mart_unique_key(['day', 'org_key'])) }}
+{{ config(**daily_mart(['day', 'org_key'])) }}
 
 with per_org as (
     select

@@ -1,6 +1,6 @@
 {#- Pull requests per repository and day. Merge time and size come from the
     merging event's payload: null since GitHub trimmed payloads (October 2025). -#}
-{{ config(unique_key=mart_unique_key(['day', 'repo_key'])) }}
+{{ config(**daily_mart(['day', 'repo_key'])) }}
 
 with pull_requests as (
     select

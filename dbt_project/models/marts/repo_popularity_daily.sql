@@ -1,5 +1,5 @@
 {#- Repositories starred or forked on a day, ranked by each. -#}
-{{ config(unique_key=mart_unique_key(['day', 'repo_key'])) }}
+{{ config(**daily_mart(['day', 'repo_key'])) }}
 
 with per_repo as (
     select

@@ -11,7 +11,6 @@ select
     org_login,
     public as is_public,
     action,
-    payload,
     number,
     ref,
     ref_type,

@@ -1,0 +1,119 @@
+"""What an hourly run costs on BigQuery, read from its SQL: every read of
+``events`` and of a daily mart carries a literal filter on its partitioning
+column, and no model reads the payload.
+
+The emulator reports no bytes processed, so the check is on the SQL itself:
+dbt compiles every model and test of an hourly run for the bigquery target
+(no warehouse needed: ``compile_as_incremental``), and sqlglot finds each read.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from gharchive_assets.dbt_project import compile_hourly_run_for_bigquery
+
+RUN_VARS = {
+    "run_days": ["2024-01-01", "2024-01-02"],
+    "window_start": "2024-01-01 23:00:00",
+    "window_end": "2024-01-02 01:00:00",
+}
+# Relations whose rows are events, row for row (the source and the views over
+# it): BigQuery partitions them by the day of created_at.
+EVENT_VIEWS = {"events", "int_events__deduped"}
+
+
+@pytest.fixture(scope="module")
+def hourly_run(tmp_path_factory) -> dict:
+    """The manifest of an hourly run compiled for the bigquery target."""
+    return compile_hourly_run_for_bigquery(tmp_path_factory.mktemp("compiled"), RUN_VARS)
+
+
+def filters_literally(where: exp.Expression | None, column: str) -> bool:
+    """Whether ``where`` compares ``column`` with a constant."""
+    if where is None:
+        return False
+    for predicate in where.find_all(exp.GTE, exp.GT, exp.LT, exp.LTE, exp.EQ, exp.In):
+        left = predicate.this
+        others = predicate.expressions if isinstance(predicate, exp.In) else [predicate.expression]
+        constant = others and all(not list(o.find_all(exp.Column)) for o in others)
+        if isinstance(left, exp.Column) and left.name == column and constant:
+            return True
+    return False
+
+
+def partitioned_reads(manifest: dict) -> dict[str, str]:
+    """Relation name -> the column a read of it must filter on."""
+    reads = {name: "created_at" for name in EVENT_VIEWS}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model":
+            continue
+        if node["name"].startswith("stg_gharchive__"):
+            reads[node["name"]] = "created_at"
+        elif (node["config"].get("partition_by") or {}).get("field") == "day" or (
+            node["name"] == "int_actor_actions_daily"  # a view of daily aggregates
+        ):
+            reads[node["name"]] = "day"
+    return reads
+
+
+def executed_sql(manifest: dict):
+    """(node, SQL) of what an hourly run executes: incremental models and tests.
+    View models are definitions, read only through what selects from them."""
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" or (
+            node["resource_type"] == "model" and node["config"]["materialized"] != "view"
+        ):
+            yield node, node["compiled_code"]
+
+
+def test_every_read_of_events_or_a_daily_mart_has_a_literal_partition_filter(hourly_run):
+    reads = partitioned_reads(hourly_run)
+    assert {"events", "daily_event_counts", "repo_activity_daily"} <= set(reads)
+    unfiltered, checked = [], 0
+    for node, sql in executed_sql(hourly_run):
+        tree = sqlglot.parse_one(sql, read="bigquery")
+        for table in tree.find_all(exp.Table):
+            column = reads.get(table.name)
+            if column is None or not table.db:  # not a relation, or a CTE's name
+                continue
+            select = table.find_ancestor(exp.Select)
+            checked += 1
+            if not filters_literally(select.args.get("where") if select else None, column):
+                unfiltered.append(f"{node['name']} reads {table.name} without a literal {column}")
+    assert checked > 50, "the check found the reads it is about"
+    assert not unfiltered, "\n".join(unfiltered)
+
+
+def test_no_model_reads_the_payload(hourly_run):
+    readers = [
+        node["name"]
+        for node in hourly_run["nodes"].values()
+        if node["resource_type"] == "model"
+        and any(
+            column.name == "payload"
+            for column in sqlglot.parse_one(node["compiled_code"], read="bigquery").find_all(
+                exp.Column
+            )
+        )
+    ]
+    assert readers == []
+
+
+def test_the_check_sees_a_read_without_a_filter():
+    """The rule itself: a read of events with no literal bound on created_at fails it."""
+    tree = sqlglot.parse_one(
+        "select * from gharchive.events where archive_hour = @h "
+        "and created_at >= (select max(day) from marts)",
+        read="bigquery",
+    )
+    select = next(tree.find_all(exp.Table)).find_ancestor(exp.Select)
+    assert not filters_literally(select.args.get("where"), "created_at")
+    bounded = sqlglot.parse_one(
+        "select * from gharchive.events where created_at >= cast('2024-01-01' as timestamp)",
+        read="bigquery",
+    )
+    select = next(bounded.find_all(exp.Table)).find_ancestor(exp.Select)
+    assert filters_literally(select.args.get("where"), "created_at")
