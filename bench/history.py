@@ -97,6 +97,10 @@ class Pipeline:
         self.home = root / "dagster_home"
         self.home.mkdir(parents=True)
         (self.home / "dagster.yaml").write_text((REPO / "deploy/dagster.local.yaml").read_text())
+        # As `make setup` does: the storage exists before runs start together.
+        subprocess.run(
+            [sys.executable, "-m", "gharchive_assets.local_instance", str(self.home)], check=True
+        )
         self.env = {
             **os.environ,
             "DAGSTER_HOME": str(self.home),
@@ -166,7 +170,7 @@ def format_steps(figures: dict[str, float]) -> str:
     return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in figures.items())
 
 
-def backfill_day(full_size_hour: Path) -> dict[str, float]:
+def mirror_of_one_hour(full_size_hour: Path) -> Path:
     """24 hours of 2024 size: the same generated hour served under 24 names."""
     mirror = OUT / "mirror-2024-size"
     mirror.mkdir(parents=True, exist_ok=True)
@@ -174,7 +178,11 @@ def backfill_day(full_size_hour: Path) -> dict[str, float]:
         target = mirror / file_name(index)
         if not target.exists():
             os.link(full_size_hour, target)
-    pipeline = Pipeline(OUT / "backfill", mirror)
+    return mirror
+
+
+def backfill_day(full_size_hour: Path) -> dict[str, float]:
+    pipeline = Pipeline(OUT / "backfill", mirror_of_one_hour(full_size_hour))
     figures = pipeline.materialize(0, 23)
     print(f"  24-hour backfill of 2024-size hours: {format_steps(figures)}")
     return figures

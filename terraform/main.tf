@@ -120,7 +120,11 @@ module "dagster_home" {
   project_id            = var.project_id
   region                = var.region
   network               = var.dagster_network
-  image                 = var.dagster_image
+  subnetwork            = var.dagster_subnetwork
+  admin_cidr_blocks     = var.dagster_admin_cidr_blocks
+  secrets_kms_key       = var.dagster_secrets_kms_key
+  image_tag             = var.dagster_image_tag
+  max_concurrent_runs   = var.dagster_max_concurrent_runs
   service_account_email = google_service_account.pipeline.email
   labels                = var.labels
   pipeline_environment = {

@@ -35,3 +35,14 @@ output "pipeline_service_account" {
   description = "The identity to run the pipeline as (or to impersonate); not an env variable."
   value       = google_service_account.pipeline.email
 }
+
+output "dagster_helm_values" {
+  description = "Values for Dagster's Helm chart, with enable_dagster_home (holds the database password: pipe it to helm)."
+  sensitive   = true
+  value       = var.enable_dagster_home ? module.dagster_home[0].helm_values : null
+}
+
+output "dagster_image_repository" {
+  description = "Where to push the image built from deploy/Dockerfile, with enable_dagster_home."
+  value       = var.enable_dagster_home ? module.dagster_home[0].image_repository : null
+}

@@ -112,19 +112,43 @@ variable "labels" {
 }
 
 variable "enable_dagster_home" {
-  description = "Also create a production home for Dagster itself (Cloud SQL storage, webserver and daemon on Cloud Run)."
+  description = "Also run Dagster itself on GCP: GKE Autopilot with Dagster's Helm chart, Cloud SQL storage (see README)."
   type        = bool
   default     = false
 }
 
-variable "dagster_image" {
-  description = "Container image of this repository's code location (with enable_dagster_home)."
+variable "dagster_image_tag" {
+  description = "Tag of the image built from deploy/Dockerfile (with enable_dagster_home)."
   type        = string
   default     = ""
 }
 
 variable "dagster_network" {
-  description = "Self link of the VPC network for Cloud SQL's private IP and Cloud Run's egress (with enable_dagster_home)."
+  description = "Self link of the VPC network of the cluster and of Cloud SQL's private IP (with enable_dagster_home)."
   type        = string
   default     = ""
+}
+
+variable "dagster_subnetwork" {
+  description = "Self link of the subnetwork of the cluster's nodes and pods (with enable_dagster_home)."
+  type        = string
+  default     = ""
+}
+
+variable "dagster_admin_cidr_blocks" {
+  description = "CIDR ranges allowed to reach the cluster's control plane (with enable_dagster_home)."
+  type        = list(string)
+  default     = []
+}
+
+variable "dagster_secrets_kms_key" {
+  description = "Cloud KMS key encrypting the cluster's Kubernetes Secrets (with enable_dagster_home)."
+  type        = string
+  default     = ""
+}
+
+variable "dagster_max_concurrent_runs" {
+  description = "Runs at once on the cluster, each a Kubernetes Job (with enable_dagster_home)."
+  type        = number
+  default     = 16
 }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import dagster as dg
 import duckdb
 
@@ -69,3 +72,12 @@ def step_failure_message(result) -> str:
         for event in result.all_events
         if event.event_type_value == "STEP_FAILURE"
     )
+
+
+def materialize_command(first: str, last: str) -> list[str]:
+    """The dagster CLI run of every hourly asset over first..last, as ``make run`` starts it."""
+    return [
+        str(Path(sys.executable).with_name("dagster")), "asset", "materialize",
+        "-m", "gharchive_assets.definitions", "--select", "not key:daily_report",
+        "--partition-range", f"{first}...{last}",
+    ]  # fmt: skip

@@ -5,22 +5,28 @@ from __future__ import annotations
 import shutil
 import threading
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from dagster_gcp import GCSResource
+from google.api_core import exceptions as google_errors
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery, storage
 
 from gharchive_assets.clean import clean_hour_into_lake
 from gharchive_assets.contract.lake_paths import clean_path, parse_key
+from gharchive_assets.resources import bigquery_warehouse
 from gharchive_assets.resources.bigquery_warehouse import (
     BigQueryWarehouseResource,
     EventsTableLayoutError,
     GharchiveBigQueryResource,
     WarehouseAccessError,
+    WarehouseConflictError,
     bigquery_schema,
+    retry_conflicts,
+    staging_table,
 )
 from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource, duckdb_table_ddl
 from gharchive_assets.resources.gcs_lake import GCSLakeResource
@@ -197,3 +203,62 @@ def test_an_older_events_table_gains_the_new_columns(bq_endpoint, clean_hour_in_
     duck.replace_hour(parse_key(KEY), local_file, cleaned.raw_sha256)
     (row,) = duck.query("select count(*), count(pr_created_at) from gharchive.events")
     assert row[0] == len(records) and row[1] > 0
+
+
+def test_the_ledger_row_is_written_in_the_swap_s_transaction(bq_endpoint, clean_hour_in_bucket):
+    """A ledger that cannot take the row (a column of the wrong type) leaves
+    the events untouched: rows and ledger commit together or not at all."""
+    lake, cleaned, _ = clean_hour_in_bucket
+    client = bigquery.Client(
+        project="test",
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=bq_endpoint),
+    )
+    client.create_dataset("torn", exists_ok=True)
+    broken = [
+        bigquery.SchemaField("archive_hour", "TIMESTAMP"),
+        bigquery.SchemaField("rows", "DATE"),
+    ]
+    client.create_table(bigquery.Table("test.torn.loaded_hours", broken))
+    with pytest.raises(google_errors.GoogleAPICallError, match="rows"):  # the ledger's MERGE
+        warehouse(bq_endpoint, "torn").replace_hour(
+            parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256
+        )
+    (count,) = warehouse(bq_endpoint, "torn").query(
+        "select count(*) from torn.events where created_at >= timestamp '2011-02-12'"
+    )[0]
+    assert count == 0
+    staging = [t.table_id for t in client.list_tables("torn") if t.table_id.startswith("_staging")]
+    assert staging == [], "the staging table is removed when the swap fails"
+
+
+def test_a_staging_table_expires_within_a_day():
+    """Should the process be killed mid-load, its staging table goes by itself.
+    (bqemulator drops a table's expiry: this is the table the pipeline creates.)"""
+    table = staging_table("test.gharchive._staging_events_2015010123_0123abcd")
+    assert timedelta(hours=23) < table.expires - datetime.now(UTC) <= timedelta(days=1)
+    assert [field.name for field in table.schema] == [f.name for f in bigquery_schema()]
+
+
+def test_serialization_conflicts_are_tried_again_then_explained(monkeypatch):
+    """BigQuery's answer when two swaps write one day at once; anything else is raised."""
+    monkeypatch.setattr(bigquery_warehouse, "CONFLICT_BACKOFF_SECONDS", 0.001)
+    answers = iter([google_errors.BadRequest("Could not serialize access to table t"), "done"])
+
+    def swap():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert retry_conflicts(swap, "hour 2015-01-01 23:00") == "done"
+
+    def always_conflicting():
+        raise google_errors.BadRequest("Transaction is aborted due to concurrent update")
+
+    with pytest.raises(WarehouseConflictError, match=r"hour 2015-01-01 23:00.*3 times"):
+        retry_conflicts(always_conflicting, "hour 2015-01-01 23:00", tries=3)
+    with pytest.raises(google_errors.BadRequest, match="Syntax error"):
+        retry_conflicts(
+            lambda: (_ for _ in ()).throw(google_errors.BadRequest("Syntax error")), "x"
+        )

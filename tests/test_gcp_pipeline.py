@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -15,6 +19,7 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery, storage
 
+from gharchive_assets import local_instance
 from gharchive_assets.dbt_project import dbt_project_for, ensure_manifest
 from gharchive_assets.definitions import build_definitions
 from gharchive_assets.resources.bigquery_warehouse import bigquery_schema
@@ -25,11 +30,15 @@ from tests import expected
 from tests.pipeline import materialize_hours
 
 FIRST, LAST = "2015-01-01-22:00", "2015-01-02-00:00"
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def gcp(gcs_emulator, bq_emulator, archive_server, generated_archive, tmp_path_factory):
-    """Three hours through the gcp target in one run, then the middle hour again."""
+    """Three hours downloaded, cleaned and swapped into BigQuery by four runs
+    started together over overlapping hours and days, as a backfill's queue
+    starts them; then the models, built once. (Four runs at once with dbt in
+    each run the local target: tests/test_operator_faults.py.)"""
     settings = Settings(
         base_url=archive_server.url,
         target="gcp",
@@ -51,14 +60,49 @@ def gcp(gcs_emulator, bq_emulator, archive_server, generated_archive, tmp_path_f
     )
     for dataset in (settings.bq_dataset, settings.bq_analytics_dataset):
         client.create_dataset(dataset, exists_ok=True)
+    home = tmp_path_factory.mktemp("dagster_home")
+    shutil.copyfile(REPO / "deploy" / "dagster.local.yaml", home / "dagster.yaml")
+    local_instance.prepare(home)
     with dbt_environment(settings):
+        # Parsed once, before four processes would each find it stale.
         ensure_manifest(dbt_project_for(settings), force=True)
-        instance = dg.DagsterInstance.local_temp(str(tmp_path_factory.mktemp("dagster_home")))
-        first = materialize_hours(settings, instance, FIRST, LAST)
-        again = materialize_hours(settings, instance, "2015-01-01-23:00", "2015-01-01-23:00")
-    assert first.success and again.success
+        env = {**os.environ, "DAGSTER_HOME": str(home), "GHARCHIVE_BASE_URL": archive_server.url,
+               "GHARCHIVE_GCS_BUCKET": settings.gcs_bucket}  # fmt: skip
+        env.pop("GHARCHIVE_START", None)
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "tests.run_hours", first, last],
+                env=env,
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for first, last in OVERLAPPING_RUNS
+        ]
+        for run in runs:
+            _, stderr = run.communicate(timeout=900)
+            assert run.returncode == 0, stderr[-3000:]
+        # Then the models, once, over every hour the runs loaded.
+        analytics = [
+            key
+            for key in build_definitions(settings).resolve_asset_graph().get_all_asset_keys()
+            if key.path[0] == "analytics"
+        ]
+        with dg.instance_for_test() as instance:
+            models = materialize_hours(settings, instance, FIRST, LAST, selection=analytics)
+        assert models.success
     warehouse = warehouse_for(settings)
     return settings, warehouse, client, generated_archive["hours"]
+
+
+# Four runs at once over FIRST..LAST: the same hours, and the same days, twice or more.
+OVERLAPPING_RUNS = (
+    (FIRST, "2015-01-01-23:00"),
+    ("2015-01-01-23:00", LAST),
+    (FIRST, LAST),
+    ("2015-01-01-23:00", "2015-01-01-23:00"),
+)
 
 
 @contextmanager

@@ -156,20 +156,48 @@ def test_dagster_home_is_optional_private_and_keeps_its_secret(config, dagster_h
     assert ip["ipv4_enabled"] is False and ip["ssl_mode"] == "ENCRYPTED_ONLY"
     assert settings["backup_configuration"][0]["enabled"] is True
     assert database["database_version"].startswith("POSTGRES_")
-    # The password goes to Secret Manager and nowhere else.
-    (version,) = resources(dagster_home, "google_secret_manager_secret_version").values()
-    assert version["secret_data"] == "${random_password.dagster.result}"
-    assert not any("random_password" in str(o) for o in dagster_home["output"].values())
-    for service in resources(dagster_home, "google_cloud_run_v2_service").values():
-        assert service["ingress"] == "INGRESS_TRAFFIC_INTERNAL_ONLY"
-        assert "random_password" not in str(service)
-    roles = {
-        grant["role"]
-        for kind, grants in dagster_home["resource"].items()
-        if "iam" in kind
-        for grant in grants.values()
+    # The password reaches the cluster only through the sensitive Helm values.
+    outputs = dagster_home["output"]
+    assert outputs["helm_values"]["sensitive"] is True
+    assert [name for name, o in outputs.items() if "random_password" in str(o)] == ["helm_values"]
+    assert config["output"]["dagster_helm_values"]["sensitive"] is True
+
+
+def test_dagster_runs_on_gke_autopilot_never_on_cloud_run(dagster_home):
+    """Cloud Run services must answer HTTP on PORT: a daemon there never becomes
+    ready. The daemon, the UI and every run live in an Autopilot cluster."""
+    assert not resources(dagster_home, "google_cloud_run_v2_service")
+    assert not resources(dagster_home, "google_cloud_run_service")
+    (cluster,) = resources(dagster_home, "google_container_cluster").values()
+    assert cluster["enable_autopilot"] is True
+    assert cluster["private_cluster_config"][0]["enable_private_nodes"] is True
+    assert cluster["database_encryption"][0]["state"] == "ENCRYPTED"
+
+
+def test_the_control_plane_and_the_pipeline_are_separate_identities(dagster_home):
+    """The webserver and daemon act as their own account, with no grant on the
+    data; the pipeline's account is bound only to the pods that run the code."""
+    (control,) = resources(dagster_home, "google_service_account").values()
+    assert control["account_id"] == "gharchive-dagster"
+    bindings = {
+        grant["member"]: grant["service_account_id"]
+        for grant in resources(dagster_home, "google_service_account_iam_member").values()
     }
-    assert roles == {"roles/secretmanager.secretAccessor", "roles/cloudsql.client"}
+    assert bindings == {
+        "serviceAccount:${var.project_id}.svc.id.goog[dagster/dagster]":
+            "${google_service_account.dagster.name}",
+        "serviceAccount:${var.project_id}.svc.id.goog[dagster/gharchive-pipeline]":
+            "projects/${var.project_id}/serviceAccounts/${var.service_account_email}",
+    }  # fmt: skip
+    control_member = "serviceAccount:${google_service_account.dagster.email}"
+    grants = [
+        (kind, grant["role"])
+        for kind, entries in dagster_home["resource"].items()
+        if kind.endswith("_iam_member") and kind != "google_service_account_iam_member"
+        for grant in entries.values()
+        if grant["member"] == control_member
+    ]
+    assert grants == [("google_storage_bucket_iam_member", "roles/storage.objectViewer")]
 
 
 def test_outputs_are_exactly_the_pipeline_variables(config):
@@ -248,15 +276,28 @@ def test_terraform_files_are_formatted():
 
 
 def test_production_dagster_yaml_is_a_valid_instance_config(tmp_path, monkeypatch):
+    """The production instance: valid, runs as Kubernetes Jobs, logs in GCS."""
+    from dagster._config import process_config
     from dagster._core.instance.config import dagster_instance_config
+    from dagster._serdes import class_from_code_pointer
 
     (tmp_path / "dagster.yaml").write_text(
         (Path(__file__).resolve().parents[1] / "deploy" / "dagster.gcp.yaml").read_text()
     )
-    for name in ("DAGSTER_PG_HOST", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB"):
+    for name in ("DAGSTER_PG_HOST", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB",
+                 "DAGSTER_COMPUTE_LOG_BUCKET"):  # fmt: skip
         monkeypatch.setenv(name, "x")
     config, _ = dagster_instance_config(str(tmp_path))
     assert config["storage"]["postgres"]["postgres_db"]["password"] == {
         "env": "DAGSTER_PG_PASSWORD"
     }
-    assert config["run_coordinator"]["config"]["max_concurrent_runs"] == 4
+    for part, expected in (
+        ("run_launcher", "K8sRunLauncher"),
+        ("compute_logs", "GCSComputeLogManager"),
+    ):
+        cls = class_from_code_pointer(config[part]["module"], config[part]["class"])
+        assert cls.__name__ == expected
+        checked = process_config(cls.config_type(), config[part]["config"])
+        assert checked.success, checked.errors
+    assert config["concurrency"]["pools"]["default_limit"] == 1
+    assert config["run_retries"]["enabled"] is True

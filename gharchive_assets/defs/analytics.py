@@ -18,6 +18,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from gharchive_assets.concurrency import DBT_BUILDS
 from gharchive_assets.dbt_project import (
     dbt_invocation,
     dbt_project_for,
@@ -59,6 +60,7 @@ def analytics_defs() -> dg.Definitions:
         manifest=ensure_manifest(project),
         project=project,
         name="analytics_models",
+        pool=DBT_BUILDS,
         partitions_def=hourly_partitions(settings.start),
         backfill_policy=backfill_policy(settings.hours_per_run),
         # Source tests (not-null keys of gharchive.events) become checks of that asset.

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import dagster as dg
 
+from gharchive_assets.concurrency import WAREHOUSE_SWAPS
 from gharchive_assets.contract.lake_paths import clean_path, parse_key
 from gharchive_assets.partitions import backfill_policy, for_each_hour, hourly_partitions
 from gharchive_assets.resources.lake import LakeResource
@@ -24,6 +25,7 @@ def build_events_asset(settings: Settings) -> dg.AssetsDefinition:
     @dg.asset(
         key=EVENTS_ASSET_KEY,
         group_name="warehouse",
+        pool=WAREHOUSE_SWAPS,
         deps=[CLEAN_EVENTS_HOUR],
         check_specs=[
             dg.AssetCheckSpec(

@@ -4,13 +4,18 @@
 filters on) and clustered by ``archive_hour`` (what a swap deletes by), and
 refuses a query with no partition filter, so nothing reads all of history by
 accident. An hour is loaded from its clean parquet in the bucket by a load job
-into a staging table of its own, then swapped in by one MERGE bounded by the
-days its old and new rows fall on: rows of that ``archive_hour`` not in the
-staging table are deleted, the staged rows inserted, atomically. Two runs of
-one hour at once leave its rows once. Query parameters throughout; no SQL is
-built from partition keys.
+into a staging table of its own (expiring within a day, should the process die),
+then swapped in by one transaction with its ledger row: a MERGE bounded by the
+days its old and new rows fall on deletes the rows of that ``archive_hour``
+not staged and inserts the staged ones. Two runs of one hour at once leave its
+rows once; a run that loses a serialization conflict to another writing the
+same day tries again. Query parameters, or literals rendered from typed values
+where a script takes none; no SQL is built from partition keys.
 """
 
+import random
+import re
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +41,11 @@ from gharchive_assets.resources.warehouse import ARCHIVE_FIRST_DAY, WarehouseRes
 # (2011 to 2026 is about 5,800 days).
 PARTITION_FIELD = "created_at"
 CLUSTER_FIELDS = ["archive_hour", "type", "repo_name"]
+# A staging table outlives a killed process by at most this.
+STAGING_LIFETIME = timedelta(days=1)
+# Serialization conflicts (two swaps into one day at once): tries and first wait.
+CONFLICT_TRIES = 6
+CONFLICT_BACKOFF_SECONDS = 2.0
 
 COLUMN_LIST = ", ".join(column.name for column in COLUMNS)
 STAGED_COLUMNS = ", ".join(f"staged.{column.name}" for column in COLUMNS)
@@ -43,6 +53,10 @@ STAGED_COLUMNS = ", ".join(f"staged.{column.name}" for column in COLUMNS)
 
 class WarehouseAccessError(RuntimeError):
     """The dataset is missing or the pipeline's identity may not use it."""
+
+
+class WarehouseConflictError(RuntimeError):
+    """Other runs kept writing the same day's partition: the swap gave up."""
 
 
 class EventsTableLayoutError(RuntimeError):
@@ -166,71 +180,34 @@ class BigQueryWarehouseResource(WarehouseResource):
         hour = archive_hour.astimezone(UTC)
         with self.bigquery.get_client() as client:
             self._ensure_tables(client)
-            staging = self._table_id(
-                client, f"_staging_events_{hour:%Y%m%d%H}_{uuid.uuid4().hex[:8]}"
-            )
+            staging = self._create_staging(client, hour)
             try:
-                load = client.load_table_from_uri(
+                client.load_table_from_uri(
                     clean_file_uri,
                     staging,
                     job_config=bigquery.LoadJobConfig(
                         source_format=bigquery.SourceFormat.PARQUET,
                         schema=bigquery_schema(),
-                        write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+                        write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
                         parquet_options=_list_inference(),
                     ),
-                )
-                load.result()
+                ).result()
                 span = "SELECT COUNT(*), MIN(created_at), MAX(created_at) FROM "
                 rows, *after = self._row(client, f"{span}`{staging}`")
-                before = self._loaded_span(client, hour)
-                first, last = _days_covering(*touched_span(before, after))
-                merge = client.query(
-                    f"""MERGE `{self._table_id(client, "events")}` AS target
-                    USING `{staging}` AS staged
-                    ON FALSE
-                    WHEN NOT MATCHED BY SOURCE AND target.archive_hour = @archive_hour
-                      AND target.created_at >= @first_day AND target.created_at < @after_last_day
-                      THEN DELETE
-                    WHEN NOT MATCHED THEN INSERT ({COLUMN_LIST}) VALUES ({STAGED_COLUMNS})""",
-                    job_config=bigquery.QueryJobConfig(
-                        query_parameters=[
-                            bigquery.ScalarQueryParameter("archive_hour", "TIMESTAMP", hour),
-                            bigquery.ScalarQueryParameter("first_day", "TIMESTAMP", first),
-                            bigquery.ScalarQueryParameter("after_last_day", "TIMESTAMP", last),
-                        ]
-                    ),
-                )
-                merge.result()
-                affected = merge.num_dml_affected_rows or 0
-                self._record(
-                    client, hour, rows, source_sha256, [*after, *touched_span(before, after)]
+                replaced, *before = self._ledger_row(client, hour)
+                spans = [*after, *touched_span(before, after)]
+                script = self._swap_script(client, staging, hour, rows, source_sha256, spans)
+                retry_conflicts(
+                    lambda: client.query(script).result(), f"hour {hour:%Y-%m-%d %H}:00"
                 )
             finally:
                 client.delete_table(staging, not_found_ok=True)
-        return HourLoad(archive_hour, rows, max(affected - rows, 0))
+        return HourLoad(archive_hour, rows, replaced)
 
-    def _loaded_span(self, client, hour: datetime) -> list:
-        """(first, last) created_at of the hour's rows now in ``events``, from the
-        ledger, so the swap reads only their days. An hour the ledger lacks has
-        no rows; one it recorded before it kept spans may have rows on any day."""
-        found = list(
-            client.query(
-                f"SELECT rows, first_created_at, last_created_at FROM "
-                f"`{self._table_id(client, 'loaded_hours')}` WHERE archive_hour = @archive_hour",
-                job_config=bigquery.QueryJobConfig(
-                    query_parameters=[
-                        bigquery.ScalarQueryParameter("archive_hour", "TIMESTAMP", hour)
-                    ]
-                ),
-            ).result()
-        )
-        if not found:
-            return [None, None]
-        rows, first, last = found[0].values()
-        if first is None and rows:
-            return [ARCHIVE_FIRST_DAY.replace(tzinfo=UTC), datetime.now(UTC)]
-        return [first, last]
+    def _create_staging(self, client, hour: datetime) -> str:
+        name = f"_staging_events_{hour:%Y%m%d%H}_{uuid.uuid4().hex[:8]}"
+        client.create_table(staging_table(self._table_id(client, name)))
+        return self._table_id(client, name)
 
     def _repartition_advice(self, client) -> str:
         events = self._table_id(client, "events")
@@ -245,18 +222,56 @@ class BigQueryWarehouseResource(WarehouseResource):
             f"  ALTER TABLE `{events}_by_created_at` RENAME TO events;"
         )
 
-    @staticmethod
-    def _row(client, sql: str, parameters: list | None = None) -> tuple:
-        config = bigquery.QueryJobConfig(query_parameters=parameters or [])
-        return tuple(next(iter(client.query(sql, job_config=config).result())).values())
+    def _ledger_row(self, client, hour: datetime) -> list:
+        """(rows, first, last created_at) of the hour now in ``events``, from the
+        ledger, written in the same transaction as the rows: the swap reads only
+        their days. An hour the ledger lacks has no rows; one recorded before it
+        kept spans may have rows on any day."""
+        found = list(
+            client.query(
+                f"SELECT rows, first_created_at, last_created_at FROM "
+                f"`{self._table_id(client, 'loaded_hours')}` WHERE archive_hour = @archive_hour",
+                job_config=bigquery.QueryJobConfig(
+                    query_parameters=[
+                        bigquery.ScalarQueryParameter("archive_hour", "TIMESTAMP", hour)
+                    ]
+                ),
+            ).result()
+        )
+        if not found:
+            return [0, None, None]
+        rows, first, last = found[0].values()
+        if first is None and rows:
+            return [rows, ARCHIVE_FIRST_DAY.replace(tzinfo=UTC), datetime.now(UTC)]
+        return [rows, first, last]
 
-    def _record(self, client, hour: datetime, rows: int, source_sha256: str, spans: list) -> None:
+    def _swap_script(
+        self, client, staging: str, hour: datetime, rows: int, sha256: str, spans: list
+    ) -> str:
+        """The hour's rows and its ledger row, in one transaction: rows of the
+        hour (within the days its old and new rows fall on) not staged are
+        deleted, the staged ones inserted, the ledger row replaced. Values are
+        literals rendered from typed Python values (BigQuery's emulator takes no
+        parameters in a script); none comes from a string a user gave."""
+        first_day, after_last_day = _days_covering(spans[2], spans[3])
         names = [name for name, *_ in LEDGER_SPAN_COLUMNS]
-        client.query(
-            f"""MERGE `{self._table_id(client, "loaded_hours")}` AS target
-            USING (SELECT @archive_hour AS archive_hour, @rows AS rows,
-                          @sha256 AS source_sha256, CURRENT_TIMESTAMP() AS loaded_at,
-                          {", ".join(f"@{name} AS {name}" for name in names)}) AS s
+        digest = f"'{sha256}'" if re.fullmatch(r"[0-9a-f]{64}", sha256 or "") else "NULL"
+        ledger = ", ".join(
+            f"{_timestamp(moment)} AS {name}" for name, moment in zip(names, spans, strict=True)
+        )
+        return f"""BEGIN TRANSACTION;
+            MERGE `{self._table_id(client, "events")}` AS target
+            USING `{staging}` AS staged
+            ON FALSE
+            WHEN NOT MATCHED BY SOURCE AND target.archive_hour = {_timestamp(hour)}
+              AND target.created_at >= {_timestamp(first_day)}
+              AND target.created_at < {_timestamp(after_last_day)}
+              THEN DELETE
+            WHEN NOT MATCHED THEN INSERT ({COLUMN_LIST}) VALUES ({STAGED_COLUMNS});
+            MERGE `{self._table_id(client, "loaded_hours")}` AS target
+            USING (SELECT {_timestamp(hour)} AS archive_hour, {int(rows)} AS rows,
+                          {digest} AS source_sha256, CURRENT_TIMESTAMP() AS loaded_at,
+                          {ledger}) AS s
             ON target.archive_hour = s.archive_hour
             WHEN MATCHED THEN UPDATE SET rows = s.rows, source_sha256 = s.source_sha256,
                                          loaded_at = s.loaded_at,
@@ -264,19 +279,12 @@ class BigQueryWarehouseResource(WarehouseResource):
             WHEN NOT MATCHED THEN INSERT (archive_hour, rows, source_sha256, loaded_at,
                                           {LEDGER_SPAN_NAMES})
               VALUES (s.archive_hour, s.rows, s.source_sha256, s.loaded_at,
-                      {", ".join(f"s.{name}" for name in names)})""",
-            job_config=bigquery.QueryJobConfig(
-                query_parameters=[
-                    bigquery.ScalarQueryParameter("archive_hour", "TIMESTAMP", hour),
-                    bigquery.ScalarQueryParameter("rows", "INT64", rows),
-                    bigquery.ScalarQueryParameter("sha256", "STRING", source_sha256 or None),
-                    *(
-                        bigquery.ScalarQueryParameter(name, "TIMESTAMP", _utc(moment))
-                        for name, moment in zip(names, spans, strict=True)
-                    ),
-                ]
-            ),
-        ).result()
+                      {", ".join(f"s.{name}" for name in names)});
+            COMMIT TRANSACTION;"""
+
+    @staticmethod
+    def _row(client, sql: str) -> tuple:
+        return tuple(next(iter(client.query(sql).result())).values())
 
     def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
         """Run ``sql`` with positional ``?`` parameters (the same SQL as on DuckDB)."""
@@ -285,6 +293,14 @@ class BigQueryWarehouseResource(WarehouseResource):
                 query_parameters=[_positional(value) for value in parameters or []]
             )
             return [tuple(row.values()) for row in client.query(sql, job_config=config).result()]
+
+
+def staging_table(table_id: str) -> bigquery.Table:
+    """A load's staging table, gone within a day even if the process is killed
+    before it removes the table itself."""
+    table = bigquery.Table(table_id, schema=bigquery_schema())
+    table.expires = datetime.now(UTC) + STAGING_LIFETIME
+    return table
 
 
 def _create_or_widen(client: bigquery.Client, table: bigquery.Table, name: str) -> bigquery.Table:
@@ -308,6 +324,42 @@ def _days_covering(first: datetime | None, last: datetime | None) -> tuple[datet
     start = first.replace(hour=0, minute=0, second=0, microsecond=0)
     end = last.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     return start, end
+
+
+def _timestamp(moment: datetime | None) -> str:
+    """A TIMESTAMP literal of a datetime (naive ones hold UTC), or NULL."""
+    moment = _utc(moment)
+    if moment is None:
+        return "CAST(NULL AS TIMESTAMP)"
+    return f"TIMESTAMP '{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}+00'"
+
+
+def is_serialization_conflict(error: Exception) -> bool:
+    """BigQuery's answer to two transactions writing the same partitions."""
+    text = str(error).lower()
+    return isinstance(error, google_errors.GoogleAPICallError) and (
+        "could not serialize access" in text or "concurrent update" in text
+    )
+
+
+def retry_conflicts(action, what: str, tries: int = CONFLICT_TRIES):
+    """Run ``action``, again after a serialization conflict (another run's swap
+    into the same day committed first), waiting longer each time, with jitter
+    so the losers do not collide again."""
+    for attempt in range(1, tries + 1):
+        try:
+            return action()
+        except google_errors.GoogleAPICallError as error:
+            if not is_serialization_conflict(error):
+                raise
+            if attempt == tries:
+                raise WarehouseConflictError(
+                    f"{what}: BigQuery refused the swap {tries} times because other runs "
+                    "wrote the same day at once; materialise the hour again (fewer runs at "
+                    f"once, or a lower limit on the pool 'warehouse_swaps', avoid this). ({error})"
+                ) from error
+            time.sleep(CONFLICT_BACKOFF_SECONDS * 2 ** (attempt - 1) * (0.5 + random.random()))
+    return None
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -23,6 +23,7 @@ from gharchive_assets.resources.lake import LakeResource
 RESUMABLE_CHUNK_BYTES = 8 << 20
 FOOTER_READ_BYTES = 256 << 10
 STAGING_PREFIX = "gharchive-"
+_BUCKETS_SEEN: set[str] = set()  # buckets this process has found to exist
 
 
 class LakeAccessError(RuntimeError):
@@ -37,16 +38,23 @@ class GCSLakeResource(LakeResource):
     chunk_size_bytes: int = RESUMABLE_CHUNK_BYTES
 
     def _bucket(self):
-        """The bucket, looked up so that a missing one fails with what to fix
-        (object calls on a missing bucket look like missing objects)."""
-        try:
-            return self.gcs.get_client().get_bucket(self.bucket)
-        except google_errors.NotFound as error:
-            raise LakeAccessError(
-                f"GCS bucket {self.bucket!r} does not exist (or is not visible): set "
-                "GHARCHIVE_GCS_BUCKET to the bucket terraform created "
-                f"(`terraform output gharchive_gcs_bucket`). ({error})"
-            ) from error
+        """The bucket, with no API call of its own: the lake needs only the
+        object permissions terraform grants (roles/storage.objectAdmin), never
+        storage.buckets.get. Object calls on a missing bucket look like missing
+        objects, so each process first lists one object (storage.objects.list),
+        which fails on a missing bucket with what to fix."""
+        bucket = self.gcs.get_client().bucket(self.bucket)
+        if self.bucket not in _BUCKETS_SEEN:
+            try:
+                next(iter(bucket.list_blobs(max_results=1)), None)
+            except google_errors.NotFound as error:
+                raise LakeAccessError(
+                    f"GCS bucket {self.bucket!r} does not exist (or is not visible): set "
+                    "GHARCHIVE_GCS_BUCKET to the bucket terraform created "
+                    f"(`terraform output gharchive_gcs_bucket`). ({error})"
+                ) from error
+            _BUCKETS_SEEN.add(self.bucket)
+        return bucket
 
     @contextmanager
     def _explained(self, rel_path: str) -> Iterator[None]:

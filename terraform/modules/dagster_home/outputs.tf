@@ -3,7 +3,39 @@ output "database_instance" {
   value       = google_sql_database_instance.dagster.connection_name
 }
 
-output "webserver_service" {
-  description = "Cloud Run service of the Dagster UI (internal ingress)."
-  value       = google_cloud_run_v2_service.dagster["webserver"].name
+output "cluster" {
+  description = "GKE Autopilot cluster running Dagster (gcloud container clusters get-credentials)."
+  value       = google_container_cluster.dagster.name
+}
+
+output "image_repository" {
+  description = "Where to push the image built from deploy/Dockerfile."
+  value       = local.image_repository
+}
+
+output "dagster_service_account" {
+  description = "The control plane's identity (webserver, daemon)."
+  value       = google_service_account.dagster.email
+}
+
+output "helm_values" {
+  description = "Values for Dagster's Helm chart (holds the database password: pipe it to helm)."
+  sensitive   = true
+  value = templatefile("${path.module}/../../../deploy/helm/values.yaml.tftpl", {
+    chart_version            = var.dagster_chart_version
+    image_repository         = local.image_repository
+    image_tag                = var.image_tag
+    control_service_account  = google_service_account.dagster.email
+    pipeline_service_account = var.service_account_email
+    pipeline_environment     = var.pipeline_environment
+    compute_logs_bucket      = google_storage_bucket.compute_logs.name
+    max_concurrent_runs      = var.max_concurrent_runs
+    run_cpu                  = var.run_cpu
+    run_memory               = var.run_memory
+    run_retries              = var.run_retries
+    postgres_host            = google_sql_database_instance.dagster.private_ip_address
+    postgres_user            = google_sql_user.dagster.name
+    postgres_password        = random_password.dagster.result
+    postgres_database        = google_sql_database.dagster.name
+  })
 }

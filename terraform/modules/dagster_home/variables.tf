@@ -4,28 +4,85 @@ variable "project_id" {
 }
 
 variable "region" {
-  description = "Region of the Cloud SQL instance and the Cloud Run services."
+  description = "Region of the GKE Autopilot cluster, Cloud SQL, the compute log bucket and the image repository."
   type        = string
 }
 
 variable "network" {
-  description = "Self link of the VPC network the Cloud SQL instance joins (private IP only); it needs private services access."
+  description = "Self link of the VPC network of the cluster and of Cloud SQL's private IP; it needs private services access."
   type        = string
 }
 
-variable "image" {
-  description = "Container image of this repository's code location, with dagster-webserver and dagster-postgres (requirements.txt)."
+variable "subnetwork" {
+  description = "Self link of the subnetwork the cluster's nodes and pods use (secondary ranges are created by GKE)."
+  type        = string
+}
+
+variable "master_ipv4_cidr_block" {
+  description = "A /28 for the cluster's control plane, unused elsewhere in the network."
+  type        = string
+  default     = "172.16.0.32/28"
+}
+
+variable "admin_cidr_blocks" {
+  description = "CIDR ranges allowed to reach the cluster's control plane (kubectl, helm)."
+  type        = list(string)
+}
+
+variable "secrets_kms_key" {
+  description = "Cloud KMS key that encrypts the cluster's Kubernetes Secrets (the database password)."
+  type        = string
+}
+
+variable "image_tag" {
+  description = "Tag of the image built from deploy/Dockerfile and pushed to the repository this module creates."
   type        = string
 }
 
 variable "service_account_email" {
-  description = "Identity the webserver, the daemon and so the runs use: the pipeline's service account."
+  description = "The pipeline's service account: the code server and every run act as it (Workload Identity)."
   type        = string
 }
 
 variable "pipeline_environment" {
-  description = "GHARCHIVE_* variables passed to the webserver and the daemon."
+  description = "GHARCHIVE_* variables of the code server and, through it, of every run."
   type        = map(string)
+}
+
+variable "max_concurrent_runs" {
+  description = "Runs at once (each a Kubernetes Job with run_cpu and run_memory)."
+  type        = number
+  default     = 16
+}
+
+variable "run_cpu" {
+  description = "CPU of each run's pod (Autopilot bills what a pod requests)."
+  type        = string
+  default     = "2"
+}
+
+variable "run_memory" {
+  description = "Memory of each run's pod."
+  type        = string
+  default     = "4Gi"
+}
+
+variable "run_retries" {
+  description = "How many times a failed run is retried by the daemon."
+  type        = number
+  default     = 2
+}
+
+variable "compute_log_retention_days" {
+  description = "Days a step's stdout and stderr are kept."
+  type        = number
+  default     = 30
+}
+
+variable "dagster_chart_version" {
+  description = "Version of Dagster's Helm chart, the same as the dagster package (requirements.txt)."
+  type        = string
+  default     = "1.13.27"
 }
 
 variable "database_tier" {
@@ -35,7 +92,7 @@ variable "database_tier" {
 }
 
 variable "deletion_protection" {
-  description = "Protect the Cloud SQL instance (run history) from terraform destroy."
+  description = "Protect the Cloud SQL instance (run history) and the cluster from terraform destroy."
   type        = bool
   default     = true
 }
