@@ -52,3 +52,16 @@ class BigQueryEmulator:
             self._process.terminate()
             self._process.wait(timeout=10)
         self._log.close()
+
+
+def client_for(endpoint: str):
+    """An anonymous BigQuery client of the emulator at ``endpoint``, project ``test``."""
+    from google.api_core.client_options import ClientOptions
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import bigquery
+
+    return bigquery.Client(
+        project="test",
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=endpoint),
+    )

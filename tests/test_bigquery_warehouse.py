@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from dagster_gcp import GCSResource
 from google.api_core import exceptions as google_errors
-from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery, storage
 
@@ -30,6 +29,7 @@ from gharchive_assets.resources.bigquery_warehouse import (
 )
 from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource, duckdb_table_ddl
 from gharchive_assets.resources.gcs_lake import GCSLakeResource
+from tests.bq_emulator import client_for
 
 KEY = "2015-01-01-23:00"
 BUCKET = "warehouse-lake"
@@ -37,11 +37,7 @@ BUCKET = "warehouse-lake"
 
 @pytest.fixture(scope="module")
 def bq_endpoint(bq_emulator):
-    bigquery.Client(
-        project="test",
-        credentials=AnonymousCredentials(),
-        client_options=ClientOptions(api_endpoint=bq_emulator.endpoint),
-    ).create_dataset("gharchive", exists_ok=True)
+    client_for(bq_emulator.endpoint).create_dataset("gharchive", exists_ok=True)
     return bq_emulator.endpoint
 
 
@@ -134,11 +130,7 @@ def test_events_partitioned_by_archive_hour_are_refused_with_the_rewrite_to_run(
     """An events table of an older release would make every model read all of
     history; rewriting it is a full scan, so the operator runs it, once."""
     lake, cleaned, _ = clean_hour_in_bucket
-    client = bigquery.Client(
-        project="test",
-        credentials=AnonymousCredentials(),
-        client_options=ClientOptions(api_endpoint=bq_endpoint),
-    )
+    client = client_for(bq_endpoint)
     client.create_dataset("by_hour", exists_ok=True)
     table = bigquery.Table("test.by_hour.events", bigquery_schema())
     table.time_partitioning = bigquery.TimePartitioning(field="archive_hour")
@@ -156,11 +148,7 @@ def test_a_new_events_table_is_partitioned_by_the_day_of_created_at(
     warehouse(bq_endpoint).replace_hour(
         parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256
     )
-    client = bigquery.Client(
-        project="test",
-        credentials=AnonymousCredentials(),
-        client_options=ClientOptions(api_endpoint=bq_endpoint),
-    )
+    client = client_for(bq_endpoint)
     table = client.get_table("test.gharchive.events")
     assert (table.time_partitioning.type_, table.time_partitioning.field) == ("DAY", "created_at")
     assert table.clustering_fields == ["archive_hour", "type", "repo_name"]
@@ -177,11 +165,7 @@ def test_a_missing_dataset_names_the_variable_to_fix(bq_endpoint, clean_hour_in_
 def test_an_older_events_table_gains_the_new_columns(bq_endpoint, clean_hour_in_bucket, tmp_path):
     """A table made before pr_created_at existed is widened, on both warehouses."""
     lake, cleaned, records = clean_hour_in_bucket
-    client = bigquery.Client(
-        project="test",
-        credentials=AnonymousCredentials(),
-        client_options=ClientOptions(api_endpoint=bq_endpoint),
-    )
+    client = client_for(bq_endpoint)
     client.create_dataset("older", exists_ok=True)
     older = bigquery.Table(
         "test.older.events", [f for f in bigquery_schema() if f.name != "pr_created_at"]
@@ -209,11 +193,7 @@ def test_the_ledger_row_is_written_in_the_swap_s_transaction(bq_endpoint, clean_
     """A ledger that cannot take the row (a column of the wrong type) leaves
     the events untouched: rows and ledger commit together or not at all."""
     lake, cleaned, _ = clean_hour_in_bucket
-    client = bigquery.Client(
-        project="test",
-        credentials=AnonymousCredentials(),
-        client_options=ClientOptions(api_endpoint=bq_endpoint),
-    )
+    client = client_for(bq_endpoint)
     client.create_dataset("torn", exists_ok=True)
     broken = [
         bigquery.SchemaField("archive_hour", "TIMESTAMP"),

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
-from google.cloud import bigquery, storage
+from google.cloud import storage
 
 from gharchive_assets import local_instance
 from gharchive_assets.dbt_project import dbt_project_for, ensure_manifest
@@ -27,6 +26,7 @@ from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.settings import Settings
 from gharchive_assets.testing.synthetic import write_hour
 from tests import expected
+from tests.bq_emulator import client_for
 from tests.pipeline import materialize_hours
 
 FIRST, LAST = "2015-01-01-22:00", "2015-01-02-00:00"
@@ -53,11 +53,7 @@ def gcp(gcs_emulator, bq_emulator, archive_server, generated_archive, tmp_path_f
     storage.Client(project="test", credentials=AnonymousCredentials()).create_bucket(
         settings.gcs_bucket
     )
-    client = bigquery.Client(
-        project="test",
-        credentials=AnonymousCredentials(),
-        client_options=ClientOptions(api_endpoint=bq_emulator.endpoint),
-    )
+    client = client_for(bq_emulator.endpoint)
     for dataset in (settings.bq_dataset, settings.bq_analytics_dataset):
         client.create_dataset(dataset, exists_ok=True)
     home = tmp_path_factory.mktemp("dagster_home")
