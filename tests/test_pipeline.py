@@ -11,6 +11,7 @@ import pytest
 from gharchive_assets.settings import Settings
 from tests import expected
 from tests.pipeline import materialize_hours, query
+from tests.test_coverage import expected_coverage
 
 FIRST, LAST = "2015-01-01-22:00", "2015-01-02-00:00"
 
@@ -166,3 +167,20 @@ def test_check_verdicts():
     assert not band.passed
     assert list(band.metadata["hours_outside_band"].value) == ["2015-01-01-23:00"]
     assert duplicates.severity == band.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_coverage_hourly_matches_the_archive(loaded, settings):
+    """The ids' figures of every hour, as the test computes them from the records."""
+    rows = query(
+        settings,
+        "select archive_hour, events, min_event_id, max_event_id, capture_ratio, is_degraded "
+        "from analytics.coverage_hourly order by archive_hour",
+    )
+    assert [row[0] for row in rows] == [hour.replace(tzinfo=None) for hour in sorted(loaded)]
+    for (_, events, low, high, capture, degraded), hour in zip(rows, sorted(loaded), strict=True):
+        figures = expected_coverage(loaded[hour], hour)
+        assert (events, low, high) == (
+            figures["events"], figures["min_event_id"], figures["max_event_id"]
+        )  # fmt: skip
+        assert capture == pytest.approx(figures["capture_ratio"])
+        assert degraded is False, "too little history to call an hour degraded"

@@ -2,3 +2,22 @@
 {% macro hours_between(start_column, end_column) -%}
     {{ dbt.datediff(start_column, end_column, 'second') }} / 3600.0
 {%- endmacro %}
+
+{#- A timestamp `hours` hours before `column`, the same on DuckDB and BigQuery. -#}
+{% macro hours_before(column, hours) -%}
+    {%- if target.type == 'bigquery' -%}
+    timestamp_sub({{ column }}, interval {{ hours }} hour)
+    {%- else -%}
+    {{ column }} - interval {{ hours }} hour
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The exact median of `column` over the rows of each `partition` (a window):
+    BigQuery has no median aggregate, DuckDB no percentile_cont(x, p) window. -#}
+{% macro median_over(column, partition) -%}
+    {%- if target.type == 'bigquery' -%}
+    percentile_cont({{ column }}, 0.5) over (partition by {{ partition }})
+    {%- else -%}
+    median({{ column }}) over (partition by {{ partition }})
+    {%- endif -%}
+{%- endmacro %}

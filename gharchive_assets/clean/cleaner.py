@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from gharchive_assets.clean.archive_lines import ArchiveFileError, iter_line_blocks, sanitize
 from gharchive_assets.clean.block_parser import parse_block
+from gharchive_assets.clean.coverage import HourCoverage
 from gharchive_assets.clean.timestamps import EPOCH, ONE_MICROSECOND, iso
 from gharchive_assets.contract.events_schema import ARROW_SCHEMA
 from gharchive_assets.contract.lake import Lake
@@ -62,6 +63,9 @@ class CleanResult:
     quarantine_file: Path | None = None
     quarantine_reasons: Counter = field(default_factory=Counter)
     raw_sha256: str | None = None
+    raw_bytes: int = 0
+    coverage: dict = field(default_factory=dict)
+    """The hour's coverage figures (see ``coverage.HourCoverage.figures``)."""
 
     def summary(self) -> dict:
         return {
@@ -72,6 +76,7 @@ class CleanResult:
             "first_created_at": iso(self.first_created_at),
             "last_created_at": iso(self.last_created_at),
             "seconds": round(self.seconds, 3),
+            **self.coverage,
         }
 
 
@@ -145,6 +150,7 @@ def _clean(raw_file, partition_key, workdir, max_quarantine_fraction):
     started = time.monotonic()
     archive_hour = (parse_key(partition_key) - EPOCH) // ONE_MICROSECOND
     result = CleanResult(partition_key)
+    coverage = HourCoverage(archive_hour)
     events_file = workdir / "events.parquet"
     quarantine = _QuarantineFile(workdir / "quarantine.jsonl")
     writer = _ParquetSink(events_file)
@@ -164,11 +170,14 @@ def _clean(raw_file, partition_key, workdir, max_quarantine_fraction):
             batches.extend(block.batches)
             pending_rows += block.rows
             if pending_rows >= BATCH_ROWS:
-                _write_batch(writer, pa.Table.from_batches(batches, ARROW_SCHEMA), result)
+                _write_batch(writer, pa.Table.from_batches(batches, ARROW_SCHEMA), result, coverage)
                 batches, pending_rows = [], 0
         if batches:
-            _write_batch(writer, pa.Table.from_batches(batches, ARROW_SCHEMA), result)
+            _write_batch(writer, pa.Table.from_batches(batches, ARROW_SCHEMA), result, coverage)
         result.raw_sha256 = metadata["raw_sha256"] = digest.hexdigest()
+        result.raw_bytes = raw_file.stat().st_size
+        result.coverage = {**coverage.figures(), "raw_bytes": result.raw_bytes}
+        metadata["coverage"] = orjson.dumps(result.coverage).decode()
     except ArchiveFileError as error:
         raise HourFailed(
             f"hour {partition_key}: the archive file {raw_file.name} {error}. "
@@ -233,9 +242,12 @@ class _ParquetSink:
             raise self._error
 
 
-def _write_batch(writer: _ParquetSink, table: pa.Table, result: CleanResult) -> None:
-    """Write a batch of rows and fold its statistics into ``result``."""
+def _write_batch(
+    writer: _ParquetSink, table: pa.Table, result: CleanResult, coverage: HourCoverage
+) -> None:
+    """Write a batch of rows and fold its statistics into ``result`` and ``coverage``."""
     writer.write(table)
+    coverage.add(table)
     result.rows += table.num_rows
     extremes = pc.min_max(table.column("created_at").cast(pa.int64()))
     low, high = extremes["min"].as_py(), extremes["max"].as_py()

@@ -6,6 +6,7 @@ Both run the same SQL with positional ``?`` parameters.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,22 @@ LEDGER_SPAN_COLUMNS = (
     ("touched_last", "TIMESTAMP", "NULLABLE", "Latest created_at of the loaded and the replaced rows."),
 )  # fmt: skip
 LEDGER_SPAN_NAMES = ", ".join(name for name, *_ in LEDGER_SPAN_COLUMNS)
+
+# The hour's coverage, as the cleaner measured it (clean/coverage.py; the clean
+# file's footer carries it), in BigQuery's types; dbt's coverage models read it.
+LEDGER_COVERAGE_COLUMNS = (
+    ("distinct_event_ids", "INT64", "NULLABLE", "Distinct numeric event ids of the hour."),
+    ("min_event_id", "INT64", "NULLABLE", "Smallest numeric event id (null in the Timeline era)."),
+    ("max_event_id", "INT64", "NULLABLE", "Largest numeric event id (null in the Timeline era)."),
+    ("outside_hour_share", "FLOAT64", "NULLABLE", "Share of the hour's events created outside it."),
+    ("raw_bytes", "INT64", "NULLABLE", "Bytes of the archive file."),
+)  # fmt: skip
+LEDGER_COVERAGE_NAMES = ", ".join(name for name, *_ in LEDGER_COVERAGE_COLUMNS)
+
+
+def coverage_values(coverage: Mapping | None) -> list:
+    """The ledger's coverage columns, in order, from the cleaner's figures."""
+    return [(coverage or {}).get(name) for name, *_ in LEDGER_COVERAGE_COLUMNS]
 
 
 def touched_span(before: list, after: list) -> tuple:
@@ -64,9 +81,14 @@ class Warehouse(Protocol):
         ...
 
     def replace_hour(
-        self, archive_hour: datetime, clean_file_uri: str, source_sha256: str
+        self,
+        archive_hour: datetime,
+        clean_file_uri: str,
+        source_sha256: str,
+        coverage: Mapping | None = None,
     ) -> HourLoad:
-        """Swap the hour's rows for those of the clean file, in one transaction."""
+        """Swap the hour's rows for those of the clean file, and record the hour
+        (rows, sha256, spans, ``coverage``) in the ledger, in one transaction."""
         ...
 
     def query(self, sql: str, parameters: list | None = None) -> list[tuple]:

@@ -260,6 +260,12 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "fast_path": SCANNER is not None,
                 "raw_sha256": result.raw_sha256 or "",
                 "path": dg.MetadataValue.path(lake.uri(clean_path(key))),
+                # Numbers, so the UI plots them over the partitions (null ids: Timeline era).
+                **{
+                    name: value
+                    for name, value in result.coverage.items()
+                    if name != "events" and value is not None
+                },
             }
             if result.quarantined_lines:
                 metadata["quarantine"] = dg.MetadataValue.path(lake.uri(quarantine_path(key)))

@@ -1,5 +1,6 @@
 """The warehouse table ``events``, loaded hour by hour from the clean lake."""
 
+import json
 import statistics
 from datetime import timedelta
 
@@ -61,8 +62,11 @@ def build_events_asset(settings: Settings) -> dg.AssetsDefinition:
 
         def load(key: str) -> dict:
             hour = parse_key(key)
-            sha256 = lake.raw_sha256_of_clean_hour(key)
-            load = warehouse.replace_hour(hour, lake.uri(clean_path(key)), sha256 or "")
+            footer = lake.parquet_metadata(clean_path(key))
+            coverage = json.loads(footer["coverage"]) if "coverage" in footer else None
+            load = warehouse.replace_hour(
+                hour, lake.uri(clean_path(key)), footer.get("raw_sha256") or "", coverage
+            )
             context.log.info(
                 f"hour {key}: {load.rows:,} rows loaded, {load.replaced_rows:,} replaced"
             )

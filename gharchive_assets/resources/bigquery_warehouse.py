@@ -17,7 +17,7 @@ import random
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
@@ -30,9 +30,12 @@ from google.cloud import bigquery
 
 from gharchive_assets.contract.events_schema import COLUMNS
 from gharchive_assets.contract.warehouse import (
+    LEDGER_COVERAGE_COLUMNS,
+    LEDGER_COVERAGE_NAMES,
     LEDGER_SPAN_COLUMNS,
     LEDGER_SPAN_NAMES,
     HourLoad,
+    coverage_values,
     touched_span,
 )
 from gharchive_assets.resources.warehouse import ARCHIVE_FIRST_DAY, WarehouseResource
@@ -106,6 +109,7 @@ LOADED_HOURS_SCHEMA = [
         ("source_sha256", "STRING", "NULLABLE", "sha256 of the raw file it was cleaned from."),
         ("loaded_at", "TIMESTAMP", "REQUIRED", "When the hour was loaded."),
         *LEDGER_SPAN_COLUMNS,
+        *LEDGER_COVERAGE_COLUMNS,
     )
 ]
 
@@ -175,7 +179,11 @@ class BigQueryWarehouseResource(WarehouseResource):
         _create_or_widen(client, ledger, self.loaded_hours_table)
 
     def replace_hour(
-        self, archive_hour: datetime, clean_file_uri: str, source_sha256: str
+        self,
+        archive_hour: datetime,
+        clean_file_uri: str,
+        source_sha256: str,
+        coverage: Mapping | None = None,
     ) -> HourLoad:
         hour = archive_hour.astimezone(UTC)
         with self.bigquery.get_client() as client:
@@ -196,7 +204,9 @@ class BigQueryWarehouseResource(WarehouseResource):
                 rows, *after = self._row(client, f"{span}`{staging}`")
                 replaced, *before = self._ledger_row(client, hour)
                 spans = [*after, *touched_span(before, after)]
-                script = self._swap_script(client, staging, hour, rows, source_sha256, spans)
+                script = self._swap_script(
+                    client, staging, hour, rows, source_sha256, spans, coverage_values(coverage)
+                )
                 retry_conflicts(
                     lambda: client.query(script).result(), f"hour {hour:%Y-%m-%d %H}:00"
                 )
@@ -246,7 +256,14 @@ class BigQueryWarehouseResource(WarehouseResource):
         return [rows, first, last]
 
     def _swap_script(
-        self, client, staging: str, hour: datetime, rows: int, sha256: str, spans: list
+        self,
+        client,
+        staging: str,
+        hour: datetime,
+        rows: int,
+        sha256: str,
+        spans: list,
+        measured: list,
     ) -> str:
         """The hour's rows and its ledger row, in one transaction: rows of the
         hour (within the days its old and new rows fall on) not staged are
@@ -254,11 +271,13 @@ class BigQueryWarehouseResource(WarehouseResource):
         literals rendered from typed Python values (BigQuery's emulator takes no
         parameters in a script); none comes from a string a user gave."""
         first_day, after_last_day = _days_covering(spans[2], spans[3])
-        names = [name for name, *_ in LEDGER_SPAN_COLUMNS]
+        names = [name for name, *_ in (*LEDGER_SPAN_COLUMNS, *LEDGER_COVERAGE_COLUMNS)]
         digest = f"'{sha256}'" if re.fullmatch(r"[0-9a-f]{64}", sha256 or "") else "NULL"
-        ledger = ", ".join(
-            f"{_timestamp(moment)} AS {name}" for name, moment in zip(names, spans, strict=True)
-        )
+        values = [_timestamp(moment) for moment in spans] + [
+            _number(value, kind)
+            for value, (_, kind, *_) in zip(measured, LEDGER_COVERAGE_COLUMNS, strict=True)
+        ]
+        ledger = ", ".join(f"{value} AS {name}" for name, value in zip(names, values, strict=True))
         return f"""BEGIN TRANSACTION;
             MERGE `{self._table_id(client, "events")}` AS target
             USING `{staging}` AS staged
@@ -277,7 +296,7 @@ class BigQueryWarehouseResource(WarehouseResource):
                                          loaded_at = s.loaded_at,
                                          {", ".join(f"{name} = s.{name}" for name in names)}
             WHEN NOT MATCHED THEN INSERT (archive_hour, rows, source_sha256, loaded_at,
-                                          {LEDGER_SPAN_NAMES})
+                                          {LEDGER_SPAN_NAMES}, {LEDGER_COVERAGE_NAMES})
               VALUES (s.archive_hour, s.rows, s.source_sha256, s.loaded_at,
                       {", ".join(f"s.{name}" for name in names)});
             COMMIT TRANSACTION;"""
@@ -332,6 +351,13 @@ def _timestamp(moment: datetime | None) -> str:
     if moment is None:
         return "CAST(NULL AS TIMESTAMP)"
     return f"TIMESTAMP '{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}+00'"
+
+
+def _number(value, kind: str) -> str:
+    """An INT64 or FLOAT64 literal of a number, or a typed NULL."""
+    if value is None:
+        return f"CAST(NULL AS {kind})"
+    return str(int(value)) if kind == "INT64" else repr(float(value))
 
 
 def is_serialization_conflict(error: Exception) -> bool:

@@ -11,7 +11,7 @@ The pipeline and dbt read the table, never the view.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -21,9 +21,12 @@ import duckdb
 from gharchive_assets.contract.events_schema import COLUMNS
 from gharchive_assets.contract.lake_paths import clean_path, key_for
 from gharchive_assets.contract.warehouse import (
+    LEDGER_COVERAGE_COLUMNS,
+    LEDGER_COVERAGE_NAMES,
     LEDGER_SPAN_COLUMNS,
     LEDGER_SPAN_NAMES,
     HourLoad,
+    coverage_values,
     touched_span,
 )
 from gharchive_assets.resources import file_lock
@@ -39,6 +42,7 @@ class WarehouseMissing(FileNotFoundError):
     """There is no warehouse file yet: nothing has been loaded."""
 
 
+DUCKDB_TYPES = {"INT64": "BIGINT", "FLOAT64": "DOUBLE", "STRING": "VARCHAR"}
 STORED_COLUMNS = tuple(c for c in COLUMNS if c.name != "payload")
 CLEAN_FILES = "clean/events/date=*/hour=*/events.parquet"
 
@@ -152,9 +156,10 @@ class DuckDBWarehouseResource(WarehouseResource):
                 loaded_at TIMESTAMP NOT NULL
             )"""
         )
-        for name, kind, _, _ in LEDGER_SPAN_COLUMNS:
+        for name, kind, _, _ in (*LEDGER_SPAN_COLUMNS, *LEDGER_COVERAGE_COLUMNS):
             connection.execute(
-                f"ALTER TABLE {self.loaded_hours_table} ADD COLUMN IF NOT EXISTS {name} {kind}"
+                f"ALTER TABLE {self.loaded_hours_table} "
+                f"ADD COLUMN IF NOT EXISTS {name} {DUCKDB_TYPES.get(kind, kind)}"
             )
 
     def _relation_kind(self, connection, name: str) -> str | None:
@@ -220,7 +225,11 @@ class DuckDBWarehouseResource(WarehouseResource):
         )
 
     def replace_hour(
-        self, archive_hour: datetime, clean_file_uri: str, source_sha256: str
+        self,
+        archive_hour: datetime,
+        clean_file_uri: str,
+        source_sha256: str,
+        coverage: Mapping | None = None,
     ) -> HourLoad:
         """Swap the hour's rows for its clean file's, which must be the lake's
         own (the view reads payloads there). Rows go in ``created_at`` order, so
@@ -252,11 +261,13 @@ class DuckDBWarehouseResource(WarehouseResource):
                 rows, *after = connection.execute(
                     span + "WHERE archive_hour = ?", [hour]
                 ).fetchone()
+                measured = coverage_values(coverage)
                 connection.execute(
-                    f"INSERT OR REPLACE INTO {self.loaded_hours_table} "
-                    f"(archive_hour, rows, source_sha256, loaded_at, {LEDGER_SPAN_NAMES}) "
-                    "VALUES (?, ?, ?, now() AT TIME ZONE 'UTC', ?, ?, ?, ?)",
-                    [hour, rows, source_sha256, *after, *touched_span(before, after)],
+                    f"INSERT OR REPLACE INTO {self.loaded_hours_table} (archive_hour, rows, "
+                    f"source_sha256, loaded_at, {LEDGER_SPAN_NAMES}, {LEDGER_COVERAGE_NAMES}) "
+                    "VALUES (?, ?, ?, now() AT TIME ZONE 'UTC', "
+                    f"{', '.join('?' * (len(LEDGER_SPAN_COLUMNS) + len(measured)))})",
+                    [hour, rows, source_sha256, *after, *touched_span(before, after), *measured],
                 )
                 self._create_events_view(connection)
                 connection.execute("COMMIT")

@@ -45,10 +45,6 @@ class LakeResource(dg.ConfigurableResource):
         """The key-value metadata in a parquet file's footer."""
         return footer_metadata(self.parquet_footer(rel_path))
 
-    def raw_sha256_of_clean_hour(self, key: str) -> str | None:
-        """The sha256 of the raw file a clean hour was made from (its parquet footer)."""
-        return self.parquet_metadata(clean_path(key)).get("raw_sha256")
-
     def clean_hour_rows(self, key: str) -> int | None:
         """The events of the hour's clean file, or None when there is none."""
         if self.size(clean_path(key)) is None:

@@ -1,0 +1,59 @@
+"""How much of GitHub's event stream an archive hour holds, measured from its
+own events while they are cleaned (no second pass over the file).
+
+GitHub numbers every event from one counter shared by all its events, so in
+an hour the distinct numeric ids present against the span of ids they cover
+(``capture_ratio`` = distinct ids / (max id - min id + 1)) says how much of
+the stream the archive caught, relative to other hours: the method of GH
+Archive's issue #310, where capture fell after 2025-05-23. Timeline-era hours
+(before 2015) have no ids: their id figures are null.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+ONE_HOUR_US = 3_600_000_000
+
+
+@dataclass
+class HourCoverage:
+    """Folds each batch of clean rows into the hour's coverage figures."""
+
+    archive_hour_us: int
+    events: int = 0
+    outside_hour: int = 0
+    _ids: list[pa.Array] = field(default_factory=list)
+
+    def add(self, table: pa.Table) -> None:
+        self.events += table.num_rows
+        ids = table.column("id")
+        numeric = pc.fill_null(pc.utf8_is_digit(ids), False)
+        self._ids.append(pc.cast(pc.filter(ids, numeric), pa.int64()).combine_chunks())
+        created = table.column("created_at").cast(pa.int64())
+        start, end = self.archive_hour_us, self.archive_hour_us + ONE_HOUR_US
+        outside = pc.or_(pc.less(created, start), pc.greater_equal(created, end))
+        self.outside_hour += pc.sum(outside.cast(pa.int64())).as_py() or 0
+
+    def figures(self) -> dict[str, int | float | None]:
+        """events, distinct_event_ids, min_event_id, max_event_id, capture_ratio
+        (null without numeric ids) and outside_hour_share (created_at outside
+        the archive hour: since 2025-05-24 a file holds late events)."""
+        ids = pa.concat_arrays(self._ids) if self._ids else pa.array([], pa.int64())
+        distinct = pc.count_distinct(ids).as_py() if len(ids) else 0
+        low = high = capture = None
+        if distinct:
+            extremes = pc.min_max(ids)
+            low, high = extremes["min"].as_py(), extremes["max"].as_py()
+            capture = distinct / (high - low + 1)
+        return {
+            "events": self.events,
+            "distinct_event_ids": distinct,
+            "min_event_id": low,
+            "max_event_id": high,
+            "capture_ratio": capture,
+            "outside_hour_share": self.outside_hour / self.events if self.events else 0.0,
+        }
