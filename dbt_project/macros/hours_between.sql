@@ -21,3 +21,8 @@
     median({{ column }}) over (partition by {{ partition }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- A 64-bit float: dbt's type_float() is DuckDB's 32-bit FLOAT. -#}
+{% macro type_double() -%}
+    {{ return('double' if target.type == 'duckdb' else 'float64') }}
+{%- endmacro %}

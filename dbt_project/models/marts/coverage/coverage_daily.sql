@@ -11,7 +11,7 @@ select
     sum(events) as events,
     min(min_event_id) as min_event_id,
     max(max_event_id) as max_event_id,
-    cast(sum(distinct_event_ids) as {{ dbt.type_float() }})
+    cast(sum(distinct_event_ids) as {{ type_double() }})
     / nullif(sum(case when max_event_id is not null then max_event_id - min_event_id + 1 end), 0)
         as capture_ratio,
     sum(case when is_missing or is_degraded then 1 else 0 end) > 0 as is_degraded

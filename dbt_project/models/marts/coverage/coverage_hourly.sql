@@ -17,7 +17,7 @@ with loaded as (
         case
             when ledger.max_event_id is not null
                 then
-                    cast(ledger.distinct_event_ids as {{ dbt.type_float() }})
+                    cast(ledger.distinct_event_ids as {{ type_double() }})
                     / (ledger.max_event_id - ledger.min_event_id + 1)
         end as capture_ratio,
         ledger.outside_hour_share,
