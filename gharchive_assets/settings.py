@@ -9,6 +9,7 @@ which tests (and ``definitions.build_definitions``) set for one load with
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,6 +30,22 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class SourceSpec:
+    """One archive source: a name (it names its files in the lake), where its
+    hour files are, and the first hour it serves (None: all of them)."""
+
+    name: str
+    url: str
+    first_key: str | None = None
+
+    def serves(self, key: str) -> bool:
+        return self.first_key is None or parse_key(key) >= parse_key(self.first_key)
+
+
+SOURCE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+
+
+@dataclass(frozen=True)
 class Settings:
     base_url: str = DEFAULT_BASE_URL
     start: str = DEFAULT_START
@@ -45,6 +62,13 @@ class Settings:
     bq_analytics_dataset: str = "analytics"
     bq_location: str = "US"
     bq_api_endpoint: str | None = None
+    sources: tuple[SourceSpec, ...] = ()
+    """GHARCHIVE_SOURCES; empty: GHARCHIVE_BASE_URL alone (see ``archive_sources``)."""
+
+    @property
+    def archive_sources(self) -> tuple[SourceSpec, ...]:
+        """Every source, the first one's files at the CONTRACT's raw/ paths."""
+        return self.sources or (SourceSpec("gharchive", self.base_url),)
 
     @property
     def dbt_target(self) -> str:
@@ -100,8 +124,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     unbounded = float("inf")
     per_run = get("GHARCHIVE_HOURS_PER_RUN")
+    sources = _sources(get("GHARCHIVE_SOURCES"))
     settings = Settings(
-        base_url=base_url,
+        base_url=sources[0].url if sources else base_url,
+        sources=sources,
         max_quarantine_fraction=number("GHARCHIVE_MAX_QUARANTINE_FRACTION", "0.01", 0, 1),
         http_backoff_seconds=number("GHARCHIVE_HTTP_BACKOFF_SECONDS", "2", 0, unbounded),
         sensor_lookback_hours=number("GHARCHIVE_SENSOR_LOOKBACK_HOURS", "48", 1, unbounded, True),
@@ -166,3 +192,33 @@ def settings_in_use(settings: Settings) -> Iterator[Settings]:
         yield settings
     finally:
         _IN_USE.reset(token)
+
+
+def _sources(text: str | None) -> tuple[SourceSpec, ...]:
+    """GHARCHIVE_SOURCES: ``name=URL[@FIRST_KEY],…``."""
+    if not text:
+        return ()
+    sources = []
+    for entry in text.split(","):
+        name, equals, rest = entry.strip().partition("=")
+        url, at, first_key = rest.strip().rpartition("@") if "@" in rest else (rest, "", "")
+        url = url.strip().rstrip("/")
+        problem = None
+        if not equals or not SOURCE_NAME.fullmatch(name.strip()):
+            problem = "a name of lower-case letters, digits, - and _ before '='"
+        elif not url.startswith(("http://", "https://", "file://")):
+            problem = "a URL starting with http://, https:// or file://"
+        elif name.strip() in {s.name for s in sources}:
+            problem = "a name used once"
+        if problem is None and at:
+            try:
+                parse_key(first_key.strip())
+            except ValueError:
+                problem = "@FIRST_KEY as an hour key, e.g. @2026-09-06-00:00"
+        if problem:
+            raise SettingsError(
+                f"GHARCHIVE_SOURCES must be name=URL[@FIRST_KEY],… with {problem}; "
+                f"{entry.strip()!r} is not"
+            )
+        sources.append(SourceSpec(name.strip(), url, first_key.strip() if at else None))
+    return tuple(sources)

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +132,8 @@ def clean_archive_file(
     partition_key: str,
     workdir: Path,
     max_quarantine_fraction: float = 0.01,
+    other_sources: Sequence[tuple[str, Path]] = (),
+    source_name: str = "gharchive",
 ) -> CleanResult:
     """Clean one archive hour into ``workdir`` (events.parquet, quarantine.jsonl).
 
@@ -141,12 +143,19 @@ def clean_archive_file(
     The file is inflated in a thread, parsed here block by block, and written
     by another thread; memory is bounded by a few blocks, whatever the file's size.
     Raises :class:`HourFailed` when the file is unreadable or too much of it is bad.
+
+    With ``other_sources`` ((name, file) of the same hour from other archives,
+    GHARCHIVE_SOURCES), the hour is their union: an event of a later file is
+    kept only when no earlier file has the same id and created_at. What each
+    source gave and their overlap go into the coverage figures.
     """
     with _interpreter_tuned_for_cleaning():
-        return _clean(raw_file, partition_key, workdir, max_quarantine_fraction)
+        files = [(source_name, raw_file), *other_sources]
+        return _clean(files, partition_key, workdir, max_quarantine_fraction)
 
 
-def _clean(raw_file, partition_key, workdir, max_quarantine_fraction):
+def _clean(files, partition_key, workdir, max_quarantine_fraction):
+    raw_file = files[0][1]
     started = time.monotonic()
     archive_hour = (parse_key(partition_key) - EPOCH) // ONE_MICROSECOND
     result = CleanResult(partition_key)
@@ -158,25 +167,37 @@ def _clean(raw_file, partition_key, workdir, max_quarantine_fraction):
     metadata = {"raw_file": raw_file.name, "cleaner_version": CLEANER_VERSION}
     batches: list[pa.RecordBatch] = []
     pending_rows = 0
+    union = _Union(len(files) > 1)
+    given: dict[str, int] = {}
     try:
-        for lines in iter_line_blocks(raw_file, digest):
-            block = parse_block(lines, result.lines + 1, archive_hour)
-            result.lines += block.lines
-            result.repaired_lines += block.repaired_lines
-            for line_number, reason, line in block.quarantined:
-                result.quarantined_lines += 1
-                result.quarantine_reasons[reason.split(":")[0]] += 1
-                quarantine.add(line_number, reason, line)
-            batches.extend(block.batches)
-            pending_rows += block.rows
-            if pending_rows >= BATCH_ROWS:
-                _write_batch(writer, pa.Table.from_batches(batches, ARROW_SCHEMA), result, coverage)
+        for index, (name, path) in enumerate(files):
+            file_digest = digest if index == 0 else hashlib.sha256()
+            rows_before = union.rows_offered
+            for lines in iter_line_blocks(path, file_digest):
+                block = parse_block(lines, result.lines + 1, archive_hour)
+                result.lines += block.lines
+                result.repaired_lines += block.repaired_lines
+                for line_number, reason, line in block.quarantined:
+                    result.quarantined_lines += 1
+                    result.quarantine_reasons[reason.split(":")[0]] += 1
+                    quarantine.add(line_number, reason if index == 0 else f"{name}: {reason}", line)
+                batches.extend(block.batches)
+                pending_rows += block.rows
+                if pending_rows >= BATCH_ROWS:
+                    table = union.keep_new(pa.Table.from_batches(batches, ARROW_SCHEMA), index)
+                    _write_batch(writer, table, result, coverage)
+                    batches, pending_rows = [], 0
+            if batches:
+                table = union.keep_new(pa.Table.from_batches(batches, ARROW_SCHEMA), index)
+                _write_batch(writer, table, result, coverage)
                 batches, pending_rows = [], 0
-        if batches:
-            _write_batch(writer, pa.Table.from_batches(batches, ARROW_SCHEMA), result, coverage)
+            given[name] = union.rows_offered - rows_before
         result.raw_sha256 = metadata["raw_sha256"] = digest.hexdigest()
-        result.raw_bytes = raw_file.stat().st_size
+        result.raw_bytes = sum(path.stat().st_size for _, path in files)
         result.coverage = {**coverage.figures(), "raw_bytes": result.raw_bytes}
+        if len(files) > 1:
+            result.coverage["events_by_source"] = given
+            result.coverage["overlap_events"] = union.dropped
         metadata["coverage"] = orjson.dumps(result.coverage).decode()
     except ArchiveFileError as error:
         raise HourFailed(
@@ -202,6 +223,37 @@ def _clean(raw_file, partition_key, workdir, max_quarantine_fraction):
             quarantine_file=result.quarantine_file,
         )
     return result
+
+
+class _Union:
+    """Each event once across sources: a later source's row is dropped when an
+    earlier one had the same id and created_at (one source's own duplicates
+    are kept, as they are without other sources)."""
+
+    def __init__(self, active: bool):
+        self.active = active
+        self.seen: set[tuple[str, int]] = set()
+        self.rows_offered = 0
+        self.dropped = 0
+
+    def keep_new(self, table: pa.Table, source_index: int) -> pa.Table:
+        self.rows_offered += table.num_rows
+        if not self.active:
+            return table
+        keys = list(
+            zip(
+                table.column("id").to_pylist(),
+                table.column("created_at").cast(pa.int64()).to_pylist(),
+                strict=True,
+            )
+        )
+        if source_index > 0:
+            fresh = [key not in self.seen for key in keys]
+            self.dropped += fresh.count(False)
+            table = table.filter(pa.array(fresh))
+            keys = [key for key, keep in zip(keys, fresh, strict=True) if keep]
+        self.seen.update(keys)
+        return table
 
 
 class _ParquetSink:
@@ -260,7 +312,12 @@ def _write_batch(
 
 
 def clean_hour_into_lake(
-    lake: Lake, partition_key: str, raw_file: Path, max_quarantine_fraction: float = 0.01
+    lake: Lake,
+    partition_key: str,
+    raw_file: Path,
+    max_quarantine_fraction: float = 0.01,
+    other_sources: Sequence[tuple[str, Path]] = (),
+    source_name: str = "gharchive",
 ) -> CleanResult:
     """Clean an hour and publish it: events, and quarantine (or remove a stale one).
 
@@ -269,7 +326,14 @@ def clean_hour_into_lake(
     """
     with lake.staging_dir() as workdir:
         try:
-            result = clean_archive_file(raw_file, partition_key, workdir, max_quarantine_fraction)
+            result = clean_archive_file(
+                raw_file,
+                partition_key,
+                workdir,
+                max_quarantine_fraction,
+                other_sources,
+                source_name,
+            )
         except HourFailed as failure:
             if failure.quarantine_file is not None:
                 lake.publish(failure.quarantine_file, quarantine_path(partition_key))

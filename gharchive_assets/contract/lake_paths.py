@@ -34,14 +34,17 @@ def archive_file_name(key: str) -> str:
     return f"{hour:%Y-%m-%d}-{hour.hour}.json.gz"
 
 
-def raw_path(key: str) -> str:
+def raw_path(key: str, source: str | None = None) -> str:
+    """The hour's archive file; with ``source``, another source's copy beside it
+    (GHARCHIVE_SOURCES: the first source's file is at the CONTRACT's path)."""
     hour = parse_key(key)
-    return f"raw/{hour:%Y/%m/%d}/{archive_file_name(key)}"
+    path = f"raw/{hour:%Y/%m/%d}/{archive_file_name(key)}"
+    return path if source is None else path.removesuffix(".json.gz") + f".{source}.json.gz"
 
 
-def source_record_path(key: str) -> str:
+def source_record_path(key: str, source: str | None = None) -> str:
     """Beside the raw file: what the source said of it when it was downloaded."""
-    return raw_path(key).removesuffix(".json.gz") + ".source.json"
+    return raw_path(key, source).removesuffix(".json.gz") + ".source.json"
 
 
 def missing_marker_path(key: str) -> str:

@@ -6,6 +6,7 @@ Both run the same SQL with positional ``?`` parameters.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -31,14 +32,17 @@ LEDGER_COVERAGE_COLUMNS = (
     ("min_event_id", "INT64", "NULLABLE", "Smallest numeric event id (null in the Timeline era)."),
     ("max_event_id", "INT64", "NULLABLE", "Largest numeric event id (null in the Timeline era)."),
     ("outside_hour_share", "FLOAT64", "NULLABLE", "Share of the hour's events created outside it."),
-    ("raw_bytes", "INT64", "NULLABLE", "Bytes of the archive file."),
+    ("raw_bytes", "INT64", "NULLABLE", "Bytes of the archive file (of every source's)."),
+    ("events_by_source", "STRING", "NULLABLE", "With several sources: the events each gave, as JSON."),
+    ("overlap_events", "INT64", "NULLABLE", "With several sources: events a later source repeated."),
 )  # fmt: skip
 LEDGER_COVERAGE_NAMES = ", ".join(name for name, *_ in LEDGER_COVERAGE_COLUMNS)
 
 
 def coverage_values(coverage: Mapping | None) -> list:
     """The ledger's coverage columns, in order, from the cleaner's figures."""
-    return [(coverage or {}).get(name) for name, *_ in LEDGER_COVERAGE_COLUMNS]
+    values = [(coverage or {}).get(name) for name, *_ in LEDGER_COVERAGE_COLUMNS]
+    return [json.dumps(v, sort_keys=True) if isinstance(v, dict) else v for v in values]
 
 
 def touched_span(before: list, after: list) -> tuple:

@@ -4,6 +4,7 @@ The lake is their only contract: the clean step reads the raw file, or the
 marker the raw step leaves when the source lost the hour for good.
 """
 
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -41,6 +42,10 @@ class RawHourConfig(dg.Config):
 
 class LoadedHourKept(RuntimeError):
     """The source lost an hour whose events the lake holds; they are kept."""
+
+
+class SourceLostHour(RuntimeError):
+    """One of several sources lost the hour for good; the others may have it."""
 
 
 class CleanHourConfig(dg.Config):
@@ -120,9 +125,9 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         source: ArchiveSourceResource,
         lake: LakeResource,
     ) -> dg.MaterializeResult:
-        def reuse(key: str, held: int) -> dict | None:
+        def reuse(key: str, held: int, source, name: str | None) -> dict | None:
             """The lake's copy when the source reports the same file, else None."""
-            recorded = lake.recorded_source(key)
+            recorded = lake.recorded_source(key, name)
             try:
                 served = source.describe(key)
             except HourNotPublished as error:
@@ -141,12 +146,12 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "source_url": source.url_for(key),
                 "bytes": held,
                 # Recorded at download; hashing the file again reads it whole.
-                "sha256": (recorded or {}).get("sha256") or lake.sha256(raw_path(key)),
+                "sha256": (recorded or {}).get("sha256") or lake.sha256(raw_path(key, name)),
                 "reused": True,
-                "path": dg.MetadataValue.path(lake.uri(raw_path(key))),
+                "path": dg.MetadataValue.path(lake.uri(raw_path(key, name))),
             }
 
-        def record_lost(key: str, error: HourNotPublished) -> dict:
+        def record_lost(key: str, error: HourNotPublished, source) -> dict:
             if not missing_for_good(key, datetime.now(UTC), settings.missing_after_hours):
                 raise HourNotPublished(
                     f"{error}; the hour is recent, so it may still come: "
@@ -174,10 +179,42 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             }
 
         def fetch(key: str) -> dict:
-            path = raw_path(key)
+            serving = [
+                (index, spec)
+                for index, spec in enumerate(settings.archive_sources)
+                if spec.serves(key)
+            ]
+            if [index for index, _ in serving] == [0]:
+                return fetch_from(key, source, None)
+            # Several sources (GHARCHIVE_SOURCES): each one's file, the first's at
+            # the CONTRACT's raw/ path, the others' beside it under their names.
+            given, lost = {}, []
+            for index, spec in serving:
+                name = None if index == 0 else spec.name
+                each = source if index == 0 else source.model_copy(update={"base_url": spec.url})
+                try:
+                    given[spec.name] = fetch_from(key, each, name, alone=False)
+                except SourceLostHour as error:
+                    lost.append(f"{spec.name}: {error}")
+            if not given:
+                return record_lost(key, HourNotPublished("; ".join(lost)), source)
+            for reason in lost:
+                context.log.warning(
+                    f"hour {key}: lost by one source, loaded from the others ({reason})"
+                )
+            return {
+                "sources": dg.MetadataValue.json(
+                    {name: {k: v for k, v in m.items() if k != "path"} for name, m in given.items()}
+                ),
+                "bytes": sum(m["bytes"] for m in given.values()),
+                "sources_lacking_the_hour": len(lost),
+            }
+
+        def fetch_from(key: str, source, name: str | None, alone: bool = True) -> dict:
+            path = raw_path(key, name)
             held = lake.size(path)
             if held is not None and not config.refetch:
-                reused = reuse(key, held)
+                reused = reuse(key, held, source, name)
                 if reused is not None:
                     return reused
             with lake.staging_dir() as staging:
@@ -188,9 +225,14 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                         lambda m: context.log.info(f"hour {key}: {m}"),
                     )
                 except HourNotPublished as error:
-                    return record_lost(key, error)
+                    if alone:
+                        return record_lost(key, error, source)
+                    if not missing_for_good(key, datetime.now(UTC), settings.missing_after_hours):
+                        raise
+                    source.confirm_answers_around(key)
+                    raise SourceLostHour(str(error)) from error
                 lake.publish(staging / "download.json.gz", path)
-                lake.record_source(key, source_record(download))
+                lake.record_source(key, source_record(download), name)
                 lake.clear_missing_at_source(key)
             context.log.info(
                 f"hour {key}: {download.size / 1e6:,.1f} MB in {download.seconds:.1f} s"
@@ -242,8 +284,16 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                     pq.write_table(ARROW_SCHEMA.empty_table(), empty)
                     lake.publish(empty, clean_path(key))
                 return {"rows": 0, MISSING_AT_SOURCE: True}
-            with lake.local_copy(raw_path(key)) as raw_file:
-                result = clean_hour_into_lake(lake, key, raw_file, fraction)
+            files = [
+                (spec.name, path)
+                for index, spec in enumerate(settings.archive_sources)
+                if spec.serves(key)
+                and lake.size(path := raw_path(key, None if index == 0 else spec.name)) is not None
+            ] or [(settings.archive_sources[0].name, raw_path(key))]
+            with ExitStack() as stack:
+                local = [(name, stack.enter_context(lake.local_copy(p))) for name, p in files]
+                (first_name, first), *others = local
+                result = clean_hour_into_lake(lake, key, first, fraction, others, first_name)
             summary = result.summary()
             counts = sorted(result.counts_by_type.items(), key=lambda item: -item[1])
             metadata = {
@@ -258,13 +308,18 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 ),
                 "seconds": round(result.seconds, 3),
                 "fast_path": SCANNER is not None,
+                **(
+                    {"events_by_source": dg.MetadataValue.json(result.coverage["events_by_source"])}
+                    if "events_by_source" in result.coverage
+                    else {}
+                ),
                 "raw_sha256": result.raw_sha256 or "",
                 "path": dg.MetadataValue.path(lake.uri(clean_path(key))),
                 # Numbers, so the UI plots them over the partitions (null ids: Timeline era).
                 **{
                     name: value
                     for name, value in result.coverage.items()
-                    if name != "events" and value is not None
+                    if name not in ("events", "events_by_source") and value is not None
                 },
             }
             if result.quarantined_lines:

@@ -274,7 +274,7 @@ class BigQueryWarehouseResource(WarehouseResource):
         names = [name for name, *_ in (*LEDGER_SPAN_COLUMNS, *LEDGER_COVERAGE_COLUMNS)]
         digest = f"'{sha256}'" if re.fullmatch(r"[0-9a-f]{64}", sha256 or "") else "NULL"
         values = [_timestamp(moment) for moment in spans] + [
-            _number(value, kind)
+            _literal(value, kind)
             for value, (_, kind, *_) in zip(measured, LEDGER_COVERAGE_COLUMNS, strict=True)
         ]
         ledger = ", ".join(f"{value} AS {name}" for name, value in zip(names, values, strict=True))
@@ -353,10 +353,12 @@ def _timestamp(moment: datetime | None) -> str:
     return f"TIMESTAMP '{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}+00'"
 
 
-def _number(value, kind: str) -> str:
-    """An INT64 or FLOAT64 literal of a number, or a typed NULL."""
+def _literal(value, kind: str) -> str:
+    """An INT64, FLOAT64 or STRING literal of a value, or a typed NULL."""
     if value is None:
         return f"CAST(NULL AS {kind})"
+    if kind == "STRING":
+        return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
     return str(int(value)) if kind == "INT64" else repr(float(value))
 
 

@@ -63,13 +63,13 @@ class LakeResource(dg.ConfigurableResource):
         with self.local_copy(rel_path) as path:
             return json.loads(path.read_text(encoding="utf-8"))
 
-    def record_source(self, key: str, record: dict) -> None:
+    def record_source(self, key: str, record: dict, source: str | None = None) -> None:
         """Keep beside the raw file what the source said of it (size, Last-Modified,
         ETag, sha256), so a republished file is noticed on a later run."""
-        self.write_json(source_record_path(key), record)
+        self.write_json(source_record_path(key, source), record)
 
-    def recorded_source(self, key: str) -> dict | None:
-        return self.read_json(source_record_path(key))
+    def recorded_source(self, key: str, source: str | None = None) -> dict | None:
+        return self.read_json(source_record_path(key, source))
 
     def record_missing_at_source(self, key: str, url: str, reason: str) -> None:
         """Leave a marker beside the raw file: the source lost this hour for good.

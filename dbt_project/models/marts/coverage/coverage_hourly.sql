@@ -21,7 +21,9 @@ with loaded as (
                     / (ledger.max_event_id - ledger.min_event_id + 1)
         end as capture_ratio,
         ledger.outside_hour_share,
-        ledger.raw_bytes
+        ledger.raw_bytes,
+        ledger.events_by_source,
+        ledger.overlap_events
     from {{ source('gharchive', 'loaded_hours') }} as ledger
 ),
 
@@ -50,6 +52,8 @@ select
     loaded.capture_ratio,
     loaded.outside_hour_share,
     loaded.raw_bytes,
+    loaded.events_by_source,
+    loaded.overlap_events,
     recent.trailing_hours,
     recent.trailing_capture_ratio,
     recent.trailing_events,

@@ -1,0 +1,101 @@
+"""Several sources (GHARCHIVE_SOURCES): each source's file kept byte for byte,
+the clean hour their union with each event once, what each gave in coverage,
+and an hour one source lacks for good loaded from the other."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import dagster as dg
+import pytest
+
+from gharchive_assets.contract.lake_paths import raw_path
+from gharchive_assets.settings import Settings, SettingsError, SourceSpec, load_settings
+from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
+from tests.pipeline import materialize_hours, query
+from tests.test_coverage import expected_coverage
+
+HOUR = datetime(2015, 1, 1, 22, tzinfo=UTC)
+NEXT = datetime(2015, 1, 1, 23, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def two_sources(tmp_path_factory):
+    """Source a serves events 0..699 of HOUR and all of NEXT; source b serves
+    events 400..999 of HOUR (300 shared with a) and lacks NEXT."""
+    root = tmp_path_factory.mktemp("sources")
+    faker = ArchiveFaker(seed=16)
+    hour, following = faker.hour(HOUR, 1000), faker.hour(NEXT, 500)
+    write_hour(root / "a", HOUR, hour[:700])
+    write_hour(root / "a", NEXT, following)
+    write_hour(root / "b", HOUR, hour[400:])
+    settings = Settings(
+        base_url=(root / "a").as_uri(),
+        sources=(SourceSpec("a", (root / "a").as_uri()), SourceSpec("b", (root / "b").as_uri())),
+        data_dir=tmp_path_factory.mktemp("data"),
+        http_backoff_seconds=0,
+    )
+    with dg.instance_for_test() as instance:
+        run = materialize_hours(settings, instance, "2015-01-01-22:00", "2015-01-01-23:00")
+    assert run.success
+    return settings, root, hour, following
+
+
+def test_each_source_s_file_is_kept_byte_for_byte(two_sources):
+    settings, root, _, _ = two_sources
+    lake = settings.lake_root
+    key = "2015-01-01-22:00"
+    assert (lake / raw_path(key)).read_bytes() == (root / "a/2015-01-01-22.json.gz").read_bytes()
+    assert (lake / raw_path(key, "b")).read_bytes() == (
+        root / "b/2015-01-01-22.json.gz"
+    ).read_bytes()
+    assert not (lake / raw_path("2015-01-01-23:00", "b")).exists()
+
+
+def test_the_clean_hour_is_the_union_with_each_event_once(two_sources):
+    settings, _, hour, _ = two_sources
+    rows = dict(query(settings, "select archive_hour, count(*) from gharchive.events group by 1"))
+    assert rows == {HOUR.replace(tzinfo=None): 1000, NEXT.replace(tzinfo=None): 500}
+    ids = {i for (i,) in query(settings, "select id from gharchive.events where archive_hour = ?",
+                                [HOUR.replace(tzinfo=None)])}  # fmt: skip
+    assert ids == {r["id"] for r in hour}
+
+
+def test_coverage_says_what_each_source_gave(two_sources):
+    settings, _, hour, following = two_sources
+    (row,) = query(
+        settings,
+        "select events, min_event_id, max_event_id, capture_ratio, events_by_source, "
+        "overlap_events from analytics.coverage_hourly where archive_hour = ?",
+        [HOUR.replace(tzinfo=None)],
+    )
+    figures = expected_coverage(hour, HOUR)
+    assert row[:3] == (1000, figures["min_event_id"], figures["max_event_id"])
+    assert row[3] == pytest.approx(figures["capture_ratio"])
+    assert json.loads(row[4]) == {"a": 700, "b": 600}
+    assert row[5] == 300
+    # The hour source b lacks: loaded from a alone.
+    (alone,) = query(
+        settings,
+        "select events, events_by_source from analytics.coverage_hourly where archive_hour = ?",
+        [NEXT.replace(tzinfo=None)],
+    )
+    assert alone == (len(following), None)
+
+
+def test_the_variable_is_read_and_checked():
+    settings = load_settings(
+        {"GHARCHIVE_SOURCES": "gharchive=https://a.example,opendigger=file:///m@2026-09-06-00:00"}
+    )
+    assert settings.base_url == "https://a.example"
+    (_, second) = settings.archive_sources
+    assert (second.name, second.first_key) == ("opendigger", "2026-09-06-00:00")
+    assert not second.serves("2026-09-05-23:00") and second.serves("2026-09-06-00:00")
+    assert load_settings({}).archive_sources == (SourceSpec("gharchive", settings_default_url()),)
+    with pytest.raises(SettingsError, match="GHARCHIVE_SOURCES"):
+        load_settings({"GHARCHIVE_SOURCES": "a=https://x,a=https://y"})
+
+
+def settings_default_url() -> str:
+    return Settings().base_url
