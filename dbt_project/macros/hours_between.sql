@@ -26,3 +26,11 @@
 {% macro type_double() -%}
     {{ return('double' if target.type == 'duckdb' else 'float64') }}
 {%- endmacro %}
+
+{#- The ledger of loaded hours (gharchive.loaded_hours), beside the events.
+    Dagster writes it with the events in one transaction, so it is read as
+    part of the events source (not a source of its own: that would be a
+    second, unmaterialisable asset in Dagster's graph). -#}
+{% macro loaded_hours() -%}
+    {{ return(source('gharchive', 'events').incorporate(path={'identifier': 'loaded_hours'})) }}
+{%- endmacro %}

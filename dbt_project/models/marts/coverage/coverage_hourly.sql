@@ -2,9 +2,7 @@
     archive holds, from its event ids (measured as the hour is cleaned, see
     gharchive_assets/clean/coverage.py), and whether it is degraded. Rebuilt
     whole each run from the ledger (one row an hour), so the trailing medians
-    see late and re-loaded hours. The ledger is written with the events, in
-    one transaction, so this model follows gharchive/events. -#}
--- depends_on: {{ source('gharchive', 'events') }}
+    see late and re-loaded hours. -#}
 
 with loaded as (
     select
@@ -24,7 +22,7 @@ with loaded as (
         ledger.raw_bytes,
         ledger.events_by_source,
         ledger.overlap_events
-    from {{ source('gharchive', 'loaded_hours') }} as ledger
+    from {{ loaded_hours() }} as ledger
 ),
 
 recent as (
