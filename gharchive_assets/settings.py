@@ -70,6 +70,15 @@ class Settings:
         """Every source, the first one's files at the CONTRACT's raw/ paths."""
         return self.sources or (SourceSpec("gharchive", self.base_url),)
 
+    def sources_serving(self, key: str) -> list[tuple[SourceSpec, str | None]]:
+        """The sources that serve hour ``key``, each with the name its lake file
+        carries (None: the first source's, at the CONTRACT's raw/ path)."""
+        return [
+            (spec, None if index == 0 else spec.name)
+            for index, spec in enumerate(self.archive_sources)
+            if spec.serves(key)
+        ]
+
     @property
     def dbt_target(self) -> str:
         """The output of dbt_project/profiles.yml: local, gcp, or gcp_emulator (tests)."""

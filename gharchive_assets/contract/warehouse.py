@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 # The ledger of loaded hours (`loaded_hours`) records, per hour, the span of
@@ -51,6 +51,13 @@ def touched_span(before: list, after: list) -> tuple:
     firsts = [moment for moment in (before[0], after[0]) if moment is not None]
     lasts = [moment for moment in (before[1], after[1]) if moment is not None]
     return (min(firsts) if firsts else None, max(lasts) if lasts else None)
+
+
+def days_covering(first: datetime, last: datetime) -> tuple[datetime, datetime]:
+    """The half-open span of whole UTC days from ``first``'s day to ``last``'s:
+    what a filter on ``created_at`` must keep to see those rows."""
+    midnight = {"hour": 0, "minute": 0, "second": 0, "microsecond": 0}
+    return first.replace(**midnight), last.replace(**midnight) + timedelta(days=1)
 
 
 @dataclass(frozen=True)

@@ -179,19 +179,14 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             }
 
         def fetch(key: str) -> dict:
-            serving = [
-                (index, spec)
-                for index, spec in enumerate(settings.archive_sources)
-                if spec.serves(key)
-            ]
-            if [index for index, _ in serving] == [0]:
+            serving = settings.sources_serving(key)
+            if [name for _, name in serving] == [None]:
                 return fetch_from(key, source, None)
             # Several sources (GHARCHIVE_SOURCES): each one's file, the first's at
             # the CONTRACT's raw/ path, the others' beside it under their names.
             given, lost = {}, []
-            for index, spec in serving:
-                name = None if index == 0 else spec.name
-                each = source if index == 0 else source.model_copy(update={"base_url": spec.url})
+            for spec, name in serving:
+                each = source if name is None else source.model_copy(update={"base_url": spec.url})
                 try:
                     given[spec.name] = fetch_from(key, each, name, alone=False)
                 except SourceLostHour as error:
@@ -284,12 +279,13 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                     pq.write_table(ARROW_SCHEMA.empty_table(), empty)
                     lake.publish(empty, clean_path(key))
                 return {"rows": 0, MISSING_AT_SOURCE: True}
-            files = [
-                (spec.name, path)
-                for index, spec in enumerate(settings.archive_sources)
-                if spec.serves(key)
-                and lake.size(path := raw_path(key, None if index == 0 else spec.name)) is not None
-            ] or [(settings.archive_sources[0].name, raw_path(key))]
+            held = [
+                (spec.name, raw_path(key, name))
+                for spec, name in settings.sources_serving(key)
+                if lake.size(raw_path(key, name)) is not None
+            ]
+            # None held: the first source's path, whose absence local_copy explains.
+            files = held or [(settings.archive_sources[0].name, raw_path(key))]
             with ExitStack() as stack:
                 local = [(name, stack.enter_context(lake.local_copy(p))) for name, p in files]
                 (first_name, first), *others = local

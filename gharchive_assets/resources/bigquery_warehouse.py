@@ -28,6 +28,7 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
+from gharchive_assets.concurrency import WAREHOUSE_SWAPS
 from gharchive_assets.contract.events_schema import COLUMNS
 from gharchive_assets.contract.warehouse import (
     LEDGER_COVERAGE_COLUMNS,
@@ -36,6 +37,7 @@ from gharchive_assets.contract.warehouse import (
     LEDGER_SPAN_NAMES,
     HourLoad,
     coverage_values,
+    days_covering,
     touched_span,
 )
 from gharchive_assets.resources.warehouse import ARCHIVE_FIRST_DAY, WarehouseResource
@@ -215,9 +217,9 @@ class BigQueryWarehouseResource(WarehouseResource):
         return HourLoad(archive_hour, rows, replaced)
 
     def _create_staging(self, client, hour: datetime) -> str:
-        name = f"_staging_events_{hour:%Y%m%d%H}_{uuid.uuid4().hex[:8]}"
-        client.create_table(staging_table(self._table_id(client, name)))
-        return self._table_id(client, name)
+        table_id = self._table_id(client, f"_staging_events_{hour:%Y%m%d%H}_{uuid.uuid4().hex[:8]}")
+        client.create_table(staging_table(table_id))
+        return table_id
 
     def _repartition_advice(self, client) -> str:
         events = self._table_id(client, "events")
@@ -270,7 +272,10 @@ class BigQueryWarehouseResource(WarehouseResource):
         deleted, the staged ones inserted, the ledger row replaced. Values are
         literals rendered from typed Python values (BigQuery's emulator takes no
         parameters in a script); none comes from a string a user gave."""
-        first_day, after_last_day = _days_covering(spans[2], spans[3])
+        first, last = _utc(spans[2]), _utc(spans[3])
+        if first is None:  # neither old nor new rows: any one day will do
+            first = last = datetime(1970, 1, 1, tzinfo=UTC)
+        first_day, after_last_day = days_covering(first, last)
         names = [name for name, *_ in (*LEDGER_SPAN_COLUMNS, *LEDGER_COVERAGE_COLUMNS)]
         digest = f"'{sha256}'" if re.fullmatch(r"[0-9a-f]{64}", sha256 or "") else "NULL"
         values = [_timestamp(moment) for moment in spans] + [
@@ -335,16 +340,6 @@ def _create_or_widen(client: bigquery.Client, table: bigquery.Table, name: str) 
     return existing
 
 
-def _days_covering(first: datetime | None, last: datetime | None) -> tuple[datetime, datetime]:
-    """The half-open span of whole UTC days from ``first``'s to ``last``'s."""
-    first, last = _utc(first), _utc(last)
-    if first is None:  # neither old nor new rows: an empty span
-        first = last = datetime(1970, 1, 1, tzinfo=UTC)
-    start = first.replace(hour=0, minute=0, second=0, microsecond=0)
-    end = last.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    return start, end
-
-
 def _timestamp(moment: datetime | None) -> str:
     """A TIMESTAMP literal of a datetime (naive ones hold UTC), or NULL."""
     moment = _utc(moment)
@@ -384,10 +379,10 @@ def retry_conflicts(action, what: str, tries: int = CONFLICT_TRIES):
                 raise WarehouseConflictError(
                     f"{what}: BigQuery refused the swap {tries} times because other runs "
                     "wrote the same day at once; materialise the hour again (fewer runs at "
-                    f"once, or a lower limit on the pool 'warehouse_swaps', avoid this). ({error})"
+                    f"once, or a lower limit on the pool {WAREHOUSE_SWAPS!r}, avoid this). ({error})"
                 ) from error
             time.sleep(CONFLICT_BACKOFF_SECONDS * 2 ** (attempt - 1) * (0.5 + random.random()))
-    return None
+    raise ValueError(f"tries must be at least 1, not {tries}")
 
 
 def _utc(moment: datetime | None) -> datetime | None:

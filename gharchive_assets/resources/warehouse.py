@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
+from gharchive_assets.contract.warehouse import days_covering
+
 # The archive's first day: a bound on created_at that keeps every row.
 ARCHIVE_FIRST_DAY = datetime(2011, 2, 12)
 
@@ -41,9 +43,7 @@ class WarehouseResource(dg.ConfigurableResource):
             first, last = ARCHIVE_FIRST_DAY, datetime.now(UTC).replace(tzinfo=None)
         if first is None:
             return (start.replace(tzinfo=None), start.replace(tzinfo=None))
-        first, last = first.replace(tzinfo=None), last.replace(tzinfo=None)
-        midnight = {"hour": 0, "minute": 0, "second": 0, "microsecond": 0}
-        return first.replace(**midnight), last.replace(**midnight) + timedelta(days=1)
+        return days_covering(first.replace(tzinfo=None), last.replace(tzinfo=None))
 
     def duplicate_ids_in_hour(self, archive_hour: datetime) -> int:
         """Events of the hour whose id another event of the same hour has too."""
