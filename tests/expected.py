@@ -7,7 +7,7 @@ records as the generator wrote them.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 KNOWN_BOTS = {"hubot", "dependabot", "github-actions", "renovate"}
 
@@ -17,6 +17,30 @@ def is_bot(login: str | None) -> bool:
         return False
     lower = login.lower()
     return login.endswith("[bot]") or lower in KNOWN_BOTS or lower.endswith(("-bot", "_bot"))
+
+
+# The behaviour rule of dbt_project/macros/bots.sql (vars in dbt_project.yml).
+BOT_PUSHES_PER_HOUR, BOT_ACTIVE_HOURS = 40, 20
+
+
+def bots_by_behaviour(records: list[dict]) -> set[tuple[date, int]]:
+    """(day, actor id) of accounts acting at a machine's pace that day: many
+    pushes within one clock hour, or activity in nearly every hour."""
+    pushes, hours = Counter(), defaultdict(set)
+    for record in records:
+        moment = datetime.fromisoformat(record["created_at"].replace("Z", "+00:00"))
+        moment = moment.astimezone(UTC)
+        key = (moment.date(), record["actor"]["id"])
+        hours[key].add(moment.hour)
+        pushes[(key, moment.hour)] += record["type"] == "PushEvent"
+    busiest = Counter()
+    for (key, _), n in pushes.items():
+        busiest[key] = max(busiest[key], n)
+    return {
+        key
+        for key in hours
+        if busiest[key] >= BOT_PUSHES_PER_HOUR or len(hours[key]) >= BOT_ACTIVE_HOURS
+    }
 
 
 def day_of(record: dict) -> date:
@@ -69,14 +93,17 @@ def repo_activity_daily(records: list[dict]) -> dict[tuple, tuple]:
 
 def actor_activity_daily(records: list[dict]) -> dict[tuple, tuple]:
     counts = Counter((day_of(r), r["actor"]["id"], r["actor"]["login"], r["type"]) for r in records)
-    return {key: (is_bot(key[2]), n) for key, n in counts.items()}
+    machines = bots_by_behaviour(records)
+    return {key: (is_bot(key[2]) or key[:2] in machines, n) for key, n in counts.items()}
 
 
 def bot_share_daily(records: list[dict]) -> dict[tuple, tuple]:
     bots, people = Counter(), Counter()
+    machines = bots_by_behaviour(records)
     for record in records:
         key = (day_of(record), record["type"])
-        (bots if is_bot(record["actor"]["login"]) else people)[key] += 1
+        bot = is_bot(record["actor"]["login"]) or (key[0], record["actor"]["id"]) in machines
+        (bots if bot else people)[key] += 1
     return {
         key: (bots[key], people[key], bots[key] / (bots[key] + people[key]))
         for key in set(bots) | set(people)
@@ -98,15 +125,17 @@ def contributors_daily(records: list[dict]) -> dict[tuple, tuple]:
         counts[key] += 1
         pushes[key] += record["type"] == "PushEvent"
         logins[key] = record["actor"]["login"]
+    machines = bots_by_behaviour(records)
+    bot = {key: is_bot(login) or key in machines for key, login in logins.items()}
     people = defaultdict(list)
     for (day, actor), n in counts.items():
-        if not is_bot(logins[(day, actor)]):
+        if not bot[(day, actor)]:
             people[day].append(n)
     result = {}
     for (day, actor), n in counts.items():
-        bot = is_bot(logins[(day, actor)])
-        rank = None if bot else 1 + sum(other > n for other in people[day])
-        result[(day, actor)] = (n, pushes[(day, actor)], bot, rank)
+        is_a_bot = bot[(day, actor)]
+        rank = None if is_a_bot else 1 + sum(other > n for other in people[day])
+        result[(day, actor)] = (n, pushes[(day, actor)], is_a_bot, rank)
     return result
 
 

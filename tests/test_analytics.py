@@ -29,6 +29,10 @@ from tests.archive_server import ArchiveServer
 from tests.pipeline import materialize_hours, query, step_failure_message
 
 DAY_ONE, TRIMMED_DAY = date(2015, 1, 1), date(2025, 11, 3)
+# An automation account with a plain name, pushing at a machine's pace, and a
+# busy person whose login contains "bot" (bots by behaviour, macros/bots.sql).
+MACHINE, BUSY_PERSON = "nightly-mirror", "robotics-lab-student"
+BURSTS = {MACHINE: 45, BUSY_PERSON: 30}
 # (first, last) hours of each run, in the order they run.
 RUNS = [
     ("2015-01-02-00:00", "2015-01-02-00:00"),  # the next day's hour arrives first
@@ -50,7 +54,12 @@ def archive(tmp_path_factory):
         (datetime(2025, 11, 3, 10, tzinfo=UTC), 700, "trimmed"),
     ):
         records = faker.hour(
-            hour, events, era=era, duplicates=40 if hours else 0, late=20 * (era == "trimmed")
+            hour,
+            events,
+            era=era,
+            duplicates=40 if hours else 0,
+            late=20 * (era == "trimmed"),
+            bursts=BURSTS if hour.hour == 22 else None,
         )
         write_hour(directory, hour, records)
         hours[hour] = records
@@ -90,6 +99,18 @@ def test_contributors_rank_people_apart_from_bots(events, settings):
     top = [r for r in rows if r[0] == DAY_ONE and r[5] == 1]
     assert top and not any(r[4] for r in top), "rank 1 without bots is a person"
     assert any(r[4] for r in rows), "the generated days have bots"
+    pace = {
+        login: rest
+        for login, *rest in query(
+            settings,
+            "select actor_login, max_pushes_in_an_hour, is_bot_by_name, is_bot_by_behaviour, "
+            "is_bot from analytics.actor_behaviour_daily where day = ?",
+            [DAY_ONE],
+        )
+    }
+    assert pace[MACHINE][0] >= BURSTS[MACHINE] and pace[MACHINE][1:] == [False, True, True]
+    assert BURSTS[BUSY_PERSON] <= pace[BUSY_PERSON][0] < 40
+    assert pace[BUSY_PERSON][1:] == [False, False, False], "a busy person is no bot"
 
 
 def test_pull_requests_count_merges_and_time_to_merge(events, settings):
@@ -268,6 +289,11 @@ def test_daily_report_is_self_contained(report, events, settings):
     assert any(logins[a] in page for a in first), "the top contributor is named"
     assert f"{len(day_events):,} events" in metadata["preview"].value
     assert "| top repository |" in metadata["preview"].value
+    # Two of the day's hours are loaded: the page says how far to trust it.
+    assert "Coverage: 2 of 24 hours loaded; capture ratio 0." in page
+    assert 'id="coverage-warning"' in page and "22 not loaded yet" in page
+    assert "22 not loaded yet" in metadata["preview"].value
+    assert metadata["hours_loaded"].value == 2 and metadata["hours_degraded"].value == 0
 
     empty_day = build_definitions(settings).resolve_job_def("daily_report_job")
     failed = empty_day.execute_in_process(partition_key="2015-01-05", raise_on_error=False)

@@ -256,6 +256,8 @@ MART_COLUMNS = {
     "daily_event_counts": "day, event_type, events, actors, repos",
     "hourly_event_counts": "hour, event_type, events, actors, repos",
     "repo_activity_daily": "day, repo_key, repo_name, events, stars, forks, pushes",
+    "actor_behaviour_daily": "day, actor_key, actor_login, events, active_hours, "
+    "max_events_in_an_hour, max_pushes_in_an_hour, is_bot_by_behaviour, is_bot",
     "actor_activity_daily": "day, actor_key, actor_login, is_bot, event_type, events",
     "bot_share_daily": "day, event_type, bot_events, human_events",
     "contributors_daily": "day, actor_key, contributions, pushes, commits_pushed, "

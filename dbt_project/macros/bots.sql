@@ -1,11 +1,23 @@
-{#- Whether a login is an automation account. The rule, used everywhere:
+{#- Bots: the one place their rule lives. An account is a bot on a day
+    when its name says so or its behaviour that day does.
+
+    By name (is_bot, on a login alone):
     1. GitHub Apps: the login ends in '[bot]' (e.g. 'dependabot[bot]');
     2. the curated list below of well-known automation accounts that carry
        no suffix (most predate GitHub Apps);
     3. the login ends in '-bot' or '_bot' (e.g. 'greenkeeperio-bot').
     A login that merely contains 'bot' ('botandrose', 'abbott', 'talbot') is a
     person: tests/singular/assert_bot_classification.sql holds such cases.
-    Written with right() and lower() so it means the same on DuckDB and BigQuery. -#}
+    Written with right() and lower() so it means the same on DuckDB and BigQuery.
+
+    By behaviour (acts_like_a_bot, on a day's pace, see actor_behaviour_daily):
+    4. at least var bot_pushes_per_hour (40) pushes within one clock hour:
+       mirrors and sync jobs push every minute or two ('mirror-updates' pushed
+       42 times in 2015-01-01 01:00), a person at the keyboard a few times;
+    5. activity in at least var bot_active_hours (20) of the day's 24 hours:
+       nobody works twenty hours a day, a scheduled job does.
+    A person whose own script pushes at such rates counts as automation that
+    day, which is what the figures should say. -#}
 {% macro known_bot_logins() -%}
     {#- Dependency updaters, from before they became GitHub Apps. -#}
     {%- set updaters = ['dependabot', 'dependabot-preview', 'renovate', 'scala-steward'] -%}
@@ -32,6 +44,14 @@
         right({{ login }}, 5) = '[bot]'
         or lower({{ login }}) in ('{{ known_bot_logins() | join("', '") }}')
         or right(lower({{ login }}), 4) in ('-bot', '_bot'),
+        false
+    )
+{%- endmacro %}
+
+{% macro acts_like_a_bot(max_pushes_in_an_hour, active_hours) -%}
+    coalesce(
+        {{ max_pushes_in_an_hour }} >= {{ var('bot_pushes_per_hour') }}
+        or {{ active_hours }} >= {{ var('bot_active_hours') }},
         false
     )
 {%- endmacro %}

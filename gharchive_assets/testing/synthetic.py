@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import random
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -125,13 +126,16 @@ class ArchiveFaker:
         era: str = "events",
         duplicates: int = 0,
         late: int = 0,
+        bursts: dict[str, int] | None = None,
     ) -> list[dict]:
         """Records of one archive hour, in no particular order.
 
         era: ``events`` (2015–2025), ``trimmed`` (since 2025-10, trimmed
         payloads) or ``timeline`` (2011–2014). ``duplicates`` copies events
         already emitted by earlier hours (GH Archive repeats some ids across
-        files); ``late`` adds events created in the previous hour.
+        files); ``late`` adds events created in the previous hour; ``bursts``
+        adds, for each login, that many PushEvents by it within the hour (an
+        account pushing at a machine's pace, or a busy person).
         """
         hour = hour.astimezone(UTC)
         records = []
@@ -141,6 +145,11 @@ class ArchiveFaker:
         for _ in range(late):
             moment = hour - timedelta(seconds=self.rng.randrange(1, 3600))
             records.append(self._record(moment, era))
+        for login, pushes in (bursts or {}).items():
+            actor = self._actor(login)
+            for _ in range(pushes):
+                moment = hour + timedelta(seconds=self.rng.randrange(3600))
+                records.append(self._record(moment, era, "PushEvent", actor))
         if duplicates and self._emitted:
             records += [
                 dict(r) for r in self.rng.sample(self._emitted, min(duplicates, len(self._emitted)))
@@ -149,15 +158,28 @@ class ArchiveFaker:
         self._emitted.extend(records[: min(len(records), 200)])
         return records
 
-    def _record(self, moment: datetime, era: str) -> dict:
+    def _actor(self, login: str) -> Actor:
+        """The pool's actor of that login, else one outside the pool (so the
+        random draws of later hours stay as they were), its id from its login."""
+        for actor in self.actor_pool:
+            if actor.login == login:
+                return actor
+        return Actor(70_000_000 + zlib.crc32(login.encode()) % 10_000_000, login)
+
+    def _record(
+        self, moment: datetime, era: str, event_type: str | None = None, actor: Actor | None = None
+    ) -> dict:
         rng = self.rng
-        if era == "timeline" and rng.random() < 0.03:
+        if event_type is None and era == "timeline" and rng.random() < 0.03:
             event_type = rng.choices(list(TIMELINE_ONLY_TYPES), list(TIMELINE_ONLY_TYPES.values()))[
                 0
             ]
-        else:
+        elif event_type is None:
             event_type = rng.choices(self._types, self._weights)[0]
-        actor = rng.choice(self.bot_pool) if rng.random() < 0.05 else rng.choice(self.actor_pool)
+        if actor is None:
+            actor = (
+                rng.choice(self.bot_pool) if rng.random() < 0.05 else rng.choice(self.actor_pool)
+            )
         repo = rng.choice(self.repo_pool)
         payload = self._payload(event_type, actor, repo, moment, trimmed=era == "trimmed")
         if era == "timeline":
