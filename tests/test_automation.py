@@ -17,16 +17,25 @@ from gharchive_assets.settings import Settings
 NOW = datetime(2015, 1, 2, 1, 30, tzinfo=UTC)  # the newest complete hour is 2015-01-02-00:00
 
 
-def test_schedule_asks_for_the_hour_that_just_ended(tmp_path):
-    defs = build_definitions(Settings(data_dir=tmp_path))
+def test_schedule_asks_for_the_hour_that_just_ended(archive_server, tmp_path):
+    defs = build_definitions(Settings(base_url=archive_server.url, data_dir=tmp_path))
     schedule = defs.get_schedule_def("hourly_archive_schedule")
     assert schedule.cron_schedule == "20 * * * *"
-    context = dg.build_schedule_context(
-        scheduled_execution_time=datetime(2015, 1, 2, 1, 20, tzinfo=UTC),
-        repository_def=defs.get_repository_def(),
-    )
-    (request,) = schedule.evaluate_tick(context).run_requests
+
+    def tick(moment: datetime):
+        context = dg.build_schedule_context(
+            scheduled_execution_time=moment,
+            resources={"source": ArchiveSourceResource(base_url=archive_server.url)},
+            repository_def=defs.get_repository_def(),
+        )
+        return schedule.evaluate_tick(context)
+
+    (request,) = tick(datetime(2015, 1, 2, 1, 20, tzinfo=UTC)).run_requests
     assert request.partition_key == request.run_key == "2015-01-02-00:00"
+    # An hour the source has not published yet is left to the sensor.
+    late = tick(datetime(2015, 1, 1, 20, 20, tzinfo=UTC))
+    assert not late.run_requests
+    assert late.skip_message.startswith("hour 2015-01-01-19:00: not published yet")
 
 
 def test_sensor_requests_only_published_hours_not_done_or_running(archive_server):

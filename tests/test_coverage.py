@@ -10,9 +10,18 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 
 from gharchive_assets.clean import clean_archive_file
+from gharchive_assets.clean.coverage import (
+    DEGRADED_BELOW,
+    MIN_TRAILING_HOURS,
+    TRAILING_HOURS,
+    LedgerCoverage,
+    degradation,
+)
 from gharchive_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
+from gharchive_assets.reporting.daily_report import DayCoverage, coverage_html
 from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource
 from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
 
@@ -105,3 +114,36 @@ def test_coverage_hourly_flags_degraded_hours_by_the_trailing_median(tmp_path):
         "where day = date '2025-06-02'"
     )
     assert day == (8, 2, 6 * 1000 + 1000 + 400, True)
+
+    # The asset check on gharchive/events judges by the same rule, in Python.
+    ledger = warehouse.query(
+        "select archive_hour, rows, distinct_event_ids, min_event_id, max_event_id "
+        "from gharchive.loaded_hours"
+    )
+    judged = sorted(
+        hour
+        for hour, *figures in ledger
+        if degradation(
+            LedgerCoverage(*figures), warehouse.coverage_of_hours_before(hour, TRAILING_HOURS)
+        )
+    )
+    assert judged == degraded
+
+
+def test_the_degraded_rule_is_the_same_in_python_and_dbt():
+    variables = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    assert (
+        variables["coverage_degraded_below"],
+        variables["coverage_trailing_hours"],
+        variables["coverage_min_trailing_hours"],
+    ) == (DEGRADED_BELOW, TRAILING_HOURS, MIN_TRAILING_HOURS)
+
+
+def test_the_daily_report_warns_of_degraded_and_missing_hours():
+    day = datetime(2025, 6, 2)
+    coverage = DayCoverage(23, 0.41, [day.replace(hour=3)], [day.replace(hour=7)])
+    page = coverage_html(coverage)
+    assert "Coverage: 23 of 24 hours loaded; capture ratio 0.410" in page
+    assert "1 missing at the source (07:00) and 1 degraded (03:00) and 1 not loaded yet" in page
+    whole = coverage_html(DayCoverage(24, 0.9, [], []))
+    assert "Coverage: 24 of 24 hours loaded" in whole and "warning" not in whole

@@ -150,6 +150,9 @@ def test_checks_are_reported_with_each_load(loaded):
     assert duplicates.passed and duplicates.metadata["hours_checked"].value == 3
     band = evaluations["rows_in_plausible_band"]
     assert band.passed and band.metadata["hours_without_history"].value == 3
+    coverage = evaluations["coverage_not_degraded"]
+    assert coverage.passed and coverage.metadata["hours_checked"].value == 3
+    assert 0 < coverage.metadata["lowest_capture_ratio"].value < 1
 
 
 def test_check_verdicts():
@@ -167,6 +170,17 @@ def test_check_verdicts():
     assert not band.passed
     assert list(band.metadata["hours_outside_band"].value) == ["2015-01-01-23:00"]
     assert duplicates.severity == band.severity == dg.AssetCheckSeverity.WARN
+
+    from gharchive_assets.defs.warehouse import coverage_result
+
+    coverage = coverage_result(
+        {"2015-01-01-23:00": "capture ratio 0.300 against a median of 0.900"},
+        {"2015-01-01-22:00": 0.9, "2015-01-01-23:00": 0.3, "2013-01-01-00:00": None},
+    )
+    assert not coverage.passed and coverage.severity == dg.AssetCheckSeverity.WARN
+    assert coverage.description == "1 of 3 hours degraded: see analytics.coverage_hourly"
+    assert coverage.metadata["lowest_capture_ratio"].value == 0.3
+    assert coverage.metadata["hours_without_ids"].value == 1
 
 
 def test_coverage_hourly_matches_the_archive(loaded, settings):

@@ -5,12 +5,16 @@ and an hour one source lacks for good loaded from the other."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
 
 from gharchive_assets.contract.lake_paths import raw_path
+from gharchive_assets.definitions import build_definitions
+from gharchive_assets.defs.automation import plan_catch_up
+from gharchive_assets.partitions import hourly_partitions
+from gharchive_assets.resources.source import ArchiveSourceResource
 from gharchive_assets.settings import Settings, SettingsError, SourceSpec, load_settings
 from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
 from tests.pipeline import materialize_hours, query
@@ -82,6 +86,35 @@ def test_coverage_says_what_each_source_gave(two_sources):
         [NEXT.replace(tzinfo=None)],
     )
     assert alone == (len(following), None)
+
+
+def test_the_sensor_and_the_schedule_wait_for_every_source(two_sources):
+    """Hour 23:00 is at source a only: it waits for b within the publication
+    window, and is requested from a once b has lacked it past that window."""
+    settings, *_ = two_sources
+    partitions = hourly_partitions(settings.start)
+    source = ArchiveSourceResource(base_url=settings.base_url)
+    within = datetime(2015, 1, 2, 0, 30, tzinfo=UTC)
+    with dg.instance_for_test() as instance:
+        plan = plan_catch_up(within, instance, source, partitions, {}, 3, settings=settings)
+        assert plan.to_request == ["2015-01-01-22:00"]
+        assert plan.skipped["2015-01-01-23:00"] == "not published yet by b"
+        assert plan.skipped["2015-01-01-21:00"] == "not published yet"
+        later = within + timedelta(hours=settings.missing_after_hours + 1)
+        lookback = settings.missing_after_hours + 4
+        plan = plan_catch_up(later, instance, source, partitions, {}, lookback, settings=settings)
+        assert plan.to_request[:2] == ["2015-01-01-23:00", "2015-01-01-22:00"]
+
+    defs = build_definitions(settings)
+    schedule = defs.get_schedule_def("hourly_archive_schedule")
+    context = dg.build_schedule_context(
+        scheduled_execution_time=within.replace(minute=20),
+        resources={"source": source},
+        repository_def=defs.get_repository_def(),
+    )
+    result = schedule.evaluate_tick(context)
+    assert not result.run_requests
+    assert "hour 2015-01-01-23:00: not published yet by b" in result.skip_message
 
 
 def test_the_variable_is_read_and_checked():

@@ -11,6 +11,8 @@ Archive's issue #310, where capture fell after 2025-05-23. Timeline-era hours
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -57,3 +59,60 @@ class HourCoverage:
             "capture_ratio": capture,
             "outside_hour_share": self.outside_hour / self.events if self.events else 0.0,
         }
+
+
+# When an hour is degraded; dbt_project.yml's vars of the same names hold the
+# same values for coverage_hourly (tests/test_coverage.py keeps them equal).
+DEGRADED_BELOW = 0.5
+"""Degraded: capture ratio or events below this share of their trailing median."""
+TRAILING_HOURS = 168
+"""The median runs over the loaded hours (with events) of this many hours before."""
+MIN_TRAILING_HOURS = 24
+"""With fewer loaded hours than this before it, an hour is not judged."""
+
+
+@dataclass(frozen=True)
+class LedgerCoverage:
+    """An hour's events and id figures as the warehouse's ledger holds them."""
+
+    events: int
+    distinct_event_ids: int | None = None
+    min_event_id: int | None = None
+    max_event_id: int | None = None
+
+    @classmethod
+    def of(cls, events: int, figures: Mapping | None) -> LedgerCoverage:
+        """From the cleaner's figures (None: an hour loaded empty)."""
+        figures = figures or {}
+        return cls(
+            events,
+            figures.get("distinct_event_ids"),
+            figures.get("min_event_id"),
+            figures.get("max_event_id"),
+        )
+
+    @property
+    def capture_ratio(self) -> float | None:
+        if self.max_event_id is None or self.min_event_id is None:
+            return None
+        return (self.distinct_event_ids or 0) / (self.max_event_id - self.min_event_id + 1)
+
+
+def degradation(hour: LedgerCoverage, trailing: list[LedgerCoverage]) -> str | None:
+    """Why ``hour`` is degraded against the loaded hours before it (``trailing``,
+    those with events in the ``TRAILING_HOURS`` before it), or None: the rule of
+    coverage_hourly.is_degraded, so the asset check and the model agree."""
+    if len(trailing) < MIN_TRAILING_HOURS:
+        return None
+    reasons = []
+    captures = [h.capture_ratio for h in trailing if h.capture_ratio is not None]
+    if hour.capture_ratio is not None and captures:
+        median = statistics.median(captures)
+        if hour.capture_ratio < DEGRADED_BELOW * median:
+            reasons.append(
+                f"capture ratio {hour.capture_ratio:.3f} against a median of {median:.3f}"
+            )
+    median_events = statistics.median(h.events for h in trailing)
+    if hour.events < DEGRADED_BELOW * median_events:
+        reasons.append(f"{hour.events:,} events against a median of {median_events:,.0f}")
+    return "; ".join(reasons) or None

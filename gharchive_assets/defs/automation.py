@@ -5,6 +5,9 @@ GH Archive publishes an hour at about five past the next one, some much later.
 The schedule asks for the latest complete hour at twenty past; the sensor looks
 back over a window (48 hours by default) for hours that are published but not
 materialised and not already being run, and requests a bounded number per tick.
+With several sources (GHARCHIVE_SOURCES) both ask every source of the hour:
+an hour is requested once each has published it, or, past the publication
+window (GHARCHIVE_MISSING_AFTER_HOURS), once any has.
 """
 
 import json
@@ -15,8 +18,13 @@ import dagster as dg
 
 from gharchive_assets.contract.lake_paths import key_for
 from gharchive_assets.partitions import daily_partitions, hourly_partitions
-from gharchive_assets.resources.source import ArchiveSourceResource, HourNotPublished
-from gharchive_assets.settings import current_settings
+from gharchive_assets.resources.source import (
+    ArchiveSourceResource,
+    HourNotPublished,
+    missing_for_good,
+    sources_of_hour,
+)
+from gharchive_assets.settings import Settings, current_settings
 
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -59,8 +67,11 @@ def automation_defs() -> dg.Definitions:
     )
     return dg.Definitions(
         jobs=[hourly_job, report_job],
-        schedules=[build_schedule(hourly_job), build_daily_report_schedule(report_job)],
-        sensors=[build_sensor(hourly_job, partitions, settings.sensor_lookback_hours)],
+        schedules=[
+            build_schedule(hourly_job, settings),
+            build_daily_report_schedule(report_job),
+        ],
+        sensors=[build_sensor(hourly_job, partitions, settings)],
     )
 
 
@@ -69,7 +80,27 @@ def latest_complete_hour(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
 
 
-def build_schedule(job) -> dg.ScheduleDefinition:
+def not_ready(
+    key: str, source: ArchiveSourceResource, settings: Settings, now: datetime
+) -> str | None:
+    """Why hour ``key`` is not to be requested yet, or None: no source serving it
+    has published it, or one has not yet and still may (within the
+    publication window); a source that lacks it past that window lost it."""
+    serving = sources_of_hour(source, settings, key)
+    lacking = []
+    for spec, _, each in serving:
+        try:
+            each.describe(key)
+        except HourNotPublished:
+            lacking.append(spec.name)
+    if len(lacking) == len(serving):
+        return "not published yet"
+    if lacking and not missing_for_good(key, now, settings.missing_after_hours):
+        return f"not published yet by {', '.join(lacking)}"
+    return None
+
+
+def build_schedule(job, settings: Settings) -> dg.ScheduleDefinition:
     @dg.schedule(
         name="hourly_archive_schedule",
         cron_schedule=f"{SCHEDULE_MINUTE} * * * *",
@@ -77,11 +108,18 @@ def build_schedule(job) -> dg.ScheduleDefinition:
         job=job,
         description=(
             f"At :{SCHEDULE_MINUTE} past each hour, materialise the hour that just ended "
-            "(GH Archive publishes it at about :05); run key = partition key."
+            "(GH Archive publishes it at about :05) once every source has published it; "
+            "run key = partition key. An hour skipped here is archive_hours_sensor's."
         ),
     )
-    def hourly_archive_schedule(context: dg.ScheduleEvaluationContext):
+    def hourly_archive_schedule(
+        context: dg.ScheduleEvaluationContext, source: ArchiveSourceResource
+    ):
         key = key_for(latest_complete_hour(context.scheduled_execution_time))
+        if reason := not_ready(key, source, settings, context.scheduled_execution_time):
+            return dg.SkipReason(
+                f"hour {key}: {reason}; archive_hours_sensor requests it once it is published"
+            )
         return dg.RunRequest(run_key=key, partition_key=key)
 
     return hourly_archive_schedule
@@ -144,6 +182,7 @@ def plan_catch_up(
     cursor: dict,
     lookback_hours: int = 48,
     max_runs: int = 6,
+    settings: Settings | None = None,
 ) -> CatchUp:
     """The hours in the look-back window that are published but neither done nor running.
 
@@ -151,8 +190,10 @@ def plan_catch_up(
     asked for again while its run may still be starting; an hour whose run
     failed or was killed is asked for again, up to ``MAX_REQUESTS`` times), and
     when a missing hour was last asked about (so a tick does not ask the source
-    about every missing hour every time).
+    about every missing hour every time). ``settings`` name the sources
+    (default: ``source`` alone).
     """
+    settings = settings or Settings(base_url=source.base_url)
     last = latest_complete_hour(now)
     first = max(last - timedelta(hours=lookback_hours - 1), partitions.start.astimezone(UTC))
     window = []
@@ -193,18 +234,18 @@ def plan_catch_up(
         if last_check and now.timestamp() - last_check < RECHECK_AFTER.total_seconds():
             skipped[key] = "not published when last asked"
             continue
-        try:
-            source.describe(key)
-        except HourNotPublished:
+        if reason := not_ready(key, source, settings, now):
             checked[key] = now.timestamp()
-            skipped[key] = "not published yet"
+            skipped[key] = reason
             continue
         to_request.append(key)
         requested[key] = [now.timestamp(), requests + 1]
     return CatchUp(to_request, {"requested": requested, "checked": checked}, skipped)
 
 
-def build_sensor(job, partitions, lookback_hours: int) -> dg.SensorDefinition:
+def build_sensor(job, partitions, settings: Settings) -> dg.SensorDefinition:
+    lookback_hours = settings.sensor_lookback_hours
+
     @dg.sensor(
         name="archive_hours_sensor",
         job=job,
@@ -218,7 +259,13 @@ def build_sensor(job, partitions, lookback_hours: int) -> dg.SensorDefinition:
     def archive_hours_sensor(context: dg.SensorEvaluationContext, source: ArchiveSourceResource):
         cursor = json.loads(context.cursor) if context.cursor else {}
         plan = plan_catch_up(
-            datetime.now(UTC), context.instance, source, partitions, cursor, lookback_hours
+            datetime.now(UTC),
+            context.instance,
+            source,
+            partitions,
+            cursor,
+            lookback_hours,
+            settings=settings,
         )
         context.update_cursor(json.dumps(plan.cursor))
         if not plan.to_request:

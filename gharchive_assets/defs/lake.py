@@ -5,7 +5,7 @@ marker the raw step leaves when the source lost the hour for good.
 """
 
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import dagster as dg
 import pyarrow.parquet as pq
@@ -16,7 +16,6 @@ from gharchive_assets.contract.events_schema import ARROW_SCHEMA
 from gharchive_assets.contract.lake_paths import (
     clean_path,
     missing_marker_path,
-    parse_key,
     quarantine_path,
     raw_path,
 )
@@ -28,6 +27,8 @@ from gharchive_assets.resources.source import (
     HourNotPublished,
     SourceFile,
     SourceUnavailable,
+    missing_for_good,
+    sources_of_hour,
 )
 from gharchive_assets.settings import Settings, current_settings
 
@@ -56,12 +57,6 @@ class CleanHourConfig(dg.Config):
 
 MISSING_AT_SOURCE = "missing_at_source"
 RAW_STEP_RETRIES = 2
-
-
-def missing_for_good(key: str, now: datetime, missing_after_hours: int) -> bool:
-    """Whether a 404 for the hour means "never coming" rather than "not yet"."""
-    hour_end = parse_key(key) + timedelta(hours=1)
-    return now - hour_end > timedelta(hours=missing_after_hours)
 
 
 def source_changes(served: SourceFile, held_bytes: int, recorded: dict | None) -> list[str]:
@@ -179,14 +174,13 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             }
 
         def fetch(key: str) -> dict:
-            serving = settings.sources_serving(key)
-            if [name for _, name in serving] == [None]:
+            serving = sources_of_hour(source, settings, key)
+            if [name for _, name, _ in serving] == [None]:
                 return fetch_from(key, source, None)
             # Several sources (GHARCHIVE_SOURCES): each one's file, the first's at
             # the CONTRACT's raw/ path, the others' beside it under their names.
             given, lost = {}, []
-            for spec, name in serving:
-                each = source if name is None else source.model_copy(update={"base_url": spec.url})
+            for spec, name, each in serving:
                 try:
                     given[spec.name] = fetch_from(key, each, name, alone=False)
                 except SourceLostHour as error:

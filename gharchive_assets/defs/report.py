@@ -5,7 +5,12 @@ from datetime import date
 import dagster as dg
 
 from gharchive_assets.partitions import daily_partitions
-from gharchive_assets.reporting.daily_report import DayFigures, render_html, render_markdown
+from gharchive_assets.reporting.daily_report import (
+    DayCoverage,
+    DayFigures,
+    render_html,
+    render_markdown,
+)
 from gharchive_assets.resources.lake import LakeResource
 from gharchive_assets.resources.warehouse import WarehouseResource
 from gharchive_assets.settings import current_settings
@@ -15,6 +20,8 @@ REPORT_MARTS = (
     "repo_activity_daily",
     "contributors_daily",
     "bot_share_daily",
+    "coverage_daily",
+    "coverage_hourly",
 )
 TOP = 10
 REPORT_ASSET_KEY = dg.AssetKey(["daily_report"])
@@ -53,6 +60,23 @@ def read_day_figures(warehouse: WarehouseResource, day: date) -> DayFigures:
             "select event_type, bot_events, human_events from {analytics}.bot_share_daily "
             "where day = ? order by bot_events + human_events desc, event_type"
         ),
+        coverage=read_day_coverage(rows),
+    )
+
+
+def read_day_coverage(rows) -> DayCoverage:
+    """The day's row of coverage_daily and its degraded and missing hours."""
+    found = rows("select hours_loaded, capture_ratio from {analytics}.coverage_daily where day = ?")
+    hours_loaded, capture = found[0] if found else (0, None)
+    flagged = rows(
+        "select archive_hour, is_missing from {analytics}.coverage_hourly "
+        "where day = ? and (is_degraded or is_missing) order by archive_hour"
+    )
+    return DayCoverage(
+        hours_loaded=hours_loaded,
+        capture_ratio=capture,
+        degraded_hours=[hour for hour, missing in flagged if not missing],
+        missing_hours=[hour for hour, missing in flagged if missing],
     )
 
 
@@ -95,6 +119,9 @@ def build_report_asset(partitions: dg.DailyPartitionsDefinition) -> dg.AssetsDef
                 "path": dg.MetadataValue.path(lake.uri(path)),
                 "events": figures.events,
                 "bot_events": figures.bot_events,
+                "hours_degraded": len(figures.coverage.degraded_hours),
+                "hours_missing_at_source": len(figures.coverage.missing_hours),
+                "hours_loaded": figures.coverage.hours_loaded,
                 "bytes": len(page.encode()),
                 "preview": dg.MetadataValue.md(render_markdown(figures)),
             }

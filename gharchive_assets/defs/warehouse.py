@@ -6,6 +6,12 @@ from datetime import timedelta
 
 import dagster as dg
 
+from gharchive_assets.clean.coverage import (
+    DEGRADED_BELOW,
+    TRAILING_HOURS,
+    LedgerCoverage,
+    degradation,
+)
 from gharchive_assets.concurrency import WAREHOUSE_SWAPS
 from gharchive_assets.contract.lake_paths import clean_path, parse_key
 from gharchive_assets.partitions import backfill_policy, for_each_hour, hourly_partitions
@@ -35,6 +41,15 @@ def build_events_asset(settings: Settings) -> dg.AssetsDefinition:
                 description="No event id twice within an archive hour (GH Archive has some).",
             ),
             dg.AssetCheckSpec(
+                COVERAGE_CHECK,
+                asset=EVENTS_ASSET_KEY,
+                description=(
+                    "Each hour's capture ratio and events at least "
+                    f"{DEGRADED_BELOW:.0%} of their median over the loaded hours of the "
+                    f"{TRAILING_HOURS} before it (analytics.coverage_hourly.is_degraded)."
+                ),
+            ),
+            dg.AssetCheckSpec(
                 BAND_CHECK,
                 asset=EVENTS_ASSET_KEY,
                 description=(
@@ -59,6 +74,8 @@ def build_events_asset(settings: Settings) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         findings: dict[str, tuple[int, int, float | None]] = {}
+        degraded: dict[str, str] = {}
+        captures: dict[str, float] = {}
 
         def load(key: str) -> dict:
             hour = parse_key(key)
@@ -76,15 +93,24 @@ def build_events_asset(settings: Settings) -> dg.AssetsDefinition:
                 warehouse.duplicate_ids_in_hour(hour),
                 statistics.median(before) if len(before) >= MIN_HISTORY else None,
             )
+            figures = LedgerCoverage.of(load.rows, coverage)
+            captures[key] = figures.capture_ratio
+            trailing = warehouse.coverage_of_hours_before(hour, TRAILING_HOURS)
+            if reason := degradation(figures, trailing):
+                degraded[key] = reason
             return {"rows": load.rows, "replaced_rows": load.replaced_rows}
 
         result = for_each_hour(context, load)
-        return dg.MaterializeResult(metadata=result.metadata, check_results=check_results(findings))
+        return dg.MaterializeResult(
+            metadata=result.metadata,
+            check_results=[*check_results(findings), coverage_result(degraded, captures)],
+        )
 
     return events
 
 
 DUPLICATES_CHECK = "no_duplicate_ids_within_hour"
+COVERAGE_CHECK = "coverage_not_degraded"
 BAND_CHECK = "rows_in_plausible_band"
 BAND = (0.2, 5.0)
 HISTORY_HOURS = 24
@@ -120,3 +146,27 @@ def check_results(findings: dict[str, tuple[int, int, float | None]]) -> list:
             },
         ),
     ]
+
+
+def coverage_result(
+    degraded: dict[str, str], captures: dict[str, float | None]
+) -> dg.AssetCheckResult:
+    """A warning naming the run's degraded hours and why: their figures are
+    less to be trusted (GH Archive has caught far fewer events since 2025-05-23)."""
+    known = [c for c in captures.values() if c is not None]
+    return dg.AssetCheckResult(
+        check_name=COVERAGE_CHECK,
+        passed=not degraded,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            f"{len(degraded)} of {len(captures)} hours degraded: see analytics.coverage_hourly"
+            if degraded
+            else f"{len(captures)} hours, none degraded"
+        ),
+        metadata={
+            "hours_checked": len(captures),
+            "hours_degraded": dg.MetadataValue.json(degraded),
+            "hours_without_ids": len(captures) - len(known),
+            **({"lowest_capture_ratio": round(min(known), 6)} if known else {}),
+        },
+    )

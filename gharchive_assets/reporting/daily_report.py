@@ -20,6 +20,47 @@ ROW_HEIGHT, LABEL_WIDTH = 24, 260
 
 
 @dataclass(frozen=True)
+class DayCoverage:
+    """How far to trust the day's figures (analytics.coverage_daily and _hourly)."""
+
+    hours_loaded: int
+    capture_ratio: float | None
+    degraded_hours: list[datetime]  # loaded, but far below their trailing median
+    missing_hours: list[datetime]  # lost by every source: loaded empty
+
+    @property
+    def hours_not_loaded(self) -> int:
+        return 24 - self.hours_loaded
+
+    @property
+    def trusted(self) -> bool:
+        return not (self.degraded_hours or self.missing_hours or self.hours_not_loaded)
+
+    def warning(self) -> str | None:
+        """One sentence on what undercounts the day, or None."""
+        parts = []
+        if self.missing_hours:
+            parts.append(
+                f"{len(self.missing_hours)} missing at the source ({_hours(self.missing_hours)})"
+            )
+        if self.degraded_hours:
+            parts.append(f"{len(self.degraded_hours)} degraded ({_hours(self.degraded_hours)})")
+        if self.hours_not_loaded:
+            parts.append(f"{self.hours_not_loaded} not loaded yet")
+        if not parts:
+            return None
+        return (
+            f"Of the day's 24 hours, {' and '.join(parts)}: the figures below undercount "
+            "the day. A degraded hour holds far fewer events, or a far smaller share of "
+            "GitHub's event ids, than the week before it (analytics.coverage_hourly)."
+        )
+
+
+def _hours(moments: list[datetime]) -> str:
+    return ", ".join(f"{m:%H}:00" for m in sorted(moments))
+
+
+@dataclass(frozen=True)
 class DayFigures:
     """What the report shows for one UTC day, as read from the marts."""
 
@@ -29,6 +70,7 @@ class DayFigures:
     top_people: list[tuple[str, int, int, int, int]]  # login, contributions, pushes, PRs, issues
     top_bots: list[tuple[str, int]]  # login, contributions
     bot_share: list[tuple[str, int, int]]  # event_type, bot_events, human_events
+    coverage: DayCoverage | None = None
 
     @property
     def events(self) -> int:
@@ -176,6 +218,8 @@ table { border-collapse: collapse; width: 100%; margin-top: .6rem; font-size: 13
 th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #e3e7ec; }
 td:not(:first-child), th:not(:first-child) { text-align: right; }
 .empty { color: #888; font-style: italic; }
+.coverage { color: #55606e; font-size: 13px; }
+.warning { background: #fff4e5; border-left: 4px solid #e8742f; padding: .5rem .8rem; }
 """
 
 
@@ -202,6 +246,7 @@ def render_html(figures: DayFigures) -> str:
 <h1>GitHub on {day}</h1>
 <p class="lede">{figures.events:,} public events, {share:.1%} of them by bots.
 From GH Archive: events in {hours} of the day's 24 hours.</p>
+{coverage_html(figures.coverage)}
 <h2>Event types over the hours (UTC)</h2>
 {hourly_chart(figures)}
 <h2>Top repositories by events</h2>
@@ -219,12 +264,35 @@ From GH Archive: events in {hours} of the day's 24 hours.</p>
 """
 
 
+def coverage_html(coverage: DayCoverage | None) -> str:
+    """The day's coverage line, and a warning when hours are degraded or missing."""
+    if coverage is None:
+        return ""
+    capture = (
+        f"; capture ratio {coverage.capture_ratio:.3f} (distinct event ids over their span)"
+        if coverage.capture_ratio is not None
+        else ""
+    )
+    line = (
+        f'<p class="coverage" id="coverage">Coverage: {coverage.hours_loaded} of 24 hours '
+        f"loaded{capture}.</p>"
+    )
+    warning = coverage.warning()
+    if warning:
+        line += f'<p class="warning" id="coverage-warning" role="alert">{escape(warning)}</p>'
+    return line
+
+
 def render_markdown(figures: DayFigures) -> str:
     """A short preview for the asset's metadata in the Dagster UI."""
     share = figures.bot_events / figures.events if figures.events else 0.0
     lines = [
         f"**{figures.day.isoformat()}**: {figures.events:,} events, {share:.1%} by bots.",
         "",
+    ]
+    if figures.coverage and (warning := figures.coverage.warning()):
+        lines += [f"> **Warning**: {warning}", ""]
+    lines += [
         "| top repository | events | stars |",
         "|---|---:|---:|",
     ]

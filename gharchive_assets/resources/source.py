@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlparse
 import dagster as dg
 
 from gharchive_assets.contract.lake_paths import archive_file_name, key_for, parse_key
+from gharchive_assets.settings import Settings, SourceSpec
 
 CHUNK_SIZE = 1 << 20
 PROGRESS_EVERY_SECONDS = 5.0
@@ -229,6 +230,24 @@ class ArchiveSourceResource(dg.ConfigurableResource):
                 "the download was cut short, run the hour again"
             )
         return Download(url, size, sha256, last_modified, time.monotonic() - started, etag)
+
+
+def missing_for_good(key: str, now: datetime, missing_after_hours: int) -> bool:
+    """Whether a 404 for the hour means "never coming" rather than "not yet"."""
+    hour_end = parse_key(key) + timedelta(hours=1)
+    return now - hour_end > timedelta(hours=missing_after_hours)
+
+
+def sources_of_hour(
+    source: ArchiveSourceResource, settings: Settings, key: str
+) -> list[tuple[SourceSpec, str | None, ArchiveSourceResource]]:
+    """Every source serving hour ``key`` (``GHARCHIVE_SOURCES``; else
+    ``source`` alone), with the name its lake file carries and a resource
+    reading it: ``source`` itself for the first, a copy for the others."""
+    return [
+        (spec, name, source if name is None else source.model_copy(update={"base_url": spec.url}))
+        for spec, name in settings.sources_serving(key)
+    ]
 
 
 def _file_validators(stat: os.stat_result) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
+from gharchive_assets.clean.coverage import LedgerCoverage
 from gharchive_assets.contract.warehouse import days_covering
 
 # The archive's first day: a bound on created_at that keeps every row.
@@ -62,6 +63,20 @@ class WarehouseResource(dg.ConfigurableResource):
                 f"select rows from {self.loaded_hours_table} where archive_hour < ? "
                 "order by archive_hour desc limit ?",
                 [archive_hour.replace(tzinfo=None), hours],
+            )
+        ]
+
+    def coverage_of_hours_before(self, archive_hour: datetime, hours: int) -> list[LedgerCoverage]:
+        """The ledger's coverage of the loaded hours with events among the
+        ``hours`` before ``archive_hour``: what its degradation is judged against."""
+        hour = archive_hour.replace(tzinfo=None)
+        return [
+            LedgerCoverage(*row)
+            for row in self.query(
+                "select rows, distinct_event_ids, min_event_id, max_event_id "
+                f"from {self.loaded_hours_table} "
+                "where archive_hour >= ? and archive_hour < ? and rows > 0",
+                [hour - timedelta(hours=hours), hour],
             )
         ]
 

@@ -36,7 +36,8 @@ recent as (
     left join loaded as earlier
         on
             loaded.archive_hour > earlier.archive_hour
-            and {{ hours_before('loaded.archive_hour', 168) }} <= earlier.archive_hour
+            and earlier.archive_hour
+            >= {{ hours_before('loaded.archive_hour', var('coverage_trailing_hours')) }}
             and earlier.events > 0
 )
 
@@ -57,10 +58,11 @@ select
     recent.trailing_events,
     loaded.events = 0 as is_missing,
     coalesce(
-        recent.trailing_hours >= 24
+        recent.trailing_hours >= {{ var('coverage_min_trailing_hours') }}
         and (
-            loaded.capture_ratio < 0.5 * recent.trailing_capture_ratio
-            or loaded.events < 0.5 * recent.trailing_events
+            loaded.capture_ratio
+            < {{ var('coverage_degraded_below') }} * recent.trailing_capture_ratio
+            or loaded.events < {{ var('coverage_degraded_below') }} * recent.trailing_events
         ),
         false
     ) as is_degraded
