@@ -42,7 +42,19 @@ def two_sources(tmp_path_factory):
     )
     with dg.instance_for_test() as instance:
         run = materialize_hours(settings, instance, "2015-01-01-22:00", "2015-01-01-23:00")
-    assert run.success
+        assert run.success
+        retried = [e.step_key for e in run.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+        assert not retried, "a step's retry would hide a first try's failure"
+        raw = instance.fetch_materializations(
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey("raw_archive_hour"), asset_partitions=["2015-01-01-22:00"]
+            ),
+            limit=1,
+        ).records[0]
+    given = raw.asset_materialization.metadata["sources"].value
+    assert {name: m["bytes"] for name, m in given.items()} == {
+        name: (root / name / "2015-01-01-22.json.gz").stat().st_size for name in ("a", "b")
+    }
     return settings, root, hour, following
 
 

@@ -193,7 +193,10 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 )
             return {
                 "sources": dg.MetadataValue.json(
-                    {name: {k: v for k, v in m.items() if k != "path"} for name, m in given.items()}
+                    {
+                        name: {k: getattr(v, "value", v) for k, v in m.items() if k != "path"}
+                        for name, m in given.items()
+                    }
                 ),
                 "bytes": sum(m["bytes"] for m in given.values()),
                 "sources_lacking_the_hour": len(lost),
