@@ -12,7 +12,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # recompiles its imports (a Dagster CLI start takes 11 s instead of 5 s).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup run test dev lint format lock clean hclfmt
+.PHONY: setup run test dev dashboard lint format lock clean hclfmt
 
 # The runtime pins (requirements.txt) and the test and development tools
 # (requirements-dev.txt), then the project itself with its C line scanner.
@@ -79,6 +79,10 @@ test: setup $(BQ_VENV)/.installed $(CHECKOV_VENV)/.installed hclfmt
 
 dev: setup
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# The dashboard over the marts (Streamlit) on 127.0.0.1:$(DASHBOARD_PORT), default 3001.
+dashboard: setup
+	$(BIN)/python -m gharchive_assets.dashboard
 
 lint: setup
 	$(BIN)/ruff check --fix .

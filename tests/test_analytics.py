@@ -8,10 +8,13 @@ mart must still equal figures computed in plain Python from the records.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, date, datetime
+from pathlib import Path
 from shutil import which
 
 import dagster as dg
@@ -26,6 +29,7 @@ from gharchive_assets.settings import Settings
 from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
 from tests import expected
 from tests.archive_server import ArchiveServer
+from tests.loopback import free_port, wait_for_port
 from tests.pipeline import materialize_hours, query, step_failure_message
 
 DAY_ONE, TRIMMED_DAY = date(2015, 1, 1), date(2025, 11, 3)
@@ -335,3 +339,153 @@ def test_daily_report_renders_its_charts_in_chromium(report, tmp_path):
         assert colours[rgb] > 1_000, f"the {chart} chart drew no bars ({colours[rgb]} pixels)"
     white = colours[(255, 255, 255)]
     assert white < 0.97 * image.width * image.height, "the page rendered blank"
+
+
+# The dashboard (make dashboard) over these marts, in headless Chromium.
+ARTIFACTS = Path(
+    os.environ.get("TEST_ARTIFACTS_DIR", Path(__file__).parent.parent / "test-artifacts")
+)
+
+
+@pytest.fixture(scope="module")
+def dashboard(events, settings, tmp_path_factory):
+    """``python -m gharchive_assets.dashboard`` as ``make dashboard`` starts it."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("dashboard") / "dashboard.log"
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gharchive_assets.dashboard"],
+            env={**os.environ, "GHARCHIVE_DATA_DIR": str(settings.data_dir),
+                 "DASHBOARD_PORT": str(port)},
+            stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_for_port(port, process, "the dashboard", 60, log.read_text)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("no Chromium on this machine (.ci/run installs Debian's chromium for CI)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        # Nothing beyond the loopback server: the dashboard must need no network.
+        context = chromium.new_context(viewport={"width": 1280, "height": 1400})
+        context.route(re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"), lambda route: route.abort())
+        yield context
+        chromium.close()
+
+
+def open_view(browser, url: str):
+    """A view loaded: its title drawn, no exception shown."""
+    page = browser.new_page()
+    page.goto(url)
+    page.wait_for_selector("h1", timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function(
+        "!document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000
+    )
+    errors = page.query_selector_all("[data-testid=stException]")
+    assert not errors, errors[0].inner_text()
+    return page
+
+
+def table_rows(page, heading: str) -> list[list[str]]:
+    """The cells of the first table after the heading that contains ``heading``."""
+    rows = page.evaluate(
+        """(heading) => {
+            const title = [...document.querySelectorAll('h1, h2, h3')]
+                .find((h) => h.innerText.includes(heading));
+            const table = title && [...document.querySelectorAll('table')]
+                .find((t) => title.compareDocumentPosition(t) & Node.DOCUMENT_POSITION_FOLLOWING);
+            return table && [...table.querySelectorAll('tbody tr')]
+                .map((row) => [...row.cells].map((cell) => cell.innerText.trim()));
+        }""",
+        heading,
+    )
+    assert rows is not None, f"no table under {heading!r}"
+    return rows
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def test_the_dashboard_opens_on_the_latest_day_and_its_busiest_repository(
+    dashboard, browser, events
+):
+    page = open_view(browser, dashboard)
+    page.wait_for_function(
+        "document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= 2",
+        timeout=30_000,
+    )
+    day_events = [e for e in events if expected.day_of(e) == TRIMMED_DAY]
+    text = page.inner_text("body")
+    assert f"GitHub on {TRIMMED_DAY}" in text, "it opens on the latest loaded day"
+    assert f"{len(day_events):,}" in text
+    repos = expected.repo_activity_daily(day_events)
+    busiest = min(repos.items(), key=lambda item: (-item[1][0], item[0][2]))[0][2]
+    assert f"Busiest repository: {busiest} with {repos_events(repos, busiest):,} events" in text
+    link = page.get_by_role("link", name=busiest).first
+    assert link.get_attribute("href") == f"https://github.com/{busiest}"
+    assert "23 h" in text, "the day's 23 hours not loaded are named"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"))
+
+
+def repos_events(repos: dict, name: str) -> int:
+    return sum(counts[0] for (_, _, repo), counts in repos.items() if repo == name)
+
+
+def test_every_view_shows_the_marts_figures(dashboard, browser, events, settings):
+    days = f"?from={DAY_ONE}&to=2015-01-02"
+    in_range = [e for e in events if DAY_ONE <= expected.day_of(e) <= date(2015, 1, 2)]
+
+    page = open_view(browser, f"{dashboard}/repositories{days}")
+    top = table_rows(page, "Repositories")
+    marts = query(
+        settings,
+        "select max_by(repo_name, day), sum(events), sum(stars) from analytics.repo_activity_daily "
+        "where day between ? and ? group by repo_key order by 2 desc, 1 limit 10",
+        [DAY_ONE, date(2015, 1, 2)],
+    )
+    assert [(r[0], number(r[1]), number(r[2])) for r in top] == [tuple(m) for m in marts]
+
+    page = open_view(browser, f"{dashboard}/people{days}")
+    people = table_rows(page, "Top contributors")
+    want = query(
+        settings,
+        "select max_by(actor_login, day), sum(contributions) from analytics.contributors_daily "
+        "where day between ? and ? and not is_bot group by actor_key order by 2 desc, 1 limit 10",
+        [DAY_ONE, date(2015, 1, 2)],
+    )
+    assert [(r[0], number(r[1])) for r in people] == [tuple(w) for w in want]
+    assert MACHINE not in [r[0] for r in people], "bots apart by default"
+
+    page = open_view(browser, f"{dashboard}/pull-requests{days}")
+    opened = sum(
+        e["type"] == "PullRequestEvent" and e["payload"].get("action") == "opened" for e in in_range
+    )
+    rows = table_rows(page, "Pull requests opened and merged per day")
+    assert sum(number(r[1]) for r in rows) == opened
+
+    page = open_view(browser, f"{dashboard}/releases{days}")
+    want = query(
+        settings,
+        "select max_by(repo_name, day), sum(releases) from analytics.releases_daily "
+        "where day between ? and ? group by repo_key order by 2 desc, 1 limit 10",
+        [DAY_ONE, date(2015, 1, 2)],
+    )
+    assert [(r[0], number(r[1])) for r in table_rows(page, "Releases")] == [tuple(w) for w in want]
+    assert want, "the generated days have releases"
+
+    page = open_view(browser, f"{dashboard}/coverage{days}")
+    coverage = {r[0]: number(r[1]) for r in table_rows(page, "Coverage")}
+    assert coverage == {"2015-01-01": 2, "2015-01-02": 1}
+    assert "2015-01-01 (22 h)" in page.inner_text("body")

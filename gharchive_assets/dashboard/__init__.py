@@ -1,0 +1,2 @@
+"""The interactive dashboard over the marts (``make dashboard``): Streamlit,
+reading the chosen target's warehouse through :mod:`.marts`."""
