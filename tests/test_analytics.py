@@ -298,10 +298,25 @@ def test_daily_report_is_self_contained(report, events, settings):
     assert 'id="coverage-warning"' in page and "22 not loaded yet" in page
     assert "22 not loaded yet" in metadata["preview"].value
     assert metadata["hours_loaded"].value == 2 and metadata["hours_degraded"].value == 0
+    # Hours not loaded are marked, unlike loaded hours that merely had no events.
+    assert page.count('class="hour-not-loaded"') == 22 and "hour not loaded" in page
+    assert '<a id="next-day" href="2015-01-02.html">' in page and 'href="index.html"' in page
+    assert 'id="previous-day"' not in page, "no report before the first"
+    index = (path.parent / "index.html").read_text(encoding="utf-8")
+    assert f'<a href="{DAY_ONE}.html">{DAY_ONE}</a>' in index
+    assert f"<td>{len(day_events):,}</td><td>degraded or incomplete</td>" in index
+    for written in (path, path.parent / "index.html"):
+        assert written.stat().st_mode & 0o777 == 0o666 & ~current_umask(), "readable like the lake"
 
     empty_day = build_definitions(settings).resolve_job_def("daily_report_job")
     failed = empty_day.execute_in_process(partition_key="2015-01-05", raise_on_error=False)
     assert not failed.success, "a day with no loaded events fails instead of an empty report"
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 CHROMIUM = next(

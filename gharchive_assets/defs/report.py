@@ -1,6 +1,7 @@
 """``daily_report``: a day's HTML report in the lake, from the dbt marts."""
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 
 import dagster as dg
 
@@ -9,7 +10,9 @@ from gharchive_assets.reporting.daily_report import (
     DayCoverage,
     DayFigures,
     render_html,
+    render_index,
     render_markdown,
+    report_name,
 )
 from gharchive_assets.resources.lake import LakeResource
 from gharchive_assets.resources.warehouse import WarehouseResource
@@ -27,8 +30,11 @@ TOP = 10
 REPORT_ASSET_KEY = dg.AssetKey(["daily_report"])
 
 
+INDEX_PATH = "reports/index.html"
+
+
 def report_path(day: date) -> str:
-    return f"reports/{day.isoformat()}.html"
+    return f"reports/{report_name(day)}"
 
 
 def read_day_figures(warehouse: WarehouseResource, day: date) -> DayFigures:
@@ -65,19 +71,50 @@ def read_day_figures(warehouse: WarehouseResource, day: date) -> DayFigures:
 
 
 def read_day_coverage(rows) -> DayCoverage:
-    """The day's row of coverage_daily and its degraded and missing hours."""
+    """The day's row of coverage_daily and its hours: which are loaded, which
+    degraded or missing at the source."""
     found = rows("select hours_loaded, capture_ratio from {analytics}.coverage_daily where day = ?")
     hours_loaded, capture = found[0] if found else (0, None)
-    flagged = rows(
-        "select archive_hour, is_missing from {analytics}.coverage_hourly "
-        "where day = ? and (is_degraded or is_missing) order by archive_hour"
+    hours = rows(
+        "select archive_hour, is_missing, is_degraded from {analytics}.coverage_hourly "
+        "where day = ? order by archive_hour"
     )
     return DayCoverage(
         hours_loaded=hours_loaded,
         capture_ratio=capture,
-        degraded_hours=[hour for hour, missing in flagged if not missing],
-        missing_hours=[hour for hour, missing in flagged if missing],
+        degraded_hours=[hour for hour, missing, degraded in hours if degraded and not missing],
+        missing_hours=[hour for hour, missing, _ in hours if missing],
+        loaded_hours=tuple(hour.hour for hour, _, _ in hours),
     )
+
+
+def neighbours(day: date, reported: set[date]) -> tuple[date | None, date]:
+    """The reports a day's page links to: the nearest earlier one, and the
+    nearest later one or else the next day (the schedule's next report)."""
+    earlier = [other for other in reported if other < day]
+    later = [other for other in reported if other > day]
+    return (max(earlier) if earlier else None, min(later) if later else day + timedelta(days=1))
+
+
+def read_index(warehouse: WarehouseResource, days: set[date]) -> list[tuple]:
+    """(day, events, degraded) of every reported day: its distinct events as
+    the report counts them, and whether coverage_daily distrusts it."""
+    span, schema = [min(days), max(days)], warehouse.analytics_schema
+    events = dict(
+        warehouse.query(
+            f"select day, sum(events) from {schema}.daily_event_counts "
+            "where day between ? and ? group by day",
+            span,
+        )
+    )
+    distrusted = dict(
+        warehouse.query(
+            f"select day, is_degraded or hours_loaded < 24 from {schema}.coverage_daily "
+            "where day between ? and ?",
+            span,
+        )
+    )
+    return [(day, events.get(day), distrusted.get(day, True)) for day in days]
 
 
 @dg.definitions
@@ -94,15 +131,24 @@ def build_report_asset(partitions: dg.DailyPartitionsDefinition) -> dg.AssetsDef
         kinds={"html"},
         description=(
             "A day of GitHub as one self-contained HTML page (lake reports/YYYY-MM-DD.html): "
-            "event types over the hours, top repositories and contributors, bot share. "
-            "Opens with no network; a preview shows in this asset's metadata."
+            "event types over the hours (hours not loaded, missing or degraded marked), top "
+            "repositories and contributors, bot share, the day's coverage. Links to the "
+            "previous and next day and to reports/index.html, every report. Opens with no "
+            "network; a preview shows in this asset's metadata."
         ),
     )
     def daily_report(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, lake: LakeResource
     ) -> dg.MaterializeResult:
         day = context.partition_time_window.start.date()
-        figures = read_day_figures(warehouse, day)
+        reported = {
+            date.fromisoformat(key)
+            for key in context.instance.get_materialized_partitions(REPORT_ASSET_KEY)
+        }
+        previous_day, next_day = neighbours(day, reported)
+        figures = replace(
+            read_day_figures(warehouse, day), previous_day=previous_day, next_day=next_day
+        )
         if not figures.events:
             raise dg.Failure(
                 f"day {day}: the marts hold no events for this day. Materialise its hours "
@@ -110,13 +156,18 @@ def build_report_asset(partitions: dg.DailyPartitionsDefinition) -> dg.AssetsDef
             )
         page = render_html(figures)
         path = report_path(day)
+        index = render_index(read_index(warehouse, reported | {day}))
         with lake.staging_dir() as staging:
-            local = staging / "report.html"
-            local.write_text(page, encoding="utf-8")
-            lake.publish(local, path)
+            for name, text, rel_path in (
+                ("report.html", page, path),
+                ("index.html", index, INDEX_PATH),
+            ):
+                (staging / name).write_text(text, encoding="utf-8")
+                lake.publish(staging / name, rel_path)
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(lake.uri(path)),
+                "index": dg.MetadataValue.path(lake.uri(INDEX_PATH)),
                 "events": figures.events,
                 "bot_events": figures.bot_events,
                 "hours_degraded": len(figures.coverage.degraded_hours),

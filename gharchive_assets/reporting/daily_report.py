@@ -12,6 +12,8 @@ from datetime import date, datetime
 from html import escape
 
 PALETTE = ("#2f6fdf", "#e8742f", "#2aa876", "#c23b52", "#8a5cd6", "#d4a72c", "#7f8c8d")
+# Behind an hour's bar: why its figure is not to be trusted.
+HOUR_STATES = {"not loaded": "#e3e7ec", "missing at the source": "#f6d0d6", "degraded": "#fde3c4"}
 OTHER_TYPES = "other"
 STACKED_TYPES = len(PALETTE) - 1
 CHART_WIDTH = 760
@@ -27,6 +29,18 @@ class DayCoverage:
     capture_ratio: float | None
     degraded_hours: list[datetime]  # loaded, but far below their trailing median
     missing_hours: list[datetime]  # lost by every source: loaded empty
+    loaded_hours: tuple[int, ...] | None = None  # hours of the day loaded (None: unknown)
+
+    def state_of_hour(self, hour: int) -> str | None:
+        """What the chart marks an hour with: not loaded, missing at the
+        source or degraded; None for an hour loaded whole (events or none)."""
+        if self.loaded_hours is not None and hour not in self.loaded_hours:
+            return "not loaded"
+        if any(moment.hour == hour for moment in self.missing_hours):
+            return "missing at the source"
+        if any(moment.hour == hour for moment in self.degraded_hours):
+            return "degraded"
+        return None
 
     @property
     def hours_not_loaded(self) -> int:
@@ -71,6 +85,8 @@ class DayFigures:
     top_bots: list[tuple[str, int]]  # login, contributions
     bot_share: list[tuple[str, int, int]]  # event_type, bot_events, human_events
     coverage: DayCoverage | None = None
+    previous_day: date | None = None  # the report to link back to
+    next_day: date | None = None
 
     @property
     def events(self) -> int:
@@ -106,6 +122,18 @@ def hourly_chart(figures: DayFigures) -> str:
         f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end" class="axis">0</text>',
     ]
     scale = (height - bottom - 10) / peak
+    states = {
+        hour: state
+        for hour in range(24)
+        if figures.coverage and (state := figures.coverage.state_of_hour(hour))
+    }
+    for hour, state in states.items():
+        x = left + 4 + hour * (bar + 2)
+        parts.append(
+            f'<rect class="hour-{state.replace(" ", "-")}" x="{x - 1}" y="10" width="{bar + 2}" '
+            f'height="{height - bottom - 10}" fill="{HOUR_STATES[state]}">'
+            f"<title>{hour:02d}:00 {state}</title></rect>"
+        )
     for hour in range(24):
         x = left + 4 + hour * (bar + 2)
         y = height - bottom
@@ -125,11 +153,13 @@ def hourly_chart(figures: DayFigures) -> str:
                 f'<text x="{x + bar / 2}" y="{height - 8}" text-anchor="middle" '
                 f'class="axis">{hour:02d}</text>'
             )
-    for index, event_type in enumerate(types):
+    legend = [(event_type, PALETTE[index]) for index, event_type in enumerate(types)]
+    legend += [(f"hour {state}", HOUR_STATES[state]) for state in dict.fromkeys(states.values())]
+    for index, (label, color) in enumerate(legend):
         x, y = left + (index % 4) * 175, height + 14 + (index // 4) * 22
         parts.append(
-            f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{PALETTE[index]}"/>'
-            f'<text x="{x + 18}" y="{y}" class="legend">{escape(event_type)}</text>'
+            f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{color}"/>'
+            f'<text x="{x + 18}" y="{y}" class="legend">{escape(label)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -219,6 +249,7 @@ th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #e3e7ec; }
 td:not(:first-child), th:not(:first-child) { text-align: right; }
 .empty { color: #888; font-style: italic; }
 .coverage { color: #55606e; font-size: 13px; }
+nav { display: flex; gap: 1.2rem; font-size: 13px; } nav a { color: #2f6fdf; }
 .warning { background: #fff4e5; border-left: 4px solid #e8742f; padding: .5rem .8rem; }
 """
 
@@ -234,6 +265,7 @@ def render_html(figures: DayFigures) -> str:
     people_table = _table(
         ["login", "contributions", "pushes", "pull requests", "issues"], figures.top_people
     )
+    nav = navigation(figures)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -243,6 +275,7 @@ def render_html(figures: DayFigures) -> str:
 <style>{STYLE}</style>
 </head>
 <body>
+{nav}
 <h1>GitHub on {day}</h1>
 <p class="lede">{figures.events:,} public events, {share:.1%} of them by bots.
 From GH Archive: events in {hours} of the day's 24 hours.</p>
@@ -259,6 +292,53 @@ From GH Archive: events in {hours} of the day's 24 hours.</p>
 {bar_chart("chart-top-bots", "bots", list(figures.top_bots), PALETTE[3])}
 <h2>Bot share by event type</h2>
 {bot_share_chart(figures)}
+</body>
+</html>
+"""
+
+
+def report_name(day: date) -> str:
+    """The report's file name; reports sit side by side, so links are relative."""
+    return f"{day.isoformat()}.html"
+
+
+def navigation(figures: DayFigures) -> str:
+    links = []
+    if figures.previous_day:
+        links.append(
+            f'<a id="previous-day" href="{report_name(figures.previous_day)}">'
+            f"← {figures.previous_day.isoformat()}</a>"
+        )
+    links.append('<a id="index" href="index.html">every day</a>')
+    if figures.next_day:
+        links.append(
+            f'<a id="next-day" href="{report_name(figures.next_day)}">'
+            f"{figures.next_day.isoformat()} →</a>"
+        )
+    return f"<nav>{''.join(links)}</nav>"
+
+
+def render_index(days: list[tuple[date, int | None, bool | None]]) -> str:
+    """The page listing every report, newest first: (day, events, degraded)."""
+    rows = "".join(
+        f'<tr><td><a href="{report_name(day)}">{day.isoformat()}</a></td>'
+        f"<td>{'' if events is None else f'{events:,}'}</td>"
+        f"<td>{'degraded or incomplete' if degraded else ''}</td></tr>"
+        for day, events, degraded in sorted(days, reverse=True)
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>GitHub, day by day</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<h1>GitHub, day by day</h1>
+<p class="lede">{len(days)} daily reports from GH Archive.</p>
+<table id="reports"><thead><tr><th>day</th><th>events</th><th>coverage</th></tr></thead>
+<tbody>{rows}</tbody></table>
 </body>
 </html>
 """
