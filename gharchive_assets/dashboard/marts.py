@@ -38,6 +38,9 @@ class Filters:
 class Marts:
     """The dashboard's queries over one warehouse's analytics schema (or dataset)."""
 
+    prune_top_lists = True
+    """False: every top list aggregates every key (bench/dashboard.py's baseline)."""
+
     def __init__(self, warehouse: WarehouseResource, kind: str):
         self.warehouse = warehouse
         self.kind = kind  # "duckdb" or "bigquery"
@@ -64,6 +67,90 @@ class Marts:
         if not text.strip():
             return "", []
         return f" and lower({column}) like ?", [f"%{text.strip().lower()}%"]
+
+    def top(
+        self,
+        table: str,
+        key: str,
+        columns: str,
+        measure: str,
+        names: list[str],
+        filters: Filters,
+        limit: int,
+        where: str = "",
+        parameters: tuple = (),
+    ) -> pd.DataFrame:
+        """The ``limit`` keys of ``table`` with the largest ``sum(measure)`` over
+        the range (``columns`` as ``names``, the sum second), exactly as a
+        full ``group by`` would rank them, without aggregating every key.
+
+        The marts hold one row per key and day. A key whose every day is below
+        ``t`` sums to less than days x t, so once ``limit`` keys with a day at
+        ``t`` or more sum to at least that (the bound), no other key can enter
+        the list. The bound: the last day's ``limit``-th largest value, which
+        ``limit`` different keys reach on that day alone; ``t`` = bound / days
+        then makes one aggregation of the candidates exact. Should the last
+        day have too few keys, ``t`` starts at the range's ``limit``-th
+        largest day and is tightened; a range of many keys each small falls
+        back to the full aggregation. One aggregation of a few thousand
+        candidates instead of millions of keys: see bench/dashboard.py.
+        """
+        days = (filters.last - filters.first).days + 1
+        scope = [*filters.days, *parameters]
+        rows = f"from {{a}}.{table} where day between ? and ?{where}"
+        ranked = (
+            f"select {columns} {rows}{{candidates}} group by {key} "
+            f"order by sum({measure}) desc, 1 limit {int(limit)}"
+        )
+        candidates = f" and {key} in (select {key} {rows} and {measure} >= ?)"
+        bound = self._seed_bound(table, key, measure, where, filters, limit, parameters)
+        threshold = bound / days if bound else None
+        if threshold is None and self.prune_top_lists:
+            found = self.warehouse.query(
+                f"select {measure} {rows} order by 1 desc limit 1 offset {int(limit) - 1}".format(
+                    a=self.schema
+                ),
+                scope,
+            )
+            threshold = found[0][0] if found else None
+            bound = days * threshold if threshold else None
+        for _ in range(4):
+            if not threshold or threshold <= 0:
+                break
+            top = self.frame(
+                ranked.format(a="{a}", candidates=candidates), [*scope, *scope, threshold], names
+            )
+            if len(top) < limit:  # the largest days belong to fewer keys: widen
+                threshold = threshold / 4 if threshold > 1 else 0
+                bound = days * threshold
+                continue
+            reached = float(top[names[1]].iloc[-1])
+            if reached >= bound:
+                return top
+            threshold, bound = reached / days, reached
+        return self.frame(ranked.format(a="{a}", candidates=""), scope, names)
+
+    def _seed_bound(
+        self,
+        table: str,
+        key: str,
+        measure: str,
+        where: str,
+        filters: Filters,
+        limit: int,
+        parameters,
+    ) -> float | None:
+        """The ``limit``-th largest value of the range's last day: ``limit``
+        different keys (one row per key and day) sum to at least that over the
+        range. None when that day has fewer keys, or pruning is off."""
+        if not self.prune_top_lists:
+            return None
+        found = self.warehouse.query(
+            f"select {measure} from {self.schema}.{table} where day = ?{where} "
+            f"order by 1 desc limit 1 offset {int(limit) - 1}",
+            [filters.last, *parameters],
+        )
+        return float(found[0][0]) if found and found[0][0] else None
 
     # The range the data allows.
     def loaded_days(self) -> tuple[date | None, date | None]:
@@ -142,14 +229,25 @@ class Marts:
         if by not in ("events", "stars", "forks"):
             raise ValueError(f"top repositories by events, stars or forks, not {by!r}")
         where, search = self._search("repo_name", filters.repo_search)
-        return self.frame(
-            "select max_by(repo_name, day), sum(events), sum(stars), sum(forks), "
-            "sum(pushes), sum(pull_requests_opened), sum(issues_opened) "
-            f"from {{a}}.repo_activity_daily where day between ? and ?{where} "
-            f"group by repo_key order by sum({by}) desc, 1 limit {int(limit)}",
-            [*filters.days, *search],
-            ["repository", "events", "stars", "forks", "pushes", "pull_requests", "issues"],
+        figures = ["events", "stars", "forks", "pushes", "pull_requests_opened", "issues_opened"]
+        figures.remove(by)
+        frame = self.top(
+            "repo_activity_daily",
+            "repo_key",
+            f"max_by(repo_name, day), sum({by}), " + ", ".join(f"sum({f})" for f in figures),
+            by,
+            ["repository", by, *figures],
+            filters,
+            limit,
+            where,
+            tuple(search),
         )
+        frame = frame.rename(
+            columns={"pull_requests_opened": "pull_requests", "issues_opened": "issues"}
+        )
+        return frame[
+            ["repository", "events", "stars", "forks", "pushes", "pull_requests", "issues"]
+        ]
 
     def repository_history(self, filters: Filters, repo_name: str) -> pd.DataFrame:
         """One repository's days: stars, forks, pull requests, issues, releases."""
@@ -188,13 +286,13 @@ class Marts:
         """Contributors of the range (anything but stars and forks); bots only
         when the filter keeps them."""
         bots = "" if filters.with_bots else " and not is_bot"
-        return self.frame(
-            "select max_by(actor_login, day), sum(contributions), sum(pushes), "
+        return self.top(
+            "contributors_daily",
+            "actor_key",
+            "max_by(actor_login, day), sum(contributions), sum(pushes), "
             "sum(pull_requests_opened), sum(pull_request_reviews), sum(issues_opened), "
-            "sum(comments), max(case when is_bot then 1 else 0 end) "
-            f"from {{a}}.contributors_daily where day between ? and ?{bots} "
-            f"group by actor_key order by 2 desc, 1 limit {int(limit)}",
-            filters.days,
+            "sum(comments), max(case when is_bot then 1 else 0 end)",
+            "contributions",
             [
                 "login",
                 "contributions",
@@ -205,16 +303,23 @@ class Marts:
                 "comments",
                 "bot",
             ],
+            filters,
+            limit,
+            bots,
         )
 
     def top_organisations(self, filters: Filters, limit: int) -> pd.DataFrame:
         where, search = self._search("org_login", filters.org_search)
-        return self.frame(
-            "select max_by(org_login, day), sum(events), max(actors), max(repos) "
-            f"from {{a}}.org_activity_daily where day between ? and ?{where} "
-            f"group by org_key order by 2 desc, 1 limit {int(limit)}",
-            [*filters.days, *search],
+        return self.top(
+            "org_activity_daily",
+            "org_key",
+            "max_by(org_login, day), sum(events), max(actors), max(repos)",
+            "events",
             ["organisation", "events", "most_actors_in_a_day", "most_repos_in_a_day"],
+            filters,
+            limit,
+            where,
+            tuple(search),
         )
 
     # Pull requests, issues, releases, new repositories.
@@ -262,12 +367,16 @@ class Marts:
 
     def releases(self, filters: Filters, limit: int) -> pd.DataFrame:
         where, search = self._search("repo_name", filters.repo_search)
-        return self.frame(
-            "select max_by(repo_name, day), sum(releases), max_by(latest_tag, day) "
-            f"from {{a}}.releases_daily where day between ? and ?{where} "
-            f"group by repo_key order by 2 desc, 1 limit {int(limit)}",
-            [*filters.days, *search],
+        return self.top(
+            "releases_daily",
+            "repo_key",
+            "max_by(repo_name, day), sum(releases), max_by(latest_tag, day)",
+            "releases",
             ["repository", "releases", "latest_tag"],
+            filters,
+            limit,
+            where,
+            tuple(search),
         )
 
     def new_repositories(self, filters: Filters, limit: int) -> pd.DataFrame:

@@ -401,6 +401,8 @@ def _positional(value) -> bigquery.ScalarQueryParameter:
         return bigquery.ScalarQueryParameter(None, "BOOL", value)
     if isinstance(value, int):
         return bigquery.ScalarQueryParameter(None, "INT64", value)
+    if isinstance(value, float):
+        return bigquery.ScalarQueryParameter(None, "FLOAT64", value)
     return bigquery.ScalarQueryParameter(None, "STRING", value)
 
 
