@@ -63,6 +63,7 @@ SQLFLUFF = cd dbt_project && GHARCHIVE_DATA_DIR="$$(mktemp -d)" $(BIN)/sqlfluff
 run: setup
 	@first="$$($(BIN)/python -m gharchive_assets.run_range '$(START)' '$(END)')" || exit 2; \
 	status=0; \
+	export GHARCHIVE_DBT_LOG_DIR="$${GHARCHIVE_DBT_LOG_DIR:-$${GHARCHIVE_DATA_DIR:-data}/logs}"; \
 	GHARCHIVE_START="$$first" GHARCHIVE_HOURS_PER_RUN= PYTHONWARNINGS=ignore \
 	  $(BIN)/dagster asset materialize -m gharchive_assets.definitions \
 	  --select 'not key:daily_report' --partition-range '$(START)...$(END)' --config-json '$(RUN_CONFIG)' \

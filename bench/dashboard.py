@@ -154,6 +154,7 @@ VIEWS = {
         ("bot_share", ()),
     ],
     "repositories": [("top_repositories", ("stars", 10)), ("repository_history", None)],
+    # repository_history: of the list's first repository, as the view's select box picks.
     "people": [("top_people", (10,)), ("top_organisations", (10,))],
     "pull-requests": [
         ("coverage", ()),
@@ -169,13 +170,13 @@ VIEWS = {
 
 def time_view(marts: Marts, filters: Filters, calls) -> float:
     started = time.perf_counter()
+    answer = None
     for method, arguments in calls:
         if "|" in method:
             method = method.split("|")[filters.first != filters.last]
-        if arguments is None:  # the first repository of the top list
-            name = marts.top_repositories(filters, "stars", 1)["repository"].iloc[0]
-            arguments = (name,)
-        getattr(marts, method)(filters, *arguments)
+        if arguments is None:  # the first repository of the list just read
+            arguments = (answer["repository"].iloc[0],)
+        answer = getattr(marts, method)(filters, *arguments)
     return time.perf_counter() - started
 
 

@@ -64,6 +64,13 @@ class Settings:
     bq_api_endpoint: str | None = None
     sources: tuple[SourceSpec, ...] = ()
     """GHARCHIVE_SOURCES; empty: GHARCHIVE_BASE_URL alone (see ``archive_sources``)."""
+    dbt_log_dir: Path | None = None
+    """GHARCHIVE_DBT_LOG_DIR: dbt's line per model and test goes to a file there
+    (``make run`` sets it); unset, to standard output (the run's compute log)."""
+
+    def dbt_log_path(self, run_id: str) -> Path | None:
+        """Where a run's dbt output goes, when not to standard output."""
+        return self.dbt_log_dir / f"dbt-{run_id}.log" if self.dbt_log_dir else None
 
     @property
     def archive_sources(self) -> tuple[SourceSpec, ...]:
@@ -153,6 +160,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         bq_analytics_dataset=get("GHARCHIVE_BQ_ANALYTICS_DATASET", "analytics"),
         bq_location=get("GHARCHIVE_BQ_LOCATION", "US"),
         bq_api_endpoint=get("GHARCHIVE_BQ_API_ENDPOINT"),
+        dbt_log_dir=(
+            Path(log_dir).expanduser().resolve()
+            if (log_dir := get("GHARCHIVE_DBT_LOG_DIR"))
+            else None
+        ),
     )
     if target == "gcp":
         missing = [

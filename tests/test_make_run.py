@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +71,44 @@ def test_make_run_loads_timeline_hours_before_the_default_start(tmp_path, timeli
     again = make_run(tmp_path, server)
     assert again.returncode == 0
     assert query(settings, "select count(*) from gharchive.events")[0][0] == 600
+
+    # What a person reads: dbt's lines in a file, a summary that says where things are.
+    output = (again.stdout + again.stderr).splitlines()
+    assert len(output) <= 60, "\n".join(output)
+    assert not any(" of " in line and (" PASS " in line or " START " in line) for line in output)
+    summary = again.stdout[again.stdout.index("\nrun ") :]
+    assert " SUCCESS in " in summary and "dbt " in summary.splitlines()[1]
+    assert "quarantined lines: 0" in summary and "check warnings:" in summary
+    assert f"warehouse  {tmp_path / 'data' / 'warehouse.duckdb'}" in summary
+    log = next((tmp_path / "data" / "logs").glob("dbt-*.log"))
+    assert f"dbt's log  {log}" in summary and "Completed successfully" in log.read_text()
+    assert "`make dev`, then http://127.0.0.1:3000/runs/" in summary
+
+
+def test_make_run_fails_fast_on_a_host_that_does_not_resolve(tmp_path):
+    """No route to the archive: the run fails within a minute, and the last
+    lines say which variable to check."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "GHARCHIVE_BASE_URL": "http://no-such-host.invalid",
+        "GHARCHIVE_DATA_DIR": str(tmp_path / "data"),
+    }
+    command = [
+        "make", "--no-print-directory", "run", f"VENV={sys.prefix}",
+        "START=2015-01-01-00:00", "END=2015-01-01-00:00",
+    ]  # fmt: skip
+    started = time.monotonic()
+    completed = subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert time.monotonic() - started < 60
+    assert completed.returncode != 0
+    last = "\n".join(completed.stdout.splitlines()[-8:])
+    assert "GHARCHIVE_BASE_URL" in last and "no-such-host.invalid" in last, last
+    assert "nothing is loaded yet" in completed.stdout
 
 
 @pytest.mark.parametrize(

@@ -302,8 +302,16 @@ def test_the_summary_creates_no_warehouse_and_says_what_a_failure_leaves_stale(
     assert status == 1 and "nothing is loaded" in capsys.readouterr().out
     assert not (tmp_path / "data" / "warehouse.duckdb").exists()
 
-    lines = run_summary.what_failed({"analytics_models"}, 1)
+    def failed(step: str, message: str) -> run_summary.RunFacts:
+        return run_summary.RunFacts("0123abcd", "FAILURE", 12.0, failures=[(step, message)])
+
+    lines = run_summary.what_failed(failed("analytics_models", "dbt test x failed"), 1)
     assert any("dbt failed" in line and "analytics.*" in line for line in lines)
-    lines = run_summary.what_failed({"raw_archive_hour"}, 1)
-    assert any("some hours failed (raw_archive_hour)" in line for line in lines)
+    assert lines[-2:] == ["why (dbt):", "  dbt test x failed"], "the reason comes last"
+    reason = "hour 2015-01-01-00:00: http://x.invalid cannot be reached. Check GHARCHIVE_BASE_URL"
+    lines = run_summary.what_failed(failed("raw_archive_hour", reason), 1)
+    assert any("some hours failed" in line for line in lines)
     assert not any("dbt" in line for line in lines)
+    assert "GHARCHIVE_BASE_URL" in lines[-1]
+    lines = run_summary.what_failed(None, 1)
+    assert "the run was stopped or could not start" in lines[-1]

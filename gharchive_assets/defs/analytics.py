@@ -8,6 +8,7 @@ incremental mart replaces exactly those days and reads only them.
 
 import json
 from collections.abc import Mapping
+from contextlib import ExitStack, redirect_stdout
 from typing import Any
 
 import dagster as dg
@@ -85,10 +86,27 @@ def analytics_defs() -> dg.Definitions:
                 **warehouse.dbt_vars(),
             }
             args = ["build", "--vars", json.dumps(dbt_vars)]
-            with dbt_invocation(dbt, args, context=context) as invocation:
+            log_path = settings.dbt_log_path(context.run_id)
+            with ExitStack() as stack:
+                if log_path:  # `make run`: a line per model and test would bury the rest
+                    log_path.parent.mkdir(parents=True, exist_ok=True)
+                    context.log.info(f"dbt's output: {log_path}")
+                    stack.enter_context(redirect_stdout(stack.enter_context(open(log_path, "a"))))
+                invocation = stack.enter_context(dbt_invocation(dbt, args, context=context))
                 yield from invocation.stream()
+                report_dbt_warnings(context, invocation)
 
     return dg.Definitions(assets=[analytics_models])
+
+
+def report_dbt_warnings(context: dg.AssetExecutionContext, invocation) -> None:
+    """Each dbt test that warned, as a warning of the step (shown however dbt's
+    own lines are kept); failures raise from the stream itself."""
+    results = invocation.get_artifact("run_results.json")["results"]
+    for result in results:
+        if result["status"] == "warn":
+            name = result["unique_id"].split(".")[2]  # test.<project>.<name>[.<hash>]
+            context.log.warning(f"dbt test {name} warned: {result.get('message') or ''}".strip())
 
 
 FULL_HISTORY_TESTS = "full_history_tests_job"

@@ -8,7 +8,11 @@ Dagster instance in DAGSTER_HOME; it does not load the code location.
 """
 
 import argparse
+import json
+import os
 import sys
+import textwrap
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from gharchive_assets.contract.lake_paths import parse_key
@@ -50,40 +54,145 @@ def summarise(warehouse, start_key: str, end_key: str, top: int = 5) -> str:
 
 STEPS_OF_HOURS = ("raw_archive_hour", "clean_events_hour", "gharchive__events")
 DBT_STEP = "analytics_models"
+STEP_NAMES = {
+    "raw_archive_hour": "raw",
+    "clean_events_hour": "clean",
+    "gharchive__events": "events",
+    DBT_STEP: "dbt",
+}
 
 
-def what_failed(failed_steps: set[str], exit_status: int) -> list[str]:
-    """Lines saying what a failed run leaves stale, from its failed steps."""
-    lines = [f"the run FAILED (exit status {exit_status}); its errors are above."]
-    if DBT_STEP in failed_steps:
-        lines.append(
-            "dbt failed: the marts (analytics.*) do not include this run's hours yet, though "
-            "the rows below are in gharchive.events; fix what dbt reported, then run again."
-        )
-    hour_steps = sorted(failed_steps & set(STEPS_OF_HOURS))
-    if hour_steps:
-        lines.append(
-            f"some hours failed ({', '.join(hour_steps)}): nothing of a failed hour reached "
-            "the warehouse or the marts; the failure names them and what to do."
-        )
-    if not failed_steps:
-        lines.append("no step reported a failure: the run was stopped or could not start.")
-    return lines
+@dataclass
+class RunFacts:
+    """What the newest run of the instance did, from its event log."""
+
+    run_id: str
+    status: str
+    seconds: float | None
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # step, message
+    warnings: list[str] = field(default_factory=list)  # checks that did not pass
+    quarantined_lines: int = 0
 
 
-def failed_steps_of_latest_run() -> set[str]:
-    """The steps that failed in the newest run of the instance (DAGSTER_HOME)."""
+def latest_run_facts() -> RunFacts | None:
+    """The newest run of the instance in DAGSTER_HOME, or None."""
     from dagster import DagsterEventType, DagsterInstance
 
     with DagsterInstance.get() as instance:
         runs = instance.get_runs(limit=1)
         if not runs:
-            return set()
-        return {
-            record.dagster_event.step_key
-            for record in instance.all_logs(runs[0].run_id, of_type=DagsterEventType.STEP_FAILURE)
-            if record.dagster_event and record.dagster_event.step_key
-        }
+            return None
+        run = runs[0]
+        stats = instance.get_run_stats(run.run_id)
+        began = stats.start_time or stats.launch_time
+        seconds = stats.end_time - began if stats.end_time and began else None
+        facts = RunFacts(run.run_id, run.status.value, seconds)
+        started: dict[str, float] = {}
+        for record in instance.all_logs(run.run_id):
+            event = record.dagster_event
+            if event is None:
+                continue
+            step = event.step_key or ""
+            if event.event_type == DagsterEventType.STEP_START:
+                started[step] = record.timestamp
+            elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+                if step in started:
+                    facts.step_seconds[step] = record.timestamp - started[step]
+                if event.event_type == DagsterEventType.STEP_FAILURE:
+                    error = event.event_specific_data.error
+                    facts.failures.append((step, error.message if error else "failed"))
+            elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+                check = event.event_specific_data
+                if not check.passed:
+                    facts.warnings.append(_check_line(check))
+            elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+                metadata = event.event_specific_data.materialization.metadata
+                if "quarantined_lines" in metadata:
+                    facts.quarantined_lines += metadata["quarantined_lines"].value
+        return facts
+
+
+def _check_line(check) -> str:
+    """A check that did not pass, on one line: its asset, name and why."""
+    why = getattr(check, "description", None) or ""
+    if not why:
+        for value in check.metadata.values():
+            if isinstance(value.value, dict) and value.value:
+                why = json.dumps(value.value)[:120]
+                break
+    return f"{check.asset_key.to_user_string()} {check.check_name}: {why}".strip()
+
+
+def describe_run(facts: RunFacts) -> list[str]:
+    timing = ", ".join(
+        f"{STEP_NAMES.get(step, step)} {seconds:.1f} s"
+        for step, seconds in sorted(
+            facts.step_seconds.items(),
+            key=lambda item: list(STEP_NAMES).index(item[0]) if item[0] in STEP_NAMES else 99,
+        )
+    )
+    total = f" in {facts.seconds:.1f} s" if facts.seconds is not None else ""
+    lines = [f"run {facts.run_id[:8]} {facts.status}{total}" + (f" ({timing})" if timing else "")]
+    lines.append(f"quarantined lines: {facts.quarantined_lines:,}")
+    if facts.warnings:
+        lines.append(f"check warnings: {len(facts.warnings)}")
+        lines += [f"  {_shorten(line)}" for line in facts.warnings[:8]]
+        if len(facts.warnings) > 8:
+            lines.append(f"  ... and {len(facts.warnings) - 8} more (see the run in the UI)")
+    else:
+        lines.append("check warnings: none")
+    return lines
+
+
+def where_things_are(settings, facts: RunFacts | None) -> list[str]:
+    lines = ["where things are:"]
+    if settings.target == "local":
+        lines += [f"  lake       {settings.lake_root}", f"  warehouse  {settings.warehouse_path}"]
+    else:
+        lines += [
+            f"  lake       gs://{settings.gcs_bucket}",
+            f"  warehouse  BigQuery {settings.gcp_project}.{settings.bq_dataset}",
+        ]
+    if facts and (log := settings.dbt_log_path(facts.run_id)) and log.exists():
+        lines.append(f"  dbt's log  {log}")
+    home = os.environ.get("DAGSTER_HOME", "")
+    run = f"/runs/{facts.run_id}" if facts else ""
+    lines += [
+        f"  Dagster    DAGSTER_HOME={home}: `make dev`, then http://127.0.0.1:3000{run}",
+        "  dashboard  `make dashboard`, then http://127.0.0.1:3001",
+    ]
+    return lines
+
+
+def what_failed(facts: RunFacts | None, exit_status: int) -> list[str]:
+    """What a failed run leaves stale, then why each step failed: the last
+    lines a person reads say what to do."""
+    failed_steps = {step for step, _ in facts.failures} if facts else set()
+    lines = [f"the run FAILED (exit status {exit_status})."]
+    if DBT_STEP in failed_steps:
+        lines.append(
+            "dbt failed: the marts (analytics.*) do not include this run's hours yet, though "
+            "the rows above are in gharchive.events; fix what dbt reported, then run again."
+        )
+    hour_steps = sorted(failed_steps & set(STEPS_OF_HOURS))
+    if hour_steps:
+        lines.append(
+            "some hours failed: nothing of a failed hour reached the warehouse or the marts. "
+            "Run again once the cause is fixed (hours already loaded are kept)."
+        )
+    if not failed_steps:
+        lines.append("no step reported a failure: the run was stopped or could not start.")
+    for step, message in (facts.failures if facts else [])[:3]:
+        lines.append(f"why ({STEP_NAMES.get(step, step)}):")
+        lines += textwrap.wrap(
+            " ".join(message.split())[:600], 100, initial_indent="  ", subsequent_indent="  "
+        )
+    return lines
+
+
+def _shorten(text: str, limit: int = 150) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,23 +203,27 @@ def main(argv: list[str] | None = None) -> int:
         "--run-status", type=int, default=0, help="the exit status of the run just made"
     )
     args = parser.parse_args(argv)
-    if args.run_status:
-        try:
-            failed = failed_steps_of_latest_run()
-        except Exception as error:  # the summary must still print
-            print(f"(could not read the Dagster instance: {error})")
-            failed = set()
-        print("\n".join(what_failed(failed, args.run_status)))
-    warehouse = warehouse_for(load_settings())
+    settings = load_settings()
     try:
-        print(summarise(warehouse, args.start, args.end))
-    except WarehouseMissing as error:
-        print(f"no summary: nothing is loaded ({error})")
-        return 1
+        facts = latest_run_facts()
+    except Exception as error:  # the summary must still print
+        print(f"(could not read the Dagster instance: {error})")
+        facts = None
+    if facts:
+        print("\n".join(describe_run(facts)))
+    status = 0
+    try:
+        print(summarise(warehouse_for(settings), args.start, args.end))
+    except WarehouseMissing:
+        print(f"hours {args.start} .. {args.end}: nothing is loaded yet")
+        status = 1
     except Exception as error:
-        print(f"no summary: the warehouse could not be read ({error})", file=sys.stderr)
-        return 1
-    return 0
+        print(f"no figures: the warehouse could not be read ({error})")
+        status = 1
+    print("\n".join(where_things_are(settings, facts)))
+    if args.run_status:
+        print("\n".join(what_failed(facts, args.run_status)))
+    return status
 
 
 if __name__ == "__main__":
