@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from gharchive_assets.console_log import concise_console
 from gharchive_assets.settings import Settings, load_settings, settings_in_use
 
 
@@ -19,7 +20,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         folder,
         # The hourly chain is linear: steps cannot overlap, so running them in
         # one process saves a process start (and definitions load) per step.
-        dg.Definitions(executor=dg.in_process_executor),
+        # The console logger prints a line per message and no stack traces
+        # (the event log keeps them for the UI).
+        dg.Definitions(executor=dg.in_process_executor, loggers={"console": concise_console}),
     )
 
 

@@ -80,7 +80,8 @@ def test_make_run_loads_timeline_hours_before_the_default_start(tmp_path, timeli
     assert " SUCCESS in " in summary and "dbt " in summary.splitlines()[1]
     assert "quarantined lines: 0" in summary and "check warnings:" in summary
     assert f"warehouse  {tmp_path / 'data' / 'warehouse.duckdb'}" in summary
-    log = next((tmp_path / "data" / "logs").glob("dbt-*.log"))
+    run_id = summary.split()[1]  # "run 1a2b3c4d SUCCESS ..."
+    log = next((tmp_path / "data" / "logs").glob(f"dbt-{run_id}*.log"))
     assert f"dbt's log  {log}" in summary and "Completed successfully" in log.read_text()
     assert "`make dev`, then http://127.0.0.1:3000/runs/" in summary
 

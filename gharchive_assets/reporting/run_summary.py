@@ -15,6 +15,7 @@ import textwrap
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from gharchive_assets.console_log import plain_error
 from gharchive_assets.contract.lake_paths import parse_key
 from gharchive_assets.resources.duckdb_warehouse import WarehouseMissing
 from gharchive_assets.resources.targets import warehouse_for
@@ -186,7 +187,11 @@ def what_failed(facts: RunFacts | None, exit_status: int) -> list[str]:
     for step, message in (facts.failures if facts else [])[:3]:
         lines.append(f"why ({STEP_NAMES.get(step, step)}):")
         lines += textwrap.wrap(
-            " ".join(message.split())[:600], 100, initial_indent="  ", subsequent_indent="  "
+            " ".join(plain_error(message).split())[:600],
+            100,
+            initial_indent="  ",
+            subsequent_indent="  ",
+            break_on_hyphens=False,
         )
     return lines
 

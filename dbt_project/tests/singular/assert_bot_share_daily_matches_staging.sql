@@ -9,8 +9,17 @@
         events.created_at,
         coalesce(behaviour.is_bot, false) as is_bot
     from {{ ref('int_events__deduped') }} as events
-    left join {{ ref('actor_behaviour_daily') }} as behaviour
+    left join (
+        select
+            day,
+            actor_key,
+            is_bot
+        from {{ ref('actor_behaviour_daily') }}
+        where {{ in_run_days('day') if has_run_days() else 'true' }}
+    ) as behaviour
         on events.event_day = behaviour.day and events.actor_key = behaviour.actor_key
+    where
+        {{ in_run_days('events.event_day', 'events.created_at') if has_run_days() else 'true' }}
 ) as events_with_bot_flag
 {% endset %}
 {{ reconciliation_gaps(
