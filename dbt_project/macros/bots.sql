@@ -55,3 +55,15 @@
         false
     )
 {%- endmacro %}
+
+{#- Each actor's is_bot on the days a daily mart rebuilds, from
+    actor_behaviour_daily: what the marts join on (day, actor_key). Call it
+    from the model (in_touched_days reads the model's is_incremental()). -#}
+{% macro bot_flags_of_touched_days() -%}
+    select
+        day,
+        actor_key,
+        is_bot
+    from {{ ref('actor_behaviour_daily') }}
+    where {{ in_touched_days('day') }}
+{%- endmacro %}

@@ -4,12 +4,7 @@
 {{ config(**daily_mart(['day', 'event_type'])) }}
 
 with behaviour as (
-    select
-        day,
-        actor_key,
-        is_bot
-    from {{ ref('actor_behaviour_daily') }}
-    where {{ in_touched_days('day') }}
+    {{ bot_flags_of_touched_days() }}
 ),
 
 events as (

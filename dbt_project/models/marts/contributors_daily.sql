@@ -11,12 +11,7 @@ with actions as (
 ),
 
 behaviour as (
-    select
-        day,
-        actor_key,
-        is_bot
-    from {{ ref('actor_behaviour_daily') }}
-    where {{ in_touched_days('day') }}
+    {{ bot_flags_of_touched_days() }}
 )
 
 select
