@@ -370,10 +370,14 @@ VIEWS = [
 
 def main() -> None:
     st.set_page_config(page_title="GH Archive", layout="wide")
-    first_loaded, last_loaded = loaded_days()
+    try:
+        first_loaded, last_loaded = loaded_days()
+    except Exception as error:  # no warehouse yet, or no marts in it
+        first_loaded = last_loaded = None
+        st.caption(f"The marts cannot be read: {error}")
     if last_loaded is None:
         st.title("Nothing loaded yet")
-        st.write("Load some hours first: `make run START=... END=...`.")
+        st.write("Load some hours first: `make run START=2024-03-01-00:00 END=2024-03-01-23:00`.")
         return
     filters, limit = sidebar_filters(first_loaded, last_loaded)
 
