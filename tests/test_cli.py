@@ -49,35 +49,6 @@ def test_dg_check_defs(tmp_path, archive_server):
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
-def test_materialize_a_partition_range_then_summarise(tmp_path, archive_server, generated_archive):
-    """Exactly what `make run START=… END=…` runs."""
-    env = environment(tmp_path, archive_server.url)
-    materialize = [
-        str(BIN / "dagster"), "asset", "materialize", "-m", "gharchive_assets.definitions",
-        "--select", "not key:daily_report", "--partition-range", "2015-01-01-22:00...2015-01-02-00:00",
-    ]  # fmt: skip
-    completed = run(materialize, env)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    assert "RUN_SUCCESS" in completed.stderr
-
-    settings = Settings(data_dir=tmp_path / "data")
-    hours = generated_archive["hours"]
-    total = sum(len(records) for records in hours.values())
-    assert query(settings, "select count(*) from gharchive.events")[0][0] == total
-    assert query(settings, "select sum(events) from analytics.daily_event_counts")[0][0] == len(
-        {r["id"] for records in hours.values() for r in records}
-    )
-
-    summary = run(
-        [str(BIN / "python"), "-m", "gharchive_assets.reporting.run_summary",
-         "--start", "2015-01-01-22:00", "--end", "2015-01-02-00:00"],
-        env,
-    )  # fmt: skip
-    assert summary.returncode == 0, summary.stderr
-    assert "3 of 3 loaded" in summary.stdout
-    assert f"rows loaded: {total:,}" in summary.stdout
-
-
 @pytest.mark.skipif(
     not REAL_HOUR.exists(), reason="the shared real archive hour is not beside the repo"
 )
