@@ -63,7 +63,6 @@ class CleanResult:
     quarantine_file: Path | None = None
     quarantine_reasons: Counter = field(default_factory=Counter)
     raw_sha256: str | None = None
-    raw_bytes: int = 0
     coverage: dict = field(default_factory=dict)
     """The hour's coverage figures (see ``coverage.HourCoverage.figures``)."""
 
@@ -171,9 +170,10 @@ def _clean(files, partition_key, workdir, max_quarantine_fraction):
     given: dict[str, int] = {}
     try:
         for index, (name, path) in enumerate(files):
-            file_digest = digest if index == 0 else hashlib.sha256()
             rows_before = union.rows_offered
-            for lines in iter_line_blocks(path, file_digest):
+            # The first source's sha256 names the clean hour; the others' were
+            # recorded beside their files at download.
+            for lines in iter_line_blocks(path, digest if index == 0 else None):
                 block = parse_block(lines, result.lines + 1, archive_hour)
                 result.lines += block.lines
                 result.repaired_lines += block.repaired_lines
@@ -193,8 +193,8 @@ def _clean(files, partition_key, workdir, max_quarantine_fraction):
                 batches, pending_rows = [], 0
             given[name] = union.rows_offered - rows_before
         result.raw_sha256 = metadata["raw_sha256"] = digest.hexdigest()
-        result.raw_bytes = sum(path.stat().st_size for _, path in files)
-        result.coverage = {**coverage.figures(), "raw_bytes": result.raw_bytes}
+        raw_bytes = sum(path.stat().st_size for _, path in files)
+        result.coverage = {**coverage.figures(), "raw_bytes": raw_bytes}
         if len(files) > 1:
             result.coverage["events_by_source"] = given
             result.coverage["overlap_events"] = union.dropped

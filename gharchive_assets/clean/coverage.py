@@ -46,11 +46,11 @@ class HourCoverage:
         the archive hour: since 2025-05-24 a file holds late events)."""
         ids = pa.concat_arrays(self._ids) if self._ids else pa.array([], pa.int64())
         distinct = pc.count_distinct(ids).as_py() if len(ids) else 0
-        low = high = capture = None
+        low = high = None
         if distinct:
             extremes = pc.min_max(ids)
             low, high = extremes["min"].as_py(), extremes["max"].as_py()
-            capture = distinct / (high - low + 1)
+        capture = LedgerCoverage(self.events, distinct, low, high).capture_ratio
         return {
             "events": self.events,
             "distinct_event_ids": distinct,

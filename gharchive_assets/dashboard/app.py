@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from gharchive_assets.dashboard.marts import Filters, Marts
+from gharchive_assets.reporting.daily_report import DayCoverage
 from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.settings import load_settings
 
@@ -147,25 +148,20 @@ def coverage_marks(filters: Filters) -> tuple[pd.DataFrame, list[str]]:
 
 def hour_marks(filters: Filters) -> pd.DataFrame:
     """The hours of a single day to mark: not loaded, missing at the source
-    (loaded empty) or degraded; an hour loaded with no events is not marked."""
-    loaded = {
-        pd.Timestamp(row.archive_hour).hour: row
-        for row in read("hour_coverage", filters).itertuples()
-    }
-    marks = []
-    for hour in range(24):
-        row = loaded.get(hour)
-        why = (
-            "not loaded"
-            if row is None
-            else "missing at the source"
-            if row.is_missing
-            else "degraded"
-            if row.is_degraded
-            else None
-        )
-        if why:
-            marks.append({"hour": hour, "why": why})
+    (loaded empty) or degraded, as the daily report marks them; an hour
+    loaded with no events is not marked."""
+    hours = read("hour_coverage", filters)
+    coverage = DayCoverage.of_hours(
+        [
+            (pd.Timestamp(row.archive_hour), row.is_missing, row.is_degraded)
+            for row in hours.itertuples()
+        ]
+    )
+    marks = [
+        {"hour": hour, "why": state}
+        for hour in range(24)
+        if (state := coverage.state_of_hour(hour))
+    ]
     return pd.DataFrame(marks, columns=["hour", "why"])
 
 
@@ -179,6 +175,16 @@ def marked_chart(chart: alt.Chart, marks: pd.DataFrame) -> alt.Chart:
         .encode(x="day:T", tooltip=["day:T", "why:N"])
     )
     return alt.layer(chart, bands)
+
+
+def figures_over_days(frame: pd.DataFrame) -> alt.Chart:
+    """A line per column of ``frame`` (but ``day``) over its days."""
+    long = frame.melt("day", var_name="figure", value_name="count")
+    return (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(x="day:T", y="count:Q", color="figure:N", tooltip=["day:T", "figure:N", "count:Q"])
+    )
 
 
 def hourly_chart(frame: pd.DataFrame, marks: pd.DataFrame) -> alt.Chart:
@@ -280,15 +286,9 @@ def repositories(filters: Filters, limit: int) -> None:
     name = st.selectbox("Repository (search with the sidebar)", choices)
     history = read("repository_history", filters, name)
     st.markdown(f"[{name} on GitHub]({GITHUB}/{name})")
-    long = history.melt("day", var_name="figure", value_name="count")
     marks, sentences = coverage_marks(filters)
     warn_coverage(sentences)
-    chart = (
-        alt.Chart(long)
-        .mark_line(point=True)
-        .encode(x="day:T", y="count:Q", color="figure:N", tooltip=["day:T", "figure:N", "count:Q"])
-    )
-    st.altair_chart(marked_chart(chart, marks), width="stretch")
+    st.altair_chart(marked_chart(figures_over_days(history), marks), width="stretch")
     link_table(history, {})
 
 
@@ -312,8 +312,7 @@ def pull_requests(filters: Filters, limit: int) -> None:
     warn_coverage(sentences)
     prs = read("pull_requests", filters)
     st.subheader("Pull requests opened and merged per day")
-    long = prs.melt("day", ["opened", "merged"], var_name="figure", value_name="count")
-    chart = alt.Chart(long).mark_line(point=True).encode(x="day:T", y="count:Q", color="figure:N")
+    chart = figures_over_days(prs[["day", "opened", "merged"]])
     st.altair_chart(marked_chart(chart, marks), width="stretch")
     link_table(prs, {})
     st.subheader("Time to merge (hours)")

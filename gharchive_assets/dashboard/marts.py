@@ -97,29 +97,38 @@ class Marts:
         """
         days = (filters.last - filters.first).days + 1
         scope = [*filters.days, *parameters]
-        rows = f"from {{a}}.{table} where day between ? and ?{where}"
-        ranked = (
-            f"select {columns} {rows}{{candidates}} group by {key} "
-            f"order by sum({measure}) desc, 1 limit {int(limit)}"
-        )
-        candidates = f" and {key} in (select {key} {rows} and {measure} >= ?)"
-        bound = self._seed_bound(table, key, measure, where, filters, limit, parameters)
-        threshold = bound / days if bound else None
-        if threshold is None and self.prune_top_lists:
-            found = self.warehouse.query(
-                f"select {measure} {rows} order by 1 desc limit 1 offset {int(limit) - 1}".format(
-                    a=self.schema
-                ),
-                scope,
+        relation = f"{self.schema}.{table}"
+        rows = f"from {relation} where day between ? and ?{where}"
+
+        def ranked(candidates: str = "", candidate_parameters: tuple = ()) -> pd.DataFrame:
+            return self.frame(
+                f"select {columns} {rows}{candidates} group by {key} "
+                f"order by sum({measure}) desc, 1 limit {int(limit)}",
+                [*scope, *candidate_parameters],
+                names,
             )
-            threshold = found[0][0] if found else None
+
+        def nth_largest(days_of: str, values: list) -> float | None:
+            """The ``limit``-th largest value of ``measure`` on those days."""
+            found = self.warehouse.query(
+                f"select {measure} from {relation} where {days_of}{where} "
+                f"order by 1 desc limit 1 offset {int(limit) - 1}",
+                values,
+            )
+            return float(found[0][0]) if found and found[0][0] else None
+
+        if not self.prune_top_lists:
+            return ranked()
+        bound = nth_largest("day = ?", [filters.last, *parameters])
+        threshold = bound / days if bound else None
+        if threshold is None:
+            threshold = nth_largest("day between ? and ?", scope)
             bound = days * threshold if threshold else None
+        candidates = f" and {key} in (select {key} {rows} and {measure} >= ?)"
         for _ in range(4):
             if not threshold or threshold <= 0:
                 break
-            top = self.frame(
-                ranked.format(a="{a}", candidates=candidates), [*scope, *scope, threshold], names
-            )
+            top = ranked(candidates, (*scope, threshold))
             if len(top) < limit:  # the largest days belong to fewer keys: widen
                 threshold = threshold / 4 if threshold > 1 else 0
                 bound = days * threshold
@@ -128,29 +137,7 @@ class Marts:
             if reached >= bound:
                 return top
             threshold, bound = reached / days, reached
-        return self.frame(ranked.format(a="{a}", candidates=""), scope, names)
-
-    def _seed_bound(
-        self,
-        table: str,
-        key: str,
-        measure: str,
-        where: str,
-        filters: Filters,
-        limit: int,
-        parameters,
-    ) -> float | None:
-        """The ``limit``-th largest value of the range's last day: ``limit``
-        different keys (one row per key and day) sum to at least that over the
-        range. None when that day has fewer keys, or pruning is off."""
-        if not self.prune_top_lists:
-            return None
-        found = self.warehouse.query(
-            f"select {measure} from {self.schema}.{table} where day = ?{where} "
-            f"order by 1 desc limit 1 offset {int(limit) - 1}",
-            [filters.last, *parameters],
-        )
-        return float(found[0][0]) if found and found[0][0] else None
+        return ranked()
 
     # The range the data allows.
     def loaded_days(self) -> tuple[date | None, date | None]:
@@ -206,10 +193,10 @@ class Marts:
         """The loaded archive hours of the range: an hour absent here is not
         loaded, which is not the same as an hour loaded with no events."""
         return self.frame(
-            "select archive_hour, events, is_missing, is_degraded from {a}.coverage_hourly "
+            "select archive_hour, is_missing, is_degraded from {a}.coverage_hourly "
             "where day between ? and ? order by archive_hour",
             filters.days,
-            ["archive_hour", "events", "is_missing", "is_degraded"],
+            ["archive_hour", "is_missing", "is_degraded"],
         )
 
     def bot_share(self, filters: Filters) -> pd.DataFrame:

@@ -146,14 +146,18 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "path": dg.MetadataValue.path(lake.uri(raw_path(key, name))),
             }
 
-        def record_lost(key: str, error: HourNotPublished, source) -> dict:
+        def confirm_lost(key: str, error: HourNotPublished, source) -> None:
+            """Raise unless the source's 404 is final: the hour is past the
+            publication window, and the source serves the hours around it."""
             if not missing_for_good(key, datetime.now(UTC), settings.missing_after_hours):
                 raise HourNotPublished(
                     f"{error}; the hour is recent, so it may still come: "
                     "archive_hours_sensor will ask again"
                 ) from error
-            # A 404 is about this hour only if the source serves the hours around it.
             source.confirm_answers_around(key)
+
+        def record_lost(key: str, error: HourNotPublished, source) -> dict:
+            confirm_lost(key, error, source)
             rows = lake.clean_hour_rows(key)
             if rows and not config.accept_missing_at_source:
                 raise LoadedHourKept(
@@ -219,9 +223,7 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 except HourNotPublished as error:
                     if alone:
                         return record_lost(key, error, source)
-                    if not missing_for_good(key, datetime.now(UTC), settings.missing_after_hours):
-                        raise
-                    source.confirm_answers_around(key)
+                    confirm_lost(key, error, source)
                     raise SourceLostHour(str(error)) from error
                 lake.publish(staging / "download.json.gz", path)
                 lake.record_source(key, source_record(download), name)
@@ -276,11 +278,10 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                     pq.write_table(ARROW_SCHEMA.empty_table(), empty)
                     lake.publish(empty, clean_path(key))
                 return {"rows": 0, MISSING_AT_SOURCE: True}
-            held = [
-                (spec.name, raw_path(key, name))
-                for spec, name in settings.sources_serving(key)
-                if lake.size(raw_path(key, name)) is not None
+            paths = [
+                (spec.name, raw_path(key, name)) for spec, name in settings.sources_serving(key)
             ]
+            held = [(name, path) for name, path in paths if lake.size(path) is not None]
             # None held: the first source's path, whose absence local_copy explains.
             files = held or [(settings.archive_sources[0].name, raw_path(key))]
             with ExitStack() as stack:

@@ -73,19 +73,13 @@ def read_day_figures(warehouse: WarehouseResource, day: date) -> DayFigures:
 def read_day_coverage(rows) -> DayCoverage:
     """The day's row of coverage_daily and its hours: which are loaded, which
     degraded or missing at the source."""
-    found = rows("select hours_loaded, capture_ratio from {analytics}.coverage_daily where day = ?")
-    hours_loaded, capture = found[0] if found else (0, None)
+    found = rows("select capture_ratio from {analytics}.coverage_daily where day = ?")
+    capture = found[0][0] if found else None
     hours = rows(
         "select archive_hour, is_missing, is_degraded from {analytics}.coverage_hourly "
         "where day = ? order by archive_hour"
     )
-    return DayCoverage(
-        hours_loaded=hours_loaded,
-        capture_ratio=capture,
-        degraded_hours=[hour for hour, missing, degraded in hours if degraded and not missing],
-        missing_hours=[hour for hour, missing, _ in hours if missing],
-        loaded_hours=tuple(hour.hour for hour, _, _ in hours),
-    )
+    return DayCoverage.of_hours(hours, capture)
 
 
 def neighbours(day: date, reported: set[date]) -> tuple[date | None, date]:

@@ -75,7 +75,7 @@ def build_events_asset(settings: Settings) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         findings: dict[str, tuple[int, int, float | None]] = {}
         degraded: dict[str, str] = {}
-        captures: dict[str, float] = {}
+        captures: dict[str, float | None] = {}
 
         def load(key: str) -> dict:
             hour = parse_key(key)

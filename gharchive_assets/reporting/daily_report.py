@@ -31,6 +31,17 @@ class DayCoverage:
     missing_hours: list[datetime]  # lost by every source: loaded empty
     loaded_hours: tuple[int, ...] | None = None  # hours of the day loaded (None: unknown)
 
+    @classmethod
+    def of_hours(cls, hours: list[tuple], capture_ratio: float | None = None) -> DayCoverage:
+        """From the day's rows of coverage_hourly: (archive_hour, is_missing, is_degraded)."""
+        return cls(
+            hours_loaded=len(hours),
+            capture_ratio=capture_ratio,
+            degraded_hours=[hour for hour, missing, degraded in hours if degraded and not missing],
+            missing_hours=[hour for hour, missing, _ in hours if missing],
+            loaded_hours=tuple(hour.hour for hour, _, _ in hours),
+        )
+
     def state_of_hour(self, hour: int) -> str | None:
         """What the chart marks an hour with: not loaded, missing at the
         source or degraded; None for an hour loaded whole (events or none)."""
@@ -45,10 +56,6 @@ class DayCoverage:
     @property
     def hours_not_loaded(self) -> int:
         return 24 - self.hours_loaded
-
-    @property
-    def trusted(self) -> bool:
-        return not (self.degraded_hours or self.missing_hours or self.hours_not_loaded)
 
     def warning(self) -> str | None:
         """One sentence on what undercounts the day, or None."""
@@ -265,17 +272,9 @@ def render_html(figures: DayFigures) -> str:
     people_table = _table(
         ["login", "contributions", "pushes", "pull requests", "issues"], figures.top_people
     )
-    nav = navigation(figures)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>GitHub on {day}</title>
-<style>{STYLE}</style>
-</head>
-<body>
-{nav}
+    return _page(
+        f"GitHub on {day}",
+        f"""{navigation(figures)}
 <h1>GitHub on {day}</h1>
 <p class="lede">{figures.events:,} public events, {share:.1%} of them by bots.
 From GH Archive: events in {hours} of the day's 24 hours.</p>
@@ -291,7 +290,22 @@ From GH Archive: events in {hours} of the day's 24 hours.</p>
 <h2>Busiest bots</h2>
 {bar_chart("chart-top-bots", "bots", list(figures.top_bots), PALETTE[3])}
 <h2>Bot share by event type</h2>
-{bot_share_chart(figures)}
+{bot_share_chart(figures)}""",
+    )
+
+
+def _page(title: str, body: str) -> str:
+    """A self-contained page: its styles inline, nothing to fetch."""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+{body}
 </body>
 </html>
 """
@@ -326,22 +340,13 @@ def render_index(days: list[tuple[date, int | None, bool | None]]) -> str:
         f"<td>{'degraded or incomplete' if degraded else ''}</td></tr>"
         for day, events, degraded in sorted(days, reverse=True)
     )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>GitHub, day by day</title>
-<style>{STYLE}</style>
-</head>
-<body>
-<h1>GitHub, day by day</h1>
+    return _page(
+        "GitHub, day by day",
+        f"""<h1>GitHub, day by day</h1>
 <p class="lede">{len(days)} daily reports from GH Archive.</p>
 <table id="reports"><thead><tr><th>day</th><th>events</th><th>coverage</th></tr></thead>
-<tbody>{rows}</tbody></table>
-</body>
-</html>
-"""
+<tbody>{rows}</tbody></table>""",
+    )
 
 
 def coverage_html(coverage: DayCoverage | None) -> str:

@@ -53,7 +53,6 @@ def summarise(warehouse, start_key: str, end_key: str, top: int = 5) -> str:
     return "\n".join(lines)
 
 
-STEPS_OF_HOURS = ("raw_archive_hour", "clean_events_hour", "gharchive__events")
 DBT_STEP = "analytics_models"
 STEP_NAMES = {
     "raw_archive_hour": "raw",
@@ -61,6 +60,7 @@ STEP_NAMES = {
     "gharchive__events": "events",
     DBT_STEP: "dbt",
 }
+STEPS_OF_HOURS = tuple(step for step in STEP_NAMES if step != DBT_STEP)
 
 
 @dataclass
@@ -126,12 +126,10 @@ def _check_line(check) -> str:
 
 
 def describe_run(facts: RunFacts) -> list[str]:
+    # Steps in the order they finished, which is the graph's order.
     timing = ", ".join(
         f"{STEP_NAMES.get(step, step)} {seconds:.1f} s"
-        for step, seconds in sorted(
-            facts.step_seconds.items(),
-            key=lambda item: list(STEP_NAMES).index(item[0]) if item[0] in STEP_NAMES else 99,
-        )
+        for step, seconds in facts.step_seconds.items()
     )
     total = f" in {facts.seconds:.1f} s" if facts.seconds is not None else ""
     lines = [f"run {facts.run_id[:8]} {facts.status}{total}" + (f" ({timing})" if timing else "")]
