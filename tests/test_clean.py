@@ -150,7 +150,9 @@ def test_bad_lines_are_quarantined_and_recoverable_ones_kept(tmp_path, lake):
         "lone_surrogate": 1,
     }
     assert result.rows == len(good) + sum(recovered.values())
-    assert result.repaired_lines == 4  # escaped NULs parse as JSON; they are only sanitised
+    # Every mended line counts, escaped NULs (valid JSON, sanitised) included.
+    assert result.repaired_lines == 5
+    assert result.repairs["NUL or lone surrogate escapes removed"] == 1
     for row in rows:
         for value in row.values():
             if isinstance(value, str):

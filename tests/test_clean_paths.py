@@ -33,7 +33,8 @@ pytestmark = pytest.mark.skipif(
 def hour_file(tmp_path, kind: str):
     faker = ArchiveFaker(seed=11, rich=kind == "rich")
     if kind == "timeline":
-        records = faker.hour(datetime(2012, 3, 4, 5, tzinfo=UTC), 600, era="timeline")
+        # Timeline-shaped records of the hour cleaned (their created_at within its window).
+        records = faker.hour(HOUR, 600, era="timeline")
     else:
         records = faker.hour(HOUR, 1500, era=kind if kind == "trimmed" else "events", late=20)
     extra = list(bad_lines(records[0]).values()) if kind == "bad_lines" else []

@@ -24,7 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DEPTH 512
+/* The caps of archive_lines.py and event_records.py, exported below and
+ * checked against them at import: a line nested deeper, or whose created_at
+ * lies outside the hour's window, is declined, and the general path
+ * quarantines it with its reason. */
+#define MAX_DEPTH 64
+#define MICROS_PER_HOUR 3600000000LL
+#define CREATED_AT_EARLIEST_HOURS 168 /* before the archive hour's start */
+#define CREATED_AT_LATEST_HOURS 24    /* after it */
 
 /* ------------------------------------------------------------------ buffers */
 
@@ -998,7 +1005,7 @@ static Int first_truthy(Int a, Int b)
     return (a.present && a.v != 0) ? a : b;
 }
 
-static int typed_columns(Row *r, Typed *t)
+static int typed_columns(Row *r, Typed *t, int64_t archive_hour)
 {
     memset(t, 0, sizeof(*t));
     if (!r->id.present || r->id.n == 0 || !r->type.present || r->type.n == 0 ||
@@ -1006,6 +1013,14 @@ static int typed_columns(Row *r, Typed *t)
         return 0; /* the general path: a surrogate id, or the record's error */
     if (!parse_timestamp(&r->created_at, &t->created_at.v))
         return 0;
+    if (t->created_at.v < archive_hour - CREATED_AT_EARLIEST_HOURS * MICROS_PER_HOUR ||
+        t->created_at.v >= archive_hour + CREATED_AT_LATEST_HOURS * MICROS_PER_HOUR)
+        return 0; /* outside the hour's window: quarantined by the general path */
+    if (r->id.escaped)
+        return 0;
+    for (size_t i = 0; i < r->id.n; i++)
+        if (r->id.p[i] < '0' || r->id.p[i] > '9')
+            return 0; /* not a GitHub event id: the general path says why */
     t->created_at.present = 1;
     if (TYPE_IS(r, "PushEvent")) {
         t->ref = r->ref;
@@ -1118,7 +1133,7 @@ static int scan_line(Scan *s, const char *p, const char *e, int64_t archive_hour
         s->oom |= r->oom;
         return 0;
     }
-    if (ws(p, e) != e || !typed_columns(r, &typed))
+    if (ws(p, e) != e || !typed_columns(r, &typed, archive_hour))
         return 0; /* e.g. two objects on one line */
     if (!put_row(s->cols, r, &typed, archive_hour)) {
         s->oom = 1;
@@ -1290,6 +1305,12 @@ PyMODINIT_FUNC PyInit__linescan(void)
         PyTuple_SET_ITEM(names, i, PyUnicode_FromString(COLUMN_NAMES[i]));
     if (PyModule_AddObject(m, "COLUMN_NAMES", names) < 0) {
         Py_DECREF(names);
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyModule_AddIntConstant(m, "MAX_DEPTH", MAX_DEPTH) < 0 ||
+        PyModule_AddIntConstant(m, "CREATED_AT_EARLIEST_HOURS", CREATED_AT_EARLIEST_HOURS) < 0 ||
+        PyModule_AddIntConstant(m, "CREATED_AT_LATEST_HOURS", CREATED_AT_LATEST_HOURS) < 0) {
         Py_DECREF(m);
         return NULL;
     }

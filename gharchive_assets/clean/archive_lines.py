@@ -12,6 +12,8 @@ import queue
 import re
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 
 import orjson
@@ -21,6 +23,13 @@ READ_SIZE = 4 << 20
 # Bounds the memory of one decompression step: NUL blocks compress ~1000:1.
 MAX_INFLATE = 8 << 20
 GZIP_MAGIC = b"\x1f\x8b"
+# The real archive's longest lines are tens of MB; a longer one is quarantined
+# unread (GHARCHIVE_MAX_LINE_BYTES), so one hostile line cannot take the memory.
+MAX_LINE_BYTES = 64 << 20
+# GitHub's payloads nest 6 to 8 deep; orjson refuses to write past 254 and
+# Python's recursion limit is 1000. The C scanner declines past the same depth.
+MAX_NESTING_DEPTH = 64
+QUARANTINE_HEAD_BYTES = 1 << 20
 
 
 class ArchiveFileError(ValueError):
@@ -31,13 +40,25 @@ class BadLine(ValueError):
     """A line that holds no event that can be recovered; ``reason`` says why."""
 
 
+@dataclass(frozen=True)
+class OversizedLine:
+    """A line longer than the cap, in place of its text: its length and its
+    first bytes (for the quarantine file); the rest was never held in memory."""
+
+    length: int
+    head: bytes
+
+
 # Escapes that need mending: NUL and UTF-16 surrogates (lone ones are invalid).
 SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89abAB])")
 
 
-def iter_line_blocks(path: Path, digest=None) -> Iterator[memoryview]:
+def iter_line_blocks(
+    path: Path, digest=None, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[memoryview | OversizedLine]:
     """The file's decompressed lines in blocks (whole lines, joined by newlines),
-    decompressed ahead in a thread.
+    decompressed ahead in a thread; a line over ``max_line_bytes`` comes alone
+    as an :class:`OversizedLine`.
 
     Inflating releases the GIL, so the next block is inflated while this one is
     parsed; the queue holds at most two blocks, so memory stays bounded.
@@ -48,7 +69,7 @@ def iter_line_blocks(path: Path, digest=None) -> Iterator[memoryview]:
 
     def produce() -> None:
         try:
-            for block in _blocks(path, digest):
+            for block in _blocks(path, digest, max_line_bytes):
                 while not stop.is_set():
                     try:
                         blocks.put(block, timeout=0.1)
@@ -73,7 +94,12 @@ def iter_line_blocks(path: Path, digest=None) -> Iterator[memoryview]:
         worker.join()
 
 
-def _blocks(path: Path, digest=None) -> Iterator[memoryview]:
+def _blocks(
+    path: Path, digest=None, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[memoryview | OversizedLine]:
+    # No inflate step is longer than the cap, so only a line that spans steps
+    # can exceed it, and that is seen where the steps are joined.
+    step = min(MAX_INFLATE, max_line_bytes)
     with open(path, "rb") as handle:
         head = handle.read(2)
         if not head:
@@ -84,13 +110,13 @@ def _blocks(path: Path, digest=None) -> Iterator[memoryview]:
             raise ArchiveFileError(f"is not gzip: it starts with {sample!r}{hint}")
         handle.seek(0)
         inflater = zlib.decompressobj(wbits=31)
-        pending = b""
+        lines = _LineJoiner(max_line_bytes)
         while compressed := handle.read(READ_SIZE):
             if digest is not None:
                 digest.update(compressed)
             while compressed:
                 try:
-                    data = inflater.decompress(compressed, MAX_INFLATE)
+                    data = inflater.decompress(compressed, step)
                 except zlib.error as error:
                     raise ArchiveFileError(f"is corrupt gzip ({error})") from None
                 if inflater.eof:
@@ -100,18 +126,52 @@ def _blocks(path: Path, digest=None) -> Iterator[memoryview]:
                         inflater = zlib.decompressobj(wbits=31)
                 else:
                     compressed = inflater.unconsumed_tail
-                if data and b"\n" in data:
-                    text = pending + data
-                    cut = text.rfind(b"\n")
-                    # A view, not a copy: each fresh 8 MB copy costs page faults.
-                    complete, pending = memoryview(text)[:cut], text[cut + 1 :]
-                    yield complete
-                elif data:
-                    pending += data
+                if data:
+                    yield from lines.add(data)
         if not inflater.eof:
             raise ArchiveFileError("is truncated: the gzip stream ends before its end marker")
-        if pending:
-            yield memoryview(pending)
+        yield from lines.finish()
+
+
+class _LineJoiner:
+    """Inflated pieces → blocks of whole lines. A line that grows past the cap
+    is dropped as it arrives, keeping only its head."""
+
+    def __init__(self, max_line_bytes: int):
+        self.cap = max_line_bytes
+        self.pending = b""
+        self.skipped: int | None = None  # bytes of an oversized line so far
+        self.head = b""
+
+    def add(self, data: bytes) -> Iterator[memoryview | OversizedLine]:
+        if self.skipped is not None:
+            cut = data.find(b"\n")
+            if cut < 0:
+                self.skipped += len(data)
+                return
+            yield OversizedLine(self.skipped + cut, self.head)
+            self.skipped, data = None, data[cut + 1 :]
+        cut = data.find(b"\n")
+        if cut >= 0 and len(self.pending) + cut > self.cap:
+            yield OversizedLine(len(self.pending) + cut, self.pending[:QUARANTINE_HEAD_BYTES])
+            self.pending, data = b"", data[cut + 1 :]
+        if b"\n" in data:
+            text = self.pending + data
+            cut = text.rfind(b"\n")
+            # A view, not a copy: each fresh 8 MB copy costs page faults.
+            yield memoryview(text)[:cut]
+            self.pending = text[cut + 1 :]
+        elif data:
+            self.pending += data
+            if len(self.pending) > self.cap:
+                self.skipped, self.head = len(self.pending), self.pending[:QUARANTINE_HEAD_BYTES]
+                self.pending = b""
+
+    def finish(self) -> Iterator[memoryview | OversizedLine]:
+        if self.skipped is not None:
+            yield OversizedLine(self.skipped, self.head)
+        elif self.pending:
+            yield memoryview(self.pending)
 
 
 def parse_line(line: bytes) -> tuple[list[dict], str | None]:
@@ -120,6 +180,8 @@ def parse_line(line: bytes) -> tuple[list[dict], str | None]:
     The common line parses at once; the rest are recovered where possible
     (NULs stripped, bad UTF-8 replaced, ``}{`` split) or raise :class:`BadLine`.
     """
+    if too_deep(line):
+        raise BadLine(f"nested deeper than {MAX_NESTING_DEPTH} levels")
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -144,6 +206,21 @@ def parse_line(line: bytes) -> tuple[list[dict], str | None]:
     if len(records) > 1:
         repairs.append(f"{len(records)} objects on one line split")
     return records, "; ".join(repairs) or "re-parsed"
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_BRACKET_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+
+
+def too_deep(line: bytes) -> bool:
+    """Whether the line's JSON nests deeper than MAX_NESTING_DEPTH (brackets
+    inside strings not counted). Few brackets in all is answered at once."""
+    if line.count(b"{") + line.count(b"[") <= MAX_NESTING_DEPTH:
+        return False
+    brackets = _STRING.sub(b"", line).translate(None, _NOT_BRACKET).translate(_BRACKET_STEP)
+    steps = memoryview(brackets).cast("b")
+    return max(accumulate(steps), default=0) > MAX_NESTING_DEPTH
 
 
 _DECODER = json.JSONDecoder(strict=False)

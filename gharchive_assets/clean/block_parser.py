@@ -19,14 +19,25 @@ from __future__ import annotations
 
 import warnings
 from array import array
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import accumulate
 from types import ModuleType
 
 import pyarrow as pa
 
-from gharchive_assets.clean.archive_lines import SUSPECT_ESCAPE, BadLine, parse_line, sanitize
-from gharchive_assets.clean.event_records import normalise
+from gharchive_assets.clean.archive_lines import (
+    MAX_NESTING_DEPTH,
+    SUSPECT_ESCAPE,
+    BadLine,
+    parse_line,
+    sanitize,
+)
+from gharchive_assets.clean.event_records import (
+    CREATED_AT_EARLIEST_HOURS,
+    CREATED_AT_LATEST_HOURS,
+    normalise,
+)
 from gharchive_assets.contract.events_schema import ARROW_SCHEMA
 
 PAYLOAD_COLUMN = ARROW_SCHEMA.get_field_index("payload")
@@ -46,10 +57,22 @@ def load_scanner() -> ModuleType | None:
             stacklevel=2,
         )
         return None
-    if tuple(ARROW_SCHEMA.names) != _linescan.COLUMN_NAMES:
+    built_for = (
+        _linescan.COLUMN_NAMES,
+        getattr(_linescan, "MAX_DEPTH", None),
+        getattr(_linescan, "CREATED_AT_EARLIEST_HOURS", None),
+        getattr(_linescan, "CREATED_AT_LATEST_HOURS", None),
+    )
+    expected = (
+        tuple(ARROW_SCHEMA.names),
+        MAX_NESTING_DEPTH,
+        CREATED_AT_EARLIEST_HOURS,
+        CREATED_AT_LATEST_HOURS,
+    )
+    if built_for != expected:
         warnings.warn(
-            "gharchive_assets.clean._linescan was built for other columns than "
-            "events_schema's, so it is not used: rebuild it (make setup).",
+            "gharchive_assets.clean._linescan was built for other columns or caps than "
+            "the general path's, so it is not used: rebuild it (make setup).",
             RuntimeWarning,
             stacklevel=2,
         )
@@ -66,6 +89,8 @@ class BlockResult:
     lines: int
     repaired_lines: int = 0
     quarantined: list[tuple[int, str, bytes]] = field(default_factory=list)
+    repairs: Counter = field(default_factory=Counter)
+    """Repaired lines by what was mended (NUL bytes removed, ...)."""
 
     @property
     def rows(self) -> int:
@@ -87,24 +112,31 @@ def parse_block(data: memoryview, first_line_number: int, archive_hour: int) -> 
     slow_rows: list[tuple] = []
     for index, line in declined_lines:
         try:
-            rows_of_line, repaired = general_path_rows(line, archive_hour)
+            rows_of_line, repair = general_path_rows(line, archive_hour)
         except BadLine as bad:
             result.quarantined.append((first_line_number + index, str(bad), line))
             continue
         slow_rows.extend(rows_of_line)
-        result.repaired_lines += repaired
+        if repair is not None:
+            result.repaired_lines += 1
+            for kind in repair.split("; "):
+                result.repairs[kind] += 1
     if slow_rows:
         result.batches.extend(to_table(slow_rows).to_batches())
     return result
 
 
-def general_path_rows(line: bytes, archive_hour: int) -> tuple[list[tuple], bool]:
-    """The rows of one line parsed to objects, mended where needed, and whether
-    it was repaired; raises :class:`BadLine` for a line that holds no event."""
+def general_path_rows(line: bytes, archive_hour: int) -> tuple[list[tuple], str | None]:
+    """The rows of one line parsed to objects, mended where needed, and what was
+    mended (None: nothing); raises :class:`BadLine` for a line that holds no event."""
     records, repair = parse_line(line)
     if repair is not None or SUSPECT_ESCAPE.search(line):
-        records = [sanitize(record) for record in records]
-    return [normalise(record, archive_hour) for record in records], repair is not None
+        mended = [sanitize(record) for record in records]
+        if repair is None and mended != records:
+            repair = "NUL or lone surrogate escapes removed"
+        records = mended
+    rows = [normalise(record, archive_hour) for record in records]
+    return rows, repair
 
 
 _TYPES = [field_.type for field_ in ARROW_SCHEMA]

@@ -10,11 +10,12 @@ from __future__ import annotations
 import gc
 import hashlib
 import queue
+import shutil
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +25,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from gharchive_assets.clean.archive_lines import ArchiveFileError, iter_line_blocks, sanitize
+from gharchive_assets.clean.archive_lines import (
+    MAX_LINE_BYTES,
+    ArchiveFileError,
+    OversizedLine,
+    iter_line_blocks,
+    sanitize,
+)
 from gharchive_assets.clean.block_parser import parse_block
 from gharchive_assets.clean.coverage import HourCoverage
+from gharchive_assets.clean.source_union import unite_sources
 from gharchive_assets.clean.timestamps import EPOCH, ONE_MICROSECOND, iso
 from gharchive_assets.contract.events_schema import ARROW_SCHEMA
 from gharchive_assets.contract.lake import Lake
@@ -62,6 +70,10 @@ class CleanResult:
     events_file: Path | None = None
     quarantine_file: Path | None = None
     quarantine_reasons: Counter = field(default_factory=Counter)
+    repairs: Counter = field(default_factory=Counter)
+    """Repaired lines by what was mended."""
+    dropped_sources: dict[str, str] = field(default_factory=dict)
+    """Secondary sources whose file could not be read, and why: left out of the hour."""
     raw_sha256: str | None = None
     coverage: dict = field(default_factory=dict)
     """The hour's coverage figures (see ``coverage.HourCoverage.figures``)."""
@@ -72,6 +84,8 @@ class CleanResult:
             "rows": self.rows,
             "quarantined": self.quarantined_lines,
             "repaired": self.repaired_lines,
+            "repairs": dict(self.repairs),
+            "dropped_sources": self.dropped_sources,
             "first_created_at": iso(self.first_created_at),
             "last_created_at": iso(self.last_created_at),
             "seconds": round(self.seconds, 3),
@@ -107,17 +121,26 @@ class _QuarantineFile:
         self.path = path
         self._handle = None
 
-    def add(self, line_number: int, reason: str, line: bytes) -> None:
+    def _open(self):
         if self._handle is None:
             self._handle = open(self.path, "wb")  # noqa: SIM115 (closed by close())
-        entry = {"line": line_number, "reason": reason, "bytes": len(line)}
+        return self._handle
+
+    def add(self, line_number: int, reason: str, line: bytes, length: int | None = None) -> None:
+        length = len(line) if length is None else length
+        entry = {"line": line_number, "reason": reason, "bytes": length}
         sample = line[:QUARANTINE_TEXT_LIMIT]
         try:
             entry["text"] = sample.decode("utf-8")
         except UnicodeDecodeError:
             entry["text"] = sample.decode("utf-8", "backslashreplace")
-        entry["truncated"] = len(line) > QUARANTINE_TEXT_LIMIT
-        self._handle.write(orjson.dumps(sanitize(entry)) + b"\n")
+        entry["truncated"] = length > len(sample)
+        self._open().write(orjson.dumps(sanitize(entry)) + b"\n")
+
+    def extend(self, other: Path) -> None:
+        """Append another quarantine file's entries."""
+        with open(other, "rb") as entries:
+            shutil.copyfileobj(entries, self._open())
 
     def close(self) -> Path | None:
         if self._handle is None:
@@ -133,6 +156,7 @@ def clean_archive_file(
     max_quarantine_fraction: float = 0.01,
     other_sources: Sequence[tuple[str, Path]] = (),
     source_name: str = "gharchive",
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> CleanResult:
     """Clean one archive hour into ``workdir`` (events.parquet, quarantine.jsonl).
 
@@ -144,16 +168,78 @@ def clean_archive_file(
     Raises :class:`HourFailed` when the file is unreadable or too much of it is bad.
 
     With ``other_sources`` ((name, file) of the same hour from other archives,
-    GHARCHIVE_SOURCES), the hour is their union: an event of a later file is
-    kept only when no earlier file has the same id and created_at. What each
-    source gave and their overlap go into the coverage figures.
+    GHARCHIVE_SOURCES), the hour is their union, each event (id, created_at)
+    once, from the source whose copy is fullest (:mod:`.source_union`). A
+    secondary file that cannot be read is left out, and said so in
+    ``dropped_sources``; the hour loads from the others.
     """
     with _interpreter_tuned_for_cleaning():
         files = [(source_name, raw_file), *other_sources]
-        return _clean(files, partition_key, workdir, max_quarantine_fraction)
+        return _clean(files, partition_key, workdir, max_quarantine_fraction, max_line_bytes)
 
 
-def _clean(files, partition_key, workdir, max_quarantine_fraction):
+@dataclass
+class _SourceRead:
+    """What one source's file gave: lines, rows offered, repairs, quarantine."""
+
+    name: str
+    lines: int = 0
+    rows: int = 0
+    repaired_lines: int = 0
+    repairs: Counter = field(default_factory=Counter)
+    quarantined_lines: int = 0
+    quarantine_reasons: Counter = field(default_factory=Counter)
+
+
+def _read_source(
+    name: str,
+    path: Path,
+    archive_hour: int,
+    quarantine: _QuarantineFile,
+    emit: Callable[[pa.Table], None],
+    digest=None,
+    label: str = "",
+    max_line_bytes: int = MAX_LINE_BYTES,
+) -> _SourceRead:
+    """Parse one archive file, handing its rows to ``emit`` in batches and its
+    bad lines to ``quarantine`` (reasons prefixed with ``label``)."""
+    read = _SourceRead(name)
+
+    def reject(line_number: int, reason: str, line: bytes, length: int | None = None) -> None:
+        read.quarantined_lines += 1
+        read.quarantine_reasons[reason.split(":")[0]] += 1
+        quarantine.add(line_number, label + reason, line, length)
+
+    batches: list[pa.RecordBatch] = []
+    pending_rows = 0
+    for lines in iter_line_blocks(path, digest, max_line_bytes):
+        if isinstance(lines, OversizedLine):
+            read.lines += 1
+            reason = (
+                f"line too long: {lines.length:,} bytes, over the cap of {max_line_bytes:,} "
+                "(GHARCHIVE_MAX_LINE_BYTES)"
+            )
+            reject(read.lines, reason, lines.head, lines.length)
+            continue
+        block = parse_block(lines, read.lines + 1, archive_hour)
+        read.lines += block.lines
+        read.repaired_lines += block.repaired_lines
+        read.repairs.update(block.repairs)
+        for line_number, reason, line in block.quarantined:
+            reject(line_number, reason, line)
+        batches.extend(block.batches)
+        pending_rows += block.rows
+        if pending_rows >= BATCH_ROWS:
+            emit(pa.Table.from_batches(batches, ARROW_SCHEMA))
+            read.rows += pending_rows
+            batches, pending_rows = [], 0
+    if batches:
+        emit(pa.Table.from_batches(batches, ARROW_SCHEMA))
+        read.rows += pending_rows
+    return read
+
+
+def _clean(files, partition_key, workdir, max_quarantine_fraction, max_line_bytes):
     raw_file = files[0][1]
     started = time.monotonic()
     archive_hour = (parse_key(partition_key) - EPOCH) // ONE_MICROSECOND
@@ -164,40 +250,28 @@ def _clean(files, partition_key, workdir, max_quarantine_fraction):
     writer = _ParquetSink(events_file)
     digest = hashlib.sha256()
     metadata = {"raw_file": raw_file.name, "cleaner_version": CLEANER_VERSION}
-    batches: list[pa.RecordBatch] = []
-    pending_rows = 0
-    union = _Union(len(files) > 1)
-    given: dict[str, int] = {}
+
+    def write(table: pa.Table) -> None:
+        _write_batch(writer, table, result, coverage)
+
     try:
-        for index, (name, path) in enumerate(files):
-            rows_before = union.rows_offered
-            # The first source's sha256 names the clean hour; the others' were
-            # recorded beside their files at download.
-            for lines in iter_line_blocks(path, digest if index == 0 else None):
-                block = parse_block(lines, result.lines + 1, archive_hour)
-                result.lines += block.lines
-                result.repaired_lines += block.repaired_lines
-                for line_number, reason, line in block.quarantined:
-                    result.quarantined_lines += 1
-                    result.quarantine_reasons[reason.split(":")[0]] += 1
-                    quarantine.add(line_number, reason if index == 0 else f"{name}: {reason}", line)
-                batches.extend(block.batches)
-                pending_rows += block.rows
-                if pending_rows >= BATCH_ROWS:
-                    table = union.keep_new(pa.Table.from_batches(batches, ARROW_SCHEMA), index)
-                    _write_batch(writer, table, result, coverage)
-                    batches, pending_rows = [], 0
-            if batches:
-                table = union.keep_new(pa.Table.from_batches(batches, ARROW_SCHEMA), index)
-                _write_batch(writer, table, result, coverage)
-                batches, pending_rows = [], 0
-            given[name] = union.rows_offered - rows_before
+        if len(files) == 1:
+            name, path = files[0]
+            reads = [_read_source(name, path, archive_hour, quarantine, write, digest,
+                                  max_line_bytes=max_line_bytes)]  # fmt: skip
+        else:
+            reads = _clean_union(
+                files, archive_hour, workdir, quarantine, write, digest, max_line_bytes, result
+            )
+        for read in reads:
+            result.lines += read.lines
+            result.repaired_lines += read.repaired_lines
+            result.repairs.update(read.repairs)
+            result.quarantined_lines += read.quarantined_lines
+            result.quarantine_reasons.update(read.quarantine_reasons)
         result.raw_sha256 = metadata["raw_sha256"] = digest.hexdigest()
         raw_bytes = sum(path.stat().st_size for _, path in files)
-        result.coverage = {**coverage.figures(), "raw_bytes": raw_bytes}
-        if len(files) > 1:
-            result.coverage["events_by_source"] = given
-            result.coverage["overlap_events"] = union.dropped
+        result.coverage = {**coverage.figures(), "raw_bytes": raw_bytes, **result.coverage}
         metadata["coverage"] = orjson.dumps(result.coverage).decode()
     except ArchiveFileError as error:
         raise HourFailed(
@@ -225,35 +299,43 @@ def _clean(files, partition_key, workdir, max_quarantine_fraction):
     return result
 
 
-class _Union:
-    """Each event once across sources: a later source's row is dropped when an
-    earlier one had the same id and created_at (one source's own duplicates
-    are kept, as they are without other sources)."""
-
-    def __init__(self, active: bool):
-        self.active = active
-        self.seen: set[tuple[str, int]] = set()
-        self.rows_offered = 0
-        self.dropped = 0
-
-    def keep_new(self, table: pa.Table, source_index: int) -> pa.Table:
-        self.rows_offered += table.num_rows
-        if not self.active:
-            return table
-        keys = list(
-            zip(
-                table.column("id").to_pylist(),
-                table.column("created_at").cast(pa.int64()).to_pylist(),
-                strict=True,
-            )
-        )
-        if source_index > 0:
-            fresh = [key not in self.seen for key in keys]
-            self.dropped += fresh.count(False)
-            table = table.filter(pa.array(fresh))
-            keys = [key for key, keep in zip(keys, fresh, strict=True) if keep]
-        self.seen.update(keys)
-        return table
+def _clean_union(files, archive_hour, workdir, quarantine, write, digest, max_line_bytes, result):
+    """Several sources' files of the hour: each parsed to a file of its own (a
+    secondary one that cannot be read is dropped), then each event's fullest
+    copy written through ``write``."""
+    reads, staged = [], []
+    for index, (name, path) in enumerate(files):
+        staged_file = workdir / f"source-{index}.parquet"
+        staged_quarantine = _QuarantineFile(workdir / f"source-{index}-quarantine.jsonl")
+        sink = _ParquetSink(staged_file)
+        try:
+            read = _read_source(
+                name, path, archive_hour, staged_quarantine, sink.write,
+                digest if index == 0 else None, "" if index == 0 else f"{name}: ",
+                max_line_bytes,
+            )  # fmt: skip
+        except ArchiveFileError as error:
+            if index == 0:
+                raise
+            result.dropped_sources[name] = f"its file {path.name} {error}"
+            continue
+        finally:
+            sink.close()
+            staged_quarantine.close()
+        if staged_quarantine.path.exists():
+            quarantine.extend(staged_quarantine.path)
+        reads.append(read)
+        staged.append((name, staged_file))
+    union = unite_sources(staged, write, BATCH_ROWS)
+    result.coverage.update(
+        {
+            "events_by_source": {read.name: read.rows for read in reads},
+            "overlap_events": sum(read.rows for read in reads) - union.kept,
+            "events_in_full_by_source": union.kept_by_source,
+            "fuller_copies_preferred": union.fuller_copies_preferred,
+        }
+    )
+    return reads
 
 
 class _ParquetSink:
@@ -298,6 +380,8 @@ def _write_batch(
     writer: _ParquetSink, table: pa.Table, result: CleanResult, coverage: HourCoverage
 ) -> None:
     """Write a batch of rows and fold its statistics into ``result`` and ``coverage``."""
+    if table.num_rows == 0:
+        return
     writer.write(table)
     coverage.add(table)
     result.rows += table.num_rows
@@ -318,6 +402,7 @@ def clean_hour_into_lake(
     max_quarantine_fraction: float = 0.01,
     other_sources: Sequence[tuple[str, Path]] = (),
     source_name: str = "gharchive",
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> CleanResult:
     """Clean an hour and publish it: events, and quarantine (or remove a stale one).
 
@@ -333,6 +418,7 @@ def clean_hour_into_lake(
                 max_quarantine_fraction,
                 other_sources,
                 source_name,
+                max_line_bytes,
             )
         except HourFailed as failure:
             if failure.quarantine_file is not None:

@@ -19,9 +19,26 @@ import orjson
 
 from gharchive_assets.clean.archive_lines import BadLine
 from gharchive_assets.clean.payload_fields import fields_from_object, typed_columns
-from gharchive_assets.clean.timestamps import timestamp_micros
+from gharchive_assets.clean.timestamps import iso, timestamp_micros
 
 SURROGATE_PREFIX = "tl-"
+MICROS_PER_HOUR = 3_600_000_000
+# The window an event's created_at must lie in, around its archive hour's start
+# (docs/archive-eras.md): a week before it, for the late events that files hold
+# since 2025-05-24 (GitHub documents up to 6 hours of feed latency; crawler
+# outages have been caught up days later), and a day after it, for the Timeline
+# era's US-Pacific labels (7 or 8 hours behind UTC) and its files that ran into
+# the next hour. Outside it, a timestamp is impossible for the hour (1970, 2099).
+CREATED_AT_EARLIEST_HOURS = 168
+CREATED_AT_LATEST_HOURS = 24
+
+
+def created_at_window(archive_hour: int) -> tuple[int, int]:
+    """[earliest, latest) created_at (microseconds) of an event of the hour."""
+    return (
+        archive_hour - CREATED_AT_EARLIEST_HOURS * MICROS_PER_HOUR,
+        archive_hour + CREATED_AT_LATEST_HOURS * MICROS_PER_HOUR,
+    )
 
 
 def _int(value) -> int | None:
@@ -61,10 +78,20 @@ def normalise(record: dict, archive_hour: int) -> tuple:
             raise BadLine("record has no created_at")
         raise BadLine(f"created_at {record.get('created_at')!r} is not a timestamp")
 
+    earliest, latest = created_at_window(archive_hour)
+    if not earliest <= created_at < latest:
+        raise BadLine(
+            f"created_at outside the hour's window: {record.get('created_at')!r} is not "
+            f"within {iso(earliest)} to {iso(latest)} (exclusive)"
+        )
+
     event_id = record.get("id")
-    event_id = str(event_id) if type(event_id) in (str, int) and event_id != "" else None
-    if event_id is None:
+    if event_id is None or event_id == "":
         event_id = surrogate_id(record)
+    elif type(event_id) is int and event_id >= 0:
+        event_id = str(event_id)
+    elif type(event_id) is not str or not (event_id.isascii() and event_id.isdigit()):
+        raise BadLine(f"id not a GitHub event id: {event_id!r} (digits only)")
 
     actor = record.get("actor")
     if type(actor) is dict:

@@ -34,7 +34,9 @@ LEDGER_COVERAGE_COLUMNS = (
     ("outside_hour_share", "FLOAT64", "NULLABLE", "Share of the hour's events created outside it."),
     ("raw_bytes", "INT64", "NULLABLE", "Bytes of the archive file (of every source's)."),
     ("events_by_source", "STRING", "NULLABLE", "With several sources: the events each gave, as JSON."),
-    ("overlap_events", "INT64", "NULLABLE", "With several sources: events a later source repeated."),
+    ("overlap_events", "INT64", "NULLABLE", "With several sources: copies left out, the event kept from another source."),
+    ("events_in_full_by_source", "STRING", "NULLABLE", "With several sources: the events whose kept (fullest) copy each supplied, as JSON."),
+    ("fuller_copies_preferred", "INT64", "NULLABLE", "With several sources: events kept from a later source whose copy was fuller (an earlier one's trimmed)."),
 )  # fmt: skip
 LEDGER_COVERAGE_NAMES = ", ".join(name for name, *_ in LEDGER_COVERAGE_COLUMNS)
 

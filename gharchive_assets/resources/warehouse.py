@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 
 from gharchive_assets.clean.coverage import LedgerCoverage
+from gharchive_assets.clean.event_records import CREATED_AT_EARLIEST_HOURS, CREATED_AT_LATEST_HOURS
 from gharchive_assets.contract.warehouse import days_covering
 
 # The archive's first day: a bound on created_at that keeps every row.
@@ -47,10 +48,12 @@ class WarehouseResource(dg.ConfigurableResource):
         return days_covering(first.replace(tzinfo=None), last.replace(tzinfo=None))
 
     def duplicate_ids_in_hour(self, archive_hour: datetime) -> int:
-        """Events of the hour whose id another event of the same hour has too."""
+        """Copies of events of the hour beyond the first: rows whose key (id and
+        created_at; GitHub's ids repeat across years) another row of the hour has too."""
         first, after_last = self.created_at_bounds(archive_hour, archive_hour + timedelta(hours=1))
         return self.query(
-            f"select count(*) - count(distinct id) from {self.events_without_payload_table} "
+            "select count(*) - count(distinct concat(id, '/', cast(created_at as string))) "
+            f"from {self.events_without_payload_table} "
             "where archive_hour = ? and created_at >= ? and created_at < ?",
             [archive_hour.replace(tzinfo=None), first, after_last],
         )[0][0]
@@ -86,18 +89,15 @@ class WarehouseResource(dg.ConfigurableResource):
         hour recorded before the ledger kept spans is read from ``events``."""
         window = [start.replace(tzinfo=None), end.replace(tzinfo=None)]
         spans = self.query(
-            f"select touched_first, touched_last, rows from {self.loaded_hours_table} "
+            f"select archive_hour, touched_first, touched_last, rows from {self.loaded_hours_table} "
             "where archive_hour >= ? and archive_hour < ?",
             window,
         )
         days: set[date] = set()
-        for first, last, _ in spans:
+        for hour, first, last, _ in spans:
             if first is not None:
-                day = first.date()
-                while day <= last.date():
-                    days.add(day)
-                    day += timedelta(days=1)
-        if any(first is None and rows for first, _, rows in spans):
+                days.update(days_touched(hour, first, last))
+        if any(first is None and rows for _, first, _, rows in spans):
             days.update(
                 day
                 for (day,) in self.query(
@@ -108,3 +108,25 @@ class WarehouseResource(dg.ConfigurableResource):
                 )
             )
         return sorted(days)
+
+
+def days_touched(archive_hour: datetime, first: datetime, last: datetime) -> set[date]:
+    """The days of a load's span [first, last]. A span wider than the cleaner's
+    created_at window comes from a load made before the window was enforced
+    (an impossible timestamp, 1970 or 2099): its two ends and the window's days,
+    not the tens of thousands of days between, which hold none of its rows."""
+    earliest, latest = created_at_window(archive_hour)
+    if (last - first).days <= (latest - earliest).days:
+        return {
+            first.date() + timedelta(days=n) for n in range((last.date() - first.date()).days + 1)
+        }
+    within = days_touched(archive_hour, max(first, earliest), min(last, latest))
+    return within | {first.date(), last.date()}
+
+
+def created_at_window(archive_hour: datetime) -> tuple[datetime, datetime]:
+    """The cleaner's window for created_at (clean/event_records.py), as datetimes."""
+    return (
+        archive_hour - timedelta(hours=CREATED_AT_EARLIEST_HOURS),
+        archive_hour + timedelta(hours=CREATED_AT_LATEST_HOURS),
+    )
