@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 
+from gharchive_assets.clean.timestamps import timestamp_micros
+
 KNOWN_BOTS = {"hubot", "dependabot", "github-actions", "renovate"}
 
 
@@ -48,12 +50,13 @@ def day_of(record: dict) -> date:
 
 
 def deduplicated(records_by_hour: dict) -> list[dict]:
-    """One record per id, the first hour's copy kept."""
+    """One record per event, (id, created_at): the first hour's copy kept."""
     seen, kept = set(), []
     for hour in sorted(records_by_hour):
         for record in records_by_hour[hour]:
-            if record["id"] not in seen:
-                seen.add(record["id"])
+            key = (record["id"], timestamp_micros(record["created_at"]))
+            if key not in seen:
+                seen.add(key)
                 kept.append(record)
     return kept
 

@@ -38,7 +38,10 @@ def build_events_asset(settings: Settings) -> dg.AssetsDefinition:
             dg.AssetCheckSpec(
                 DUPLICATES_CHECK,
                 asset=EVENTS_ASSET_KEY,
-                description="No event id twice within an archive hour (GH Archive has some).",
+                description=(
+                    "No event twice within an archive hour (GH Archive has some): an event "
+                    "is its id and created_at, since GitHub's ids repeat across years."
+                ),
             ),
             dg.AssetCheckSpec(
                 COVERAGE_CHECK,
