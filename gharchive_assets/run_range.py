@@ -7,12 +7,15 @@ python -m gharchive_assets.run_range START END   (prints the GHARCHIVE_START to 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime, timedelta
 
-from gharchive_assets.contract.lake_paths import ARCHIVE_FIRST_HOUR, parse_key
+from gharchive_assets.contract.lake_paths import ARCHIVE_FIRST_HOUR, key_for, parse_key
 from gharchive_assets.settings import SettingsError, load_settings
 
 
-def partitions_start_for(start: str, end: str, configured_start: str) -> str:
+def partitions_start_for(
+    start: str, end: str, configured_start: str, now: datetime | None = None
+) -> str:
     """The partitions' first hour for a run of ``start..end`` (inclusive keys):
     ``configured_start`` (GHARCHIVE_START), widened to ``start`` when earlier.
     Raises ValueError, saying what to fix, for keys that make no run."""
@@ -24,7 +27,18 @@ def partitions_start_for(start: str, end: str, configured_start: str) -> str:
         )
     if first < parse_key(ARCHIVE_FIRST_HOUR):
         raise ValueError(f"START {start} is before the archive's first hour, {ARCHIVE_FIRST_HOUR}")
+    latest = latest_complete_hour(now or datetime.now(UTC))
+    if last > latest:
+        raise ValueError(
+            f"END {end} has not ended yet: the latest hour that can be loaded now is "
+            f"{key_for(latest)} (GH Archive publishes an hour a few minutes after it ends)"
+        )
     return start if first < parse_key(configured_start) else configured_start
+
+
+def latest_complete_hour(moment: datetime) -> datetime:
+    """The start of the last hour that ended before ``moment`` (the partitions' last)."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
 
 
 def _key(name: str, value: str):

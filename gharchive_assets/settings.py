@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
+from gharchive_assets.clean.archive_lines import MAX_LINE_BYTES
 from gharchive_assets.contract.lake_paths import ARCHIVE_FIRST_HOUR, parse_key
 
 DEFAULT_BASE_URL = "https://data.gharchive.org"
@@ -52,6 +54,8 @@ class Settings:
     target: str = "local"
     data_dir: Path = field(default_factory=lambda: Path("data").resolve())
     max_quarantine_fraction: float = 0.01
+    max_line_bytes: int = MAX_LINE_BYTES
+    """GHARCHIVE_MAX_LINE_BYTES: a longer archive line is quarantined unread."""
     sensor_lookback_hours: int = 48
     http_backoff_seconds: float = 2.0
     missing_after_hours: int = 72
@@ -126,6 +130,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"GHARCHIVE_BASE_URL must start with http://, https:// or file://, not {base_url!r}"
         )
+    if problem := file_url_problem(base_url):
+        raise SettingsError(f"GHARCHIVE_BASE_URL: {problem}")
 
     def number(name: str, default: str, low: float, high: float, whole: bool = False):
         text = get(name, default)
@@ -145,6 +151,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         base_url=sources[0].url if sources else base_url,
         sources=sources,
         max_quarantine_fraction=number("GHARCHIVE_MAX_QUARANTINE_FRACTION", "0.01", 0, 1),
+        max_line_bytes=number(
+            "GHARCHIVE_MAX_LINE_BYTES", str(MAX_LINE_BYTES), 1 << 20, 1 << 31, True
+        ),
         http_backoff_seconds=number("GHARCHIVE_HTTP_BACKOFF_SECONDS", "2", 0, unbounded),
         sensor_lookback_hours=number("GHARCHIVE_SENSOR_LOOKBACK_HOURS", "48", 1, unbounded, True),
         missing_after_hours=number("GHARCHIVE_MISSING_AFTER_HOURS", "72", 0, unbounded, True),
@@ -181,6 +190,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 "set them (terraform output gives them) or use GHARCHIVE_TARGET=local"
             )
     return settings
+
+
+def file_url_problem(url: str) -> str | None:
+    """Why a file:// URL names no local directory (None when it does): with two
+    slashes, ``file://tmp/x`` is the directory /x on a host called tmp."""
+    if not url.startswith("file://"):
+        return None
+    host = urlparse(url).netloc
+    if host in ("", "localhost"):
+        return None
+    return (
+        f"{url} names the host {host!r}, not a local directory: a local mirror's URL "
+        f"has three slashes, file:///{url[len('file://') :]}"
+    )
 
 
 def _hour_key(name: str, value: str) -> str:
@@ -229,6 +252,8 @@ def _sources(text: str | None) -> tuple[SourceSpec, ...]:
             problem = "a name of lower-case letters, digits, - and _ before '='"
         elif not url.startswith(("http://", "https://", "file://")):
             problem = "a URL starting with http://, https:// or file://"
+        elif file_problem := file_url_problem(url):
+            problem = f"a local directory ({file_problem})"
         elif name.strip() in {s.name for s in sources}:
             problem = "a name used once"
         if problem is None and at:

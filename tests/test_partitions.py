@@ -106,3 +106,28 @@ def test_make_run_ranges_are_checked_and_widen_the_partitions():
         partitions_start_for("2015-01-01-00:00", "2015-01-01-2", default)
     with pytest.raises(ValueError, match="before the archive's first hour"):
         partitions_start_for("2011-01-01-00:00", "2011-01-01-02:00", default)
+
+
+def test_an_end_in_the_future_is_one_clear_line():
+    from gharchive_assets.run_range import main, partitions_start_for
+
+    now = datetime(2026, 12, 4, 16, 30, tzinfo=UTC)
+    default = "2015-01-01-00:00"
+    assert partitions_start_for("2026-12-04-14:00", "2026-12-04-15:00", default, now) == default
+    with pytest.raises(
+        ValueError, match=r"END 2026-12-04-16:00 has not ended yet: .* 2026-12-04-15:00"
+    ):
+        partitions_start_for("2026-12-04-14:00", "2026-12-04-16:00", default, now)
+    assert main(["2015-01-01-00:00", "2099-01-01-00:00"]) == 2
+
+
+@pytest.mark.parametrize(
+    "variable", ["GHARCHIVE_BASE_URL", "GHARCHIVE_SOURCES"], ids=["base url", "sources"]
+)
+def test_a_file_url_with_two_slashes_is_refused(variable):
+    value = "file://tmp/mirror" if variable == "GHARCHIVE_BASE_URL" else "a=file://tmp/mirror"
+    with pytest.raises(SettingsError, match=r"names the host 'tmp'.*file:///tmp/mirror"):
+        load_settings({variable: value})
+    for fine in ("file:///tmp/mirror", "file://localhost/tmp/mirror"):
+        value = fine if variable == "GHARCHIVE_BASE_URL" else f"a={fine}"
+        assert load_settings({variable: value}).base_url == fine
