@@ -60,14 +60,18 @@ SQLFLUFF = cd dbt_project && GHARCHIVE_DATA_DIR="$$(mktemp -d)" $(BIN)/sqlfluff
 # START..END are checked first (keys, order), as is GHARCHIVE_START; the
 # partitions must reach back to START, so a START before GHARCHIVE_START
 # (default 2015-01-01-00:00) widens them for this run.
+# Beside the run, pool_slots frees the pool slots of runs whose process is gone
+# (a killed `make run`) and says every 30 s what the run waits for, and for whom.
 run: setup
 	@first="$$($(BIN)/python -m gharchive_assets.run_range '$(START)' '$(END)')" || exit 2; \
 	status=0; \
 	export GHARCHIVE_DBT_LOG_DIR="$${GHARCHIVE_DBT_LOG_DIR:-$${GHARCHIVE_DATA_DIR:-data}/logs}"; \
+	PYTHONWARNINGS=ignore $(BIN)/python -m gharchive_assets.pool_slots watch & watcher=$$!; \
 	GHARCHIVE_START="$$first" GHARCHIVE_HOURS_PER_RUN= PYTHONWARNINGS=ignore \
 	  $(BIN)/dagster asset materialize -m gharchive_assets.definitions \
 	  --select 'not key:daily_report' --partition-range '$(START)...$(END)' --config-json '$(RUN_CONFIG)' \
 	  || status=$$?; \
+	kill $$watcher 2>/dev/null; wait $$watcher 2>/dev/null; \
 	echo; GHARCHIVE_START="$$first" $(BIN)/python -m gharchive_assets.reporting.run_summary \
 	  --start '$(START)' --end '$(END)' --run-status $$status; \
 	exit $$status

@@ -10,12 +10,16 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
+from gharchive_assets.concurrency import WAREHOUSE_SWAPS
+from gharchive_assets.local_instance import prepare
 from gharchive_assets.settings import Settings
 from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
 from tests.archive_server import ArchiveServer
 from tests.pipeline import query
+from tests.test_pool_slots import gone_pid, started_run
 
 REPO = Path(__file__).resolve().parents[1]
 HOURS = [datetime(2012, 3, 10, 22, tzinfo=UTC), datetime(2012, 3, 10, 23, tzinfo=UTC)]
@@ -49,10 +53,31 @@ def make_run(tmp_path, server) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
 
 
+def killed_run_holding_the_warehouse(home: Path) -> str:
+    """A `make run` killed while it loaded: its run still shown running, its
+    process gone, the warehouse pool's only slot still taken."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text((REPO / "deploy/dagster.local.yaml").read_text())
+    prepare(home)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        run = started_run(instance, gone_pid())
+        status = instance.event_log_storage.claim_concurrency_slot(
+            WAREHOUSE_SWAPS, run.run_id, "gharchive__events"
+        )
+        assert status.is_claimed
+    return run.run_id
+
+
 def test_make_run_loads_timeline_hours_before_the_default_start(tmp_path, timeline_archive):
     server, records = timeline_archive
+    killed = killed_run_holding_the_warehouse(tmp_path / "dagster_home")
     completed = make_run(tmp_path, server)
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
+    # Before: the run waited for the killed run's slot for good, saying nothing.
+    assert (
+        f"pool slots: freed the slot of pool {WAREHOUSE_SWAPS} held by run {killed[:8]}"
+        in completed.stdout
+    )
     assert "2 of 2 loaded" in completed.stdout
     assert "rows loaded: 600" in completed.stdout
 
