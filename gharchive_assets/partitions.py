@@ -86,7 +86,10 @@ def for_each_hour(
                 f"{len(failures)} of {len(keys)} hours failed{others}. "
                 f"Re-run the failed hours once the cause is fixed:\n{listing}"
             ),
-            metadata={"failed_hours": sorted(failures)},
+            metadata={
+                "failed_hours": sorted(failures),
+                "hour_failures": dg.MetadataValue.json(failures),
+            },
             allow_retries=retry_could_help and context.retry_number < step_retries,
         )
     return dg.MaterializeResult(metadata={"hours": len(keys)})

@@ -19,8 +19,10 @@ class ArchiveServer:
     ``("stall", seconds)`` (wait that long before answering, as a hung server does).
     """
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, validators: bool = True):
         self.directory = Path(directory)
+        self.validators = validators
+        """False: no Last-Modified or ETag, as some mirrors serve files."""
         self.faults: dict[str, tuple[str, int | bytes]] = {}
         self.requests: list[tuple[str, str]] = []
         handler = functools.partial(_Handler, self, directory=str(self.directory))
@@ -48,6 +50,10 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def log_message(self, format, *args):  # keep test output quiet
         pass
+
+    def send_header(self, keyword, value):
+        if self.state.validators or keyword.lower() not in ("last-modified", "etag"):
+            super().send_header(keyword, value)
 
     def do_HEAD(self):
         if not self._answer_fault(with_body=False):

@@ -13,6 +13,7 @@ from gharchive_assets.defs.automation import DONE_WHEN_MATERIALISED, plan_catch_
 from gharchive_assets.partitions import hourly_partitions
 from gharchive_assets.resources.source import ArchiveSourceResource
 from gharchive_assets.settings import Settings
+from tests.pipeline import materialize_hours
 
 NOW = datetime(2015, 1, 2, 1, 30, tzinfo=UTC)  # the newest complete hour is 2015-01-02-00:00
 
@@ -68,13 +69,19 @@ def test_sensor_requests_only_published_hours_not_done_or_running(archive_server
         json.dumps(again.cursor)  # the cursor is plain JSON
 
 
-def test_sensor_is_wired_to_the_job_and_the_source(archive_server, tmp_path):
-    defs = build_definitions(Settings(base_url=archive_server.url, data_dir=tmp_path))
+def test_sensor_is_wired_to_the_job_the_source_and_the_lake(archive_server, tmp_path):
+    from gharchive_assets.resources.targets import lake_for
+
+    settings = Settings(base_url=archive_server.url, data_dir=tmp_path)
+    defs = build_definitions(settings)
     sensor = defs.get_sensor_def("archive_hours_sensor")
     with dg.instance_for_test() as instance:
         context = dg.build_sensor_context(
             instance=instance,
-            resources={"source": ArchiveSourceResource(base_url=archive_server.url)},
+            resources={
+                "source": ArchiveSourceResource(base_url=archive_server.url),
+                "lake": lake_for(settings),
+            },
             repository_def=defs.get_repository_def(),
         )
         result = sensor.evaluate_tick(context)
@@ -103,3 +110,45 @@ def test_assets_show_the_target_they_run_on(tmp_path):
         return defs.resolve_assets_def(key).specs_by_key[key].kinds
 
     assert kinds(local) == {"duckdb"} and kinds(gcp) == {"bigquery"}
+
+
+def test_sensor_requests_a_republished_hour_once(generated_archive, tmp_path):
+    """A done hour in the look-back whose file changed at the source (here its
+    size) is requested again, once; an unchanged one is not."""
+    import shutil
+
+    from gharchive_assets.resources.targets import lake_for
+
+    mirror = tmp_path / "mirror"
+    shutil.copytree(generated_archive["dir"], mirror)
+    settings = Settings(base_url=mirror.as_uri(), data_dir=tmp_path / "data")
+    source = ArchiveSourceResource(base_url=settings.base_url)
+    lake = lake_for(settings)
+    partitions = hourly_partitions("2015-01-01-00:00")
+    with dg.instance_for_test() as instance:
+        # The raw files in the lake as the raw step keeps them; the hours done.
+        raw = [dg.AssetKey("raw_archive_hour")]
+        assert materialize_hours(
+            settings, instance, "2015-01-01-23:00", "2015-01-02-00:00", selection=raw
+        ).success
+        for key in ("2015-01-01-23:00", "2015-01-02-00:00"):
+            for asset_key in DONE_WHEN_MATERIALISED[1:]:
+                instance.report_runless_asset_event(
+                    dg.AssetMaterialization(asset_key=asset_key, partition=key)
+                )
+        quiet = plan_catch_up(NOW, instance, source, partitions, {}, 2, lake=lake)
+        assert quiet.republished == {} and quiet.to_request == []
+
+        changed = mirror / "2015-01-01-23.json.gz"
+        changed.write_bytes(changed.read_bytes() + (mirror / "2015-01-02-0.json.gz").read_bytes())
+        later = NOW + timedelta(hours=1)
+        plan = plan_catch_up(later, instance, source, partitions, quiet.cursor, 3, lake=lake)
+        assert list(plan.republished) == ["2015-01-01-23:00"]
+        assert "size" in plan.republished["2015-01-01-23:00"]
+        (request,) = plan.run_requests()
+        assert request.partition_key == "2015-01-01-23:00"
+        assert request.run_key.startswith("2015-01-01-23:00 (republished ")
+
+        once = plan_catch_up(later + timedelta(hours=1), instance, source, partitions,
+                             plan.cursor, 3, lake=lake)  # fmt: skip
+        assert once.republished == {}, "the same change is requested once"

@@ -6,18 +6,20 @@ import hashlib
 import json
 import time
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
+from gharchive_assets.contract.lake_paths import clean_path
 from gharchive_assets.resources.source import (
     ArchiveSourceResource,
     HourNotPublished,
     IncompleteDownload,
     SourceError,
 )
+from gharchive_assets.settings import Settings
 from tests.pipeline import materialize_hours, query
 
 KEY = "2015-01-01-22:00"
@@ -223,8 +225,7 @@ def test_a_backoff_under_a_second_is_said_as_it_is(archive_server, faults, tmp_p
 
 
 def test_what_tells_a_republished_file():
-    from gharchive_assets.defs.lake import source_changes
-    from gharchive_assets.resources.source import SourceFile
+    from gharchive_assets.resources.source import SourceFile, source_changes
 
     recorded = {"last_modified": "Thu, 01 Jan 2015 23:05:00 GMT", "etag": '"a"'}
     same = SourceFile("u", 100, recorded["last_modified"], '"a"')
@@ -259,3 +260,49 @@ def test_a_source_that_cannot_be_reached_fails_fast_naming_the_variable(where, t
     message = str(failure.value)
     assert "cannot be reached" in message and "GHARCHIVE_BASE_URL" in message
     assert "(after 2 tries)" in message and "download interrupted" not in message
+
+
+def test_a_same_size_republish_without_validators_is_said_and_found_by_sha256(tmp_path, instance):
+    """A mirror that sends neither ETag nor Last-Modified: the raw step says once
+    that only the size tells a republish, and verify_sha256 finds one that keeps it."""
+    import gzip
+
+    from gharchive_assets.testing.synthetic import ArchiveFaker
+    from tests.archive_server import ArchiveServer
+
+    records = ArchiveFaker(seed=8).hour(datetime(2015, 1, 1, 22, tzinfo=UTC), 50)
+    login = records[0]["actor"]["login"]
+    renamed = "Z" * len(login)
+
+    def publish(events):  # stored, not deflated: one changed letter keeps the size
+        text = b"\n".join(json.dumps(e).encode() for e in events) + b"\n"
+        (tmp_path / "mirror" / FILE).write_bytes(gzip.compress(text, compresslevel=0, mtime=0))
+
+    (tmp_path / "mirror").mkdir()
+    publish(records)
+    first_size = (tmp_path / "mirror" / FILE).stat().st_size
+    lake_steps = [dg.AssetKey("raw_archive_hour"), dg.AssetKey("clean_events_hour")]
+    with ArchiveServer(tmp_path / "mirror", validators=False) as server:
+        settings = Settings(base_url=server.url, data_dir=tmp_path / "data")
+        assert materialize_hours(settings, instance, KEY, KEY, selection=lake_steps).success
+        publish([{**records[0], "actor": {**records[0]["actor"], "login": renamed}}, *records[1:]])
+        assert (tmp_path / "mirror" / FILE).stat().st_size == first_size
+
+        again = materialize_hours(settings, instance, KEY, KEY, selection=lake_steps)
+        warnings = [
+            entry.user_message
+            for entry in instance.all_logs(again.run_id)
+            if entry.dagster_event is None and entry.level >= 30
+        ]
+        assert sum("gives neither ETag nor Last-Modified" in w for w in warnings) == 1
+        assert "verify_sha256: true" in next(w for w in warnings if "neither ETag" in w)
+        logins = pq.read_table(settings.lake_root / clean_path(KEY)).column("actor_login")
+        assert renamed not in logins.to_pylist(), "the size alone cannot tell"
+
+        verified = materialize_hours(
+            settings, instance, KEY, KEY, selection=lake_steps,
+            run_config={"ops": {"raw_archive_hour": {"config": {"verify_sha256": True}}}},
+        )  # fmt: skip
+        assert verified.success
+        logins = pq.read_table(settings.lake_root / clean_path(KEY)).column("actor_login")
+        assert renamed in logins.to_pylist()

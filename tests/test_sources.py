@@ -22,6 +22,8 @@ from tests.test_coverage import expected_coverage
 
 HOUR = datetime(2015, 1, 1, 22, tzinfo=UTC)
 NEXT = datetime(2015, 1, 1, 23, tzinfo=UTC)
+KEY = "2015-01-01-22:00"
+EVENTS = dg.AssetKey(["gharchive", "events"])
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +146,41 @@ def test_the_variable_is_read_and_checked():
 
 def settings_default_url() -> str:
     return Settings().base_url
+
+
+def test_a_faithful_mirror_and_a_damaged_one_leave_the_hour_exact(tmp_path):
+    """Source b serves exactly what a serves (a faithful mirror, most hours);
+    source c's copy is cut short. The hour loads every event once, c is left
+    out with a warning, and the ledger says what each gave in full."""
+    faker = ArchiveFaker(seed=24)
+    records = faker.hour(HOUR, 400)
+    for name in "abc":
+        write_hour(tmp_path / name, HOUR, records)
+    damaged = tmp_path / "c" / "2015-01-01-22.json.gz"
+    damaged.write_bytes(damaged.read_bytes()[:-100])
+    settings = Settings(
+        base_url=(tmp_path / "a").as_uri(),
+        sources=tuple(SourceSpec(n, (tmp_path / n).as_uri()) for n in "abc"),
+        data_dir=tmp_path / "data",
+        http_backoff_seconds=0,
+    )
+    steps = [dg.AssetKey("raw_archive_hour"), dg.AssetKey("clean_events_hour"), EVENTS]
+    with dg.instance_for_test() as instance:
+        run = materialize_hours(settings, instance, KEY, KEY, selection=steps)
+        assert run.success
+        warnings = [
+            entry.user_message
+            for entry in instance.all_logs(run.run_id)
+            if entry.dagster_event is None and entry.level >= 30
+        ]
+    assert any("source c left out" in w and "truncated" in w for w in warnings), warnings
+    ids = [i for (i,) in query(settings, "select id from gharchive.events")]
+    assert sorted(ids) == sorted(r["id"] for r in records)
+    (row,) = query(
+        settings,
+        "select events_by_source, overlap_events, events_in_full_by_source "
+        "from gharchive.loaded_hours",
+    )
+    assert json.loads(row[0]) == {"a": 400, "b": 400}
+    assert row[1] == 400
+    assert json.loads(row[2]) == {"a": 400, "b": 0}

@@ -10,20 +10,24 @@ an hour is requested once each has published it, or, past the publication
 window (GHARCHIVE_MISSING_AFTER_HOURS), once any has.
 """
 
+import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from gharchive_assets.contract.lake_paths import key_for
+from gharchive_assets.contract.lake_paths import key_for, raw_path
 from gharchive_assets.partitions import daily_partitions, hourly_partitions
+from gharchive_assets.resources.lake import LakeResource
 from gharchive_assets.resources.source import (
     ArchiveSourceResource,
     HourNotPublished,
     missing_for_good,
+    source_changes,
     sources_of_hour,
 )
+from gharchive_assets.run_range import latest_complete_hour
 from gharchive_assets.settings import Settings, current_settings
 
 PARTITION_TAG = "dagster/partition"
@@ -38,6 +42,9 @@ DONE_WHEN_MATERIALISED = [
 ]
 # A published hour is asked about again at most this often while it is missing.
 RECHECK_AFTER = timedelta(minutes=10)
+# A done hour of the look-back is asked whether it was republished (one HEAD
+# per source, compared with what the lake recorded) at most this often.
+REVERIFY_AFTER = timedelta(minutes=30)
 # A requested hour is not requested again for this long (its run may still be
 # starting), nor after this many requests whose runs failed.
 REQUEST_GRACE = timedelta(minutes=15)
@@ -73,11 +80,6 @@ def automation_defs() -> dg.Definitions:
         ],
         sensors=[build_sensor(hourly_job, partitions, settings)],
     )
-
-
-def latest_complete_hour(moment: datetime) -> datetime:
-    """The start of the last hour that ended before ``moment``."""
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
 
 
 def not_ready(
@@ -143,14 +145,44 @@ class CatchUp:
     to_request: list[str]
     cursor: dict
     skipped: dict[str, str]
+    republished: dict[str, str] = field(default_factory=dict)
+    """Done hours whose source file changed, and how: requested again, once."""
 
     def run_requests(self) -> list[dg.RunRequest]:
         """One run per hour; a repeated request gets a run key of its own (Dagster
         drops a request whose run key a sensor has used)."""
-        return [
+        requests = [
             dg.RunRequest(run_key=run_key(key, self.cursor["requested"][key][1]), partition_key=key)
             for key in self.to_request
         ]
+        for key, how in self.republished.items():
+            digest = hashlib.sha1(how.encode()).hexdigest()[:10]
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"{key} (republished {digest})",
+                    partition_key=key,
+                    tags={"gharchive/republished": how[:200]},
+                )
+            )
+        return requests
+
+
+def republished(
+    key: str, source: ArchiveSourceResource, settings: Settings, lake: LakeResource
+) -> str | None:
+    """How a source's file of hour ``key`` differs from the lake's copy (size,
+    ETag, Last-Modified, as the raw step compares them), or None."""
+    for spec, name, each in sources_of_hour(source, settings, key):
+        held = lake.size(raw_path(key, name))
+        if held is None:
+            continue
+        try:
+            served = each.describe(key)
+        except HourNotPublished:
+            continue
+        if changes := source_changes(served, held, lake.recorded_source(key, name)):
+            return f"{spec.name}: {'; '.join(changes)}"
+    return None
 
 
 def run_key(key: str, request_number: int) -> str:
@@ -183,6 +215,7 @@ def plan_catch_up(
     lookback_hours: int = 48,
     max_runs: int = 6,
     settings: Settings | None = None,
+    lake: LakeResource | None = None,
 ) -> CatchUp:
     """The hours in the look-back window that are published but neither done nor running.
 
@@ -191,7 +224,9 @@ def plan_catch_up(
     failed or was killed is asked for again, up to ``MAX_REQUESTS`` times), and
     when a missing hour was last asked about (so a tick does not ask the source
     about every missing hour every time). ``settings`` name the sources
-    (default: ``source`` alone).
+    (default: ``source`` alone). With ``lake``, done hours are asked whether
+    their file was republished (every ``REVERIFY_AFTER``), and a changed one is
+    requested again, once per change.
     """
     settings = settings or Settings(base_url=source.base_url)
     last = latest_complete_hour(now)
@@ -211,9 +246,19 @@ def plan_catch_up(
         if k in window
     }
     checked = {k: v for k, v in cursor.get("checked", {}).items() if k in window}
-    skipped, to_request = {}, []
+    verified = {k: v for k, v in cursor.get("verified", {}).items() if k in window}
+    changed = {k: v for k, v in cursor.get("republished", {}).items() if k in window}
+    skipped, to_request, again = {}, [], {}
     for key in reversed(window):  # newest first: the freshest hours matter most
         if key in done:
+            if lake is None or key in running or len(to_request) + len(again) >= max_runs:
+                continue
+            if now.timestamp() - verified.get(key, 0) < REVERIFY_AFTER.total_seconds():
+                continue
+            verified[key] = now.timestamp()
+            how = republished(key, source, settings, lake)
+            if how and changed.get(key) != how:
+                again[key] = changed[key] = how
             continue
         if key in running:
             skipped[key] = "a run is queued or in progress"
@@ -240,7 +285,8 @@ def plan_catch_up(
             continue
         to_request.append(key)
         requested[key] = [now.timestamp(), requests + 1]
-    return CatchUp(to_request, {"requested": requested, "checked": checked}, skipped)
+    cursor = {"requested": requested, "checked": checked, "verified": verified}
+    return CatchUp(to_request, {**cursor, "republished": changed}, skipped, again)
 
 
 def build_sensor(job, partitions, settings: Settings) -> dg.SensorDefinition:
@@ -253,10 +299,13 @@ def build_sensor(job, partitions, settings: Settings) -> dg.SensorDefinition:
         default_status=dg.DefaultSensorStatus.STOPPED,
         description=(
             f"Catches up on hours of the last {lookback_hours} that GH Archive has published "
-            "but that are not materialised or already running; a few runs per tick."
+            "but that are not materialised or already running, and on done hours whose file "
+            "was republished since (size, ETag or Last-Modified); a few runs per tick."
         ),
     )
-    def archive_hours_sensor(context: dg.SensorEvaluationContext, source: ArchiveSourceResource):
+    def archive_hours_sensor(
+        context: dg.SensorEvaluationContext, source: ArchiveSourceResource, lake: LakeResource
+    ):
         cursor = json.loads(context.cursor) if context.cursor else {}
         plan = plan_catch_up(
             datetime.now(UTC),
@@ -266,9 +315,12 @@ def build_sensor(job, partitions, settings: Settings) -> dg.SensorDefinition:
             cursor,
             lookback_hours,
             settings=settings,
+            lake=lake,
         )
         context.update_cursor(json.dumps(plan.cursor))
-        if not plan.to_request:
+        for key, how in plan.republished.items():
+            context.log.info(f"hour {key} was republished ({how}): requested again")
+        if not plan.to_request and not plan.republished:
             return dg.SkipReason(f"nothing to catch up on ({len(plan.skipped)} hours skipped)")
         return plan.run_requests()
 

@@ -25,9 +25,9 @@ from gharchive_assets.resources.source import (
     ArchiveSourceResource,
     Download,
     HourNotPublished,
-    SourceFile,
     SourceUnavailable,
     missing_for_good,
+    source_changes,
     sources_of_hour,
 )
 from gharchive_assets.settings import Settings, current_settings
@@ -36,6 +36,10 @@ from gharchive_assets.settings import Settings, current_settings
 class RawHourConfig(dg.Config):
     refetch: bool = False
     """Download again even when the source reports the file unchanged."""
+    verify_sha256: bool = False
+    """Download the hour again and keep the new file only when its sha256 differs
+    from the lake's copy: finds a file republished with the same size at a
+    source that gives no ETag or Last-Modified. One download per hour."""
     accept_missing_at_source: bool = False
     """Record an hour the source lost for good even when the lake holds its events
     (its raw file gone): its rows are then replaced by none."""
@@ -57,21 +61,6 @@ class CleanHourConfig(dg.Config):
 
 MISSING_AT_SOURCE = "missing_at_source"
 RAW_STEP_RETRIES = 2
-
-
-def source_changes(served: SourceFile, held_bytes: int, recorded: dict | None) -> list[str]:
-    """How the source's file differs from the one in the lake: its size, and the
-    Last-Modified and ETag recorded at download (each compared where both sides
-    have one). Empty when nothing says it changed."""
-    changes = []
-    if served.size != held_bytes:
-        size = "unknown" if served.size is None else f"{served.size:,}"
-        changes.append(f"size {held_bytes:,} -> {size} bytes")
-    for name in ("last_modified", "etag"):
-        before, now = (recorded or {}).get(name), getattr(served, name)
-        if before and now and before != now:
-            changes.append(f"{name} {before!r} -> {now!r}")
-    return changes
 
 
 def source_record(download: Download) -> dict:
@@ -130,6 +119,10 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 source.confirm_answers_around(key)
                 context.log.warning(f"hour {key}: {error}; keeping the lake's copy")
             else:
+                if not (served.etag or served.last_modified):
+                    warn_no_validators(source)
+                if config.verify_sha256:
+                    return None  # downloaded again, then compared by sha256
                 if changes := source_changes(served, held, recorded):
                     context.log.info(
                         f"hour {key}: republished at the source ({'; '.join(changes)}); "
@@ -145,6 +138,20 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "reused": True,
                 "path": dg.MetadataValue.path(lake.uri(raw_path(key, name))),
             }
+
+        unvalidated: set[str] = set()
+
+        def warn_no_validators(source) -> None:
+            """Once per run and source: only the size tells a republished file."""
+            if source.base_url in unvalidated:
+                return
+            unvalidated.add(source.base_url)
+            context.log.warning(
+                f"{source.base_url} gives neither ETag nor Last-Modified: a file republished "
+                "with the same size cannot be told from the lake's copy, so only a change of "
+                "size is seen. To re-verify hours by sha256, materialise raw_archive_hour "
+                "with config verify_sha256: true (one download per hour)."
+            )
 
         def confirm_lost(key: str, error: HourNotPublished, source) -> None:
             """Raise unless the source's 404 is final: the hour is past the
@@ -225,6 +232,23 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                         return record_lost(key, error, source)
                     confirm_lost(key, error, source)
                     raise SourceLostHour(str(error)) from error
+                recorded = lake.recorded_source(key, name) if held is not None else None
+                if config.verify_sha256 and (recorded or {}).get("sha256") == download.sha256:
+                    context.log.info(f"hour {key}: verified by sha256, unchanged at the source")
+                    return {
+                        "source_url": dg.MetadataValue.url(download.url),
+                        "bytes": held,
+                        "sha256": download.sha256,
+                        "reused": True,
+                        "verified_sha256": True,
+                        "path": dg.MetadataValue.path(lake.uri(path)),
+                    }
+                if recorded is not None and recorded.get("sha256") != download.sha256:
+                    context.log.warning(
+                        f"hour {key}: the source's file changed (sha256 "
+                        f"{recorded.get('sha256', '?')[:12]} -> {download.sha256[:12]}); "
+                        "the new one replaces the lake's copy"
+                    )
                 lake.publish(staging / "download.json.gz", path)
                 lake.record_source(key, source_record(download), name)
                 lake.clear_missing_at_source(key)
@@ -287,7 +311,15 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             with ExitStack() as stack:
                 local = [(name, stack.enter_context(lake.local_copy(p))) for name, p in files]
                 (first_name, first), *others = local
-                result = clean_hour_into_lake(lake, key, first, fraction, others, first_name)
+                result = clean_hour_into_lake(
+                    lake, key, first, fraction, others, first_name, settings.max_line_bytes
+                )
+            for name, why in result.dropped_sources.items():
+                context.log.warning(
+                    f"hour {key}: source {name} left out, {why}; the hour is loaded from the "
+                    "other sources. Materialise raw_archive_hour with refetch: true to "
+                    "download it again."
+                )
             summary = result.summary()
             counts = sorted(result.counts_by_type.items(), key=lambda item: -item[1])
             metadata = {
@@ -299,6 +331,12 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "events_by_type": dg.MetadataValue.md(
                     "| type | events |\n|---|---|\n"
                     + "\n".join(f"| {name} | {n:,} |" for name, n in counts)
+                ),
+                "repairs": dg.MetadataValue.json(dict(result.repairs)),
+                **(
+                    {"dropped_sources": dg.MetadataValue.json(result.dropped_sources)}
+                    if result.dropped_sources
+                    else {}
                 ),
                 "seconds": round(result.seconds, 3),
                 "fast_path": SCANNER is not None,
@@ -313,7 +351,7 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 **{
                     name: value
                     for name, value in result.coverage.items()
-                    if name not in ("events", "events_by_source") and value is not None
+                    if not isinstance(value, dict) and name != "events" and value is not None
                 },
             }
             if result.quarantined_lines:

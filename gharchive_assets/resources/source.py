@@ -232,6 +232,21 @@ class ArchiveSourceResource(dg.ConfigurableResource):
         return Download(url, size, sha256, last_modified, time.monotonic() - started, etag)
 
 
+def source_changes(served: SourceFile, held_bytes: int, recorded: dict | None) -> list[str]:
+    """How the source's file differs from the one in the lake: its size, and the
+    Last-Modified and ETag recorded at download (each compared where both sides
+    have one). Empty when nothing says it changed."""
+    changes = []
+    if served.size != held_bytes:
+        size = "unknown" if served.size is None else f"{served.size:,}"
+        changes.append(f"size {held_bytes:,} -> {size} bytes")
+    for name in ("last_modified", "etag"):
+        before, now = (recorded or {}).get(name), getattr(served, name)
+        if before and now and before != now:
+            changes.append(f"{name} {before!r} -> {now!r}")
+    return changes
+
+
 def missing_for_good(key: str, now: datetime, missing_after_hours: int) -> bool:
     """Whether a 404 for the hour means "never coming" rather than "not yet"."""
     hour_end = parse_key(key) + timedelta(hours=1)
