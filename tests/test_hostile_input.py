@@ -205,3 +205,27 @@ def test_a_span_from_an_older_load_with_impossible_timestamps_stays_a_few_days()
     assert days == window | {date(1970, 1, 1), date(2099, 1, 1)}
     ordinary = days_touched(hour, datetime(2024, 2, 29, 23), datetime(2024, 3, 1, 12, 59))
     assert ordinary == {date(2024, 2, 29), date(2024, 3, 1)}
+
+
+def test_the_hours_a_failed_hour_held_back_are_run_again_in_ranges():
+    from gharchive_assets.reporting.held_back import held_back_ranges
+    from gharchive_assets.reporting.run_summary import HourFacts, RunFacts
+
+    failed = HourFacts(failures=[("clean_events_hour", "HourFailed: corrupt")])
+    lost = HourFacts(missing_at_source=True)  # recorded by the raw step, not yet loaded
+    facts = RunFacts("r", "FAILURE", 1.0, failures=[("clean_events_hour", "1 of 6 hours")])
+    facts.hours = {"2015-01-01-02:00": failed, "2015-01-01-04:00": lost}
+    ranges = held_back_ranges(facts, "2015-01-01-00:00", "2015-01-01-05:00")
+    assert ranges == [
+        ("2015-01-01-00:00", "2015-01-01-01:00"),
+        ("2015-01-01-03:00", "2015-01-01-05:00"),
+    ]
+    assert held_back_ranges(facts, "2015-01-01-02:00", "2015-01-01-02:00") == []
+    dbt_only = RunFacts("r", "FAILURE", 1.0, failures=[("analytics_models", "dbt")])
+    assert held_back_ranges(dbt_only, "2015-01-01-00:00", "2015-01-01-05:00") == [], (
+        "a dbt failure holds back no hour: the rows are loaded"
+    )
+    assert failed.state == "failed" and lost.state == "missing at source"
+    assert HourFacts(failures=[("raw_archive_hour", "HourNotPublished: x")]).state == (
+        "not published yet"
+    )

@@ -25,6 +25,10 @@ REPO = Path(__file__).resolve().parents[1]
 HOURS = [datetime(2012, 3, 10, 22, tzinfo=UTC), datetime(2012, 3, 10, 23, tzinfo=UTC)]
 
 
+# After the two hours: one whose file is damaged, and one the archive lost for good.
+DAMAGED, LOST = "2012-03-11-00:00", "2012-03-11-01:00"
+
+
 @pytest.fixture(scope="module")
 def timeline_archive(tmp_path_factory):
     directory = tmp_path_factory.mktemp("timeline")
@@ -32,6 +36,7 @@ def timeline_archive(tmp_path_factory):
     records = {hour: faker.hour(hour, 300, era="timeline") for hour in HOURS}
     for hour, hour_records in records.items():
         write_hour(directory, hour, hour_records)
+    (directory / "2012-03-11-0.json.gz").write_bytes(b"\x1f\x8b" + b"\x00" * 300)
     with ArchiveServer(directory) as server:
         yield server, records
 
@@ -48,7 +53,7 @@ def make_run(tmp_path, server) -> subprocess.CompletedProcess:
     env.pop("GHARCHIVE_START", None)
     command = [
         "make", "--no-print-directory", "run", f"VENV={sys.prefix}",
-        "START=2012-03-10-22:00", "END=2012-03-10-23:00",
+        "START=2012-03-10-22:00", f"END={LOST}",
     ]  # fmt: skip
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
 
@@ -61,6 +66,8 @@ def killed_run_holding_the_warehouse(home: Path) -> str:
     prepare(home)
     with dg.DagsterInstance.from_config(str(home)) as instance:
         run = started_run(instance, gone_pid())
+        # The pool's slot as the run's own executor allocates it (default_limit 1).
+        instance.event_log_storage.initialize_concurrency_limit_to_default(WAREHOUSE_SWAPS)
         status = instance.event_log_storage.claim_concurrency_slot(
             WAREHOUSE_SWAPS, run.run_id, "gharchive__events"
         )
@@ -68,18 +75,29 @@ def killed_run_holding_the_warehouse(home: Path) -> str:
     return run.run_id
 
 
-def test_make_run_loads_timeline_hours_before_the_default_start(tmp_path, timeline_archive):
+def test_make_run_loads_timeline_hours_and_a_bad_hour_holds_back_no_other(
+    tmp_path, timeline_archive
+):
+    """Timeline hours before the default start, after a killed run that kept the
+    warehouse's slot; one hour's file is damaged, one hour was lost at the source."""
     server, records = timeline_archive
     killed = killed_run_holding_the_warehouse(tmp_path / "dagster_home")
     completed = make_run(tmp_path, server)
-    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
+    assert completed.returncode != 0, "an hour failed: the run says so"
     # Before: the run waited for the killed run's slot for good, saying nothing.
     assert (
         f"pool slots: freed the slot of pool {WAREHOUSE_SWAPS} held by run {killed[:8]}"
         in completed.stdout
     )
-    assert "2 of 2 loaded" in completed.stdout
+    # The damaged hour fails alone: the hours it held back in its run are run again.
+    assert "hours 2012-03-10-22:00...2012-03-10-23:00 did not fail" in completed.stdout
+    assert "2 of 4 loaded, 1 missing at the source" in completed.stdout
     assert "rows loaded: 600" in completed.stdout
+    per_hour = completed.stdout[completed.stdout.index("hours of this run: ") :]
+    assert per_hour.startswith("hours of this run: 2 loaded, 1 missing at source, 1 failed")
+    assert f"{DAMAGED}  failed" in per_hour and "HourFailed" in per_hour
+    assert f"{LOST}  missing at source" in per_hour
+    assert "2012-03-10-22:00  loaded             300 rows" in per_hour
 
     settings = Settings(data_dir=tmp_path / "data")
     every = [r for hour_records in records.values() for r in hour_records]
@@ -95,10 +113,11 @@ def test_make_run_loads_timeline_hours_before_the_default_start(tmp_path, timeli
 
     # What a person reads: dbt's lines in a file, a summary that says where things are.
     output = (completed.stdout + completed.stderr).splitlines()
-    assert len(output) <= 60, "\n".join(output)
+    assert len(output) <= 110, "\n".join(output)
     assert not any(" of " in line and (" PASS " in line or " START " in line) for line in output)
     summary = completed.stdout[completed.stdout.index("\nrun ") :]
-    assert " SUCCESS in " in summary and "dbt " in summary.splitlines()[1]
+    assert " FAILURE in " in summary.splitlines()[1]
+    assert "run again: " in summary.splitlines()[2] and " SUCCESS" in summary.splitlines()[2]
     assert "quarantined lines: 0" in summary and "check warnings:" in summary
     assert f"warehouse  {tmp_path / 'data' / 'warehouse.duckdb'}" in summary
     log = next((tmp_path / "data" / "logs").glob("dbt-*.log"))

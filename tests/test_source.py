@@ -109,10 +109,12 @@ def test_one_bad_hour_does_not_stop_the_others_in_its_step(settings, instance, f
     assert not result.success
     raw = sorted(p.name for p in settings.lake_root.rglob("*.json.gz"))
     assert raw == ["2015-01-01-22.json.gz", "2015-01-02-0.json.gz"]
+    # Within one run a ranged step materialises all its hours or none, so the
+    # others wait; `make run` then runs them again (tests/test_make_run.py).
     assert (
         not settings.warehouse_path.exists()
         or not query(settings, "select count(*) from gharchive.events")[0][0]
-    ), "no hour of a failed batch reaches the warehouse"
+    ), "no hour of a failed run's batch reaches the warehouse in that run"
 
 
 def test_an_error_page_saved_as_the_hour_fails_it_and_keeps_the_raw_file(

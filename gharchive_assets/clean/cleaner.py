@@ -34,7 +34,7 @@ from gharchive_assets.clean.archive_lines import (
 )
 from gharchive_assets.clean.block_parser import parse_block
 from gharchive_assets.clean.coverage import HourCoverage
-from gharchive_assets.clean.source_union import unite_sources
+from gharchive_assets.clean.source_union import StagedSource, unite_sources
 from gharchive_assets.clean.timestamps import EPOCH, ONE_MICROSECOND, iso
 from gharchive_assets.contract.events_schema import ARROW_SCHEMA
 from gharchive_assets.contract.lake import Lake
@@ -305,12 +305,12 @@ def _clean_union(files, archive_hour, workdir, quarantine, write, digest, max_li
     copy written through ``write``."""
     reads, staged = [], []
     for index, (name, path) in enumerate(files):
-        staged_file = workdir / f"source-{index}.parquet"
         staged_quarantine = _QuarantineFile(workdir / f"source-{index}-quarantine.jsonl")
-        sink = _ParquetSink(staged_file)
+        sink = _ParquetSink(workdir / f"source-{index}.parquet")
+        source = StagedSource(name, len(staged), sink.path, sink.write)
         try:
             read = _read_source(
-                name, path, archive_hour, staged_quarantine, sink.write,
+                name, path, archive_hour, staged_quarantine, source.write,
                 digest if index == 0 else None, "" if index == 0 else f"{name}: ",
                 max_line_bytes,
             )  # fmt: skip
@@ -325,7 +325,7 @@ def _clean_union(files, archive_hour, workdir, quarantine, write, digest, max_li
         if staged_quarantine.path.exists():
             quarantine.extend(staged_quarantine.path)
         reads.append(read)
-        staged.append((name, staged_file))
+        staged.append(source)
     union = unite_sources(staged, write, BATCH_ROWS)
     result.coverage.update(
         {
@@ -343,6 +343,7 @@ class _ParquetSink:
     compresses without the GIL, so writing overlaps the parsing of the next batch."""
 
     def __init__(self, path: Path):
+        self.path = path
         self._writer = pq.ParquetWriter(
             path, ARROW_SCHEMA, compression="zstd", use_dictionary=DICTIONARY_COLUMNS
         )

@@ -24,7 +24,7 @@ from gharchive_assets.clean.timestamps import iso, timestamp_micros
 SURROGATE_PREFIX = "tl-"
 MICROS_PER_HOUR = 3_600_000_000
 # The window an event's created_at must lie in, around its archive hour's start
-# (docs/archive-eras.md): a week before it, for the late events that files hold
+# (docs/hostile-input.md): a week before it, for the late events that files hold
 # since 2025-05-24 (GitHub documents up to 6 hours of feed latency; crawler
 # outages have been caught up days later), and a day after it, for the Timeline
 # era's US-Pacific labels (7 or 8 hours behind UTC) and its files that ran into

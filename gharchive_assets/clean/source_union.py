@@ -37,9 +37,9 @@ class Union:
     """Events kept from a later source because its copy was fuller than an earlier one's."""
 
 
-def fullness(path: Path, source: int) -> pa.Table:
-    """Per row of a staged source file: its key, how full it is, and where it is."""
-    table = pq.read_table(path, columns=["id", "created_at", "payload", *TYPED_COLUMNS])
+def fullness(table: pa.Table | pa.RecordBatch, source: int, first_row: int) -> pa.Table:
+    """Per row of a source's batch: its key, how full it is, and where it is
+    (taken while the source is staged, so the payloads are never read again)."""
     fields = pa.array(np.zeros(table.num_rows, dtype=np.int64))
     for name in TYPED_COLUMNS:
         fields = pc.add(fields, pc.cast(pc.is_valid(table.column(name)), pa.int64()))
@@ -50,9 +50,24 @@ def fullness(path: Path, source: int) -> pa.Table:
             "fields": fields,
             "payload_bytes": pc.fill_null(pc.binary_length(table.column("payload")), 0),
             "source": pa.array(np.full(table.num_rows, source, dtype=np.int32)),
-            "row": pa.array(np.arange(table.num_rows, dtype=np.int64)),
+            "row": pa.array(np.arange(first_row, first_row + table.num_rows, dtype=np.int64)),
         }
     )
+
+
+class StagedSource:
+    """One source's rows written to a file of its own, with their fullness keys."""
+
+    def __init__(self, name: str, index: int, path: Path, write: Callable[[pa.Table], None]):
+        self.name, self.index, self.path = name, index, path
+        self._write = write
+        self.keys: list[pa.Table] = []
+        self.rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        self.keys.append(fullness(table, self.index, self.rows))
+        self.rows += table.num_rows
+        self._write(table)
 
 
 CHOOSE = """
@@ -77,24 +92,27 @@ where ranked.rank = 1
 
 
 def unite_sources(
-    staged: Sequence[tuple[str, Path]], write: Callable[[pa.Table], None], batch_rows: int
+    staged: Sequence[StagedSource], write: Callable[[pa.Table], None], batch_rows: int
 ) -> Union:
     """Write each event of the staged files once, from its fullest copy, in the
     sources' order; what each source supplied is counted."""
-    copies = pa.concat_tables([fullness(path, index) for index, (_, path) in enumerate(staged)])
+    keys = [part for source in staged for part in source.keys]
+    if not keys:  # no source gave a row
+        return Union(kept_by_source={source.name: 0 for source in staged})
+    copies = pa.concat_tables(keys)
     with duckdb.connect() as connection:
         connection.register("copies", copies)
-        chosen = connection.execute(CHOOSE).to_arrow_table()
+        chosen = connection.sql(CHOOSE).to_arrow_table()
     sources = chosen.column("source").to_numpy()
     rows = chosen.column("row").to_numpy()
     fuller = chosen.column("fuller").to_numpy(zero_copy_only=False)
     union = Union(kept=chosen.num_rows)
     union.fuller_copies_preferred = int(fuller.sum())
-    for index, (name, path) in enumerate(staged):
-        source_file = pq.ParquetFile(path)
+    for source in staged:
+        source_file = pq.ParquetFile(source.path)
         keep = np.zeros(source_file.metadata.num_rows, dtype=bool)
-        keep[rows[sources == index]] = True
-        union.kept_by_source[name] = int(keep.sum())
+        keep[rows[sources == source.index]] = True
+        union.kept_by_source[source.name] = int(keep.sum())
         offset = 0
         for batch in source_file.iter_batches(batch_size=batch_rows):
             mask = keep[offset : offset + batch.num_rows]

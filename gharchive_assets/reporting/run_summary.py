@@ -12,8 +12,9 @@ import json
 import os
 import sys
 import textwrap
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from gharchive_assets.console_log import plain_error
 from gharchive_assets.contract.lake_paths import parse_key
@@ -27,9 +28,9 @@ def summarise(warehouse, start_key: str, end_key: str, top: int = 5) -> str:
     end = parse_key(end_key).replace(tzinfo=None) + timedelta(hours=1)
     expected_hours = int((end - start) / timedelta(hours=1))
     window = [start, end, *warehouse.created_at_bounds(start, end)]
-    hours, rows = warehouse.query(
-        f"select count(*), coalesce(sum(rows), 0) from {warehouse.loaded_hours_table} "
-        "where archive_hour >= ? and archive_hour < ?",
+    hours, empty, rows = warehouse.query(
+        "select count(*), count(case when rows = 0 then 1 end), coalesce(sum(rows), 0) "
+        f"from {warehouse.loaded_hours_table} where archive_hour >= ? and archive_hour < ?",
         window[:2],
     )[0]
     distinct_events = warehouse.query(
@@ -44,8 +45,10 @@ def summarise(warehouse, start_key: str, end_key: str, top: int = 5) -> str:
         "group by repo_name order by events desc, repo_name limit ?",
         [*window, top],
     )
+    # An hour loaded with no rows is one the source lost (a missing-at-source marker).
+    missing = f", {empty} missing at the source (loaded empty)" if empty else ""
     lines = [
-        f"hours {start_key} .. {end_key}: {hours} of {expected_hours} loaded",
+        f"hours {start_key} .. {end_key}: {hours - empty} of {expected_hours} loaded{missing}",
         f"rows loaded: {rows:,} ({distinct_events:,} distinct events)",
         "top repositories by events:",
         *(f"  {events:>8,}  {name}" for name, events in repos),
@@ -61,6 +64,47 @@ STEP_NAMES = {
     DBT_STEP: "dbt",
 }
 STEPS_OF_HOURS = tuple(step for step in STEP_NAMES if step != DBT_STEP)
+# The failed step's metadata: each failed hour and why (partitions.for_each_hour).
+HOUR_FAILURES = "hour_failures"
+LISTED_HOURS = 24
+
+
+@dataclass
+class HourFacts:
+    """What the run did with one hour, from its steps' materialisations and failures."""
+
+    rows: int | None = None
+    missing_at_source: bool = False
+    quarantined_lines: int = 0
+    repaired_lines: int = 0
+    dropped_sources: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # step, reason
+
+    @property
+    def state(self) -> str:
+        if self.failures:
+            _, reason = self.failures[0]
+            return "not published yet" if reason.startswith("HourNotPublished") else "failed"
+        if self.missing_at_source:
+            return "missing at source"
+        return "loaded" if self.rows is not None else "held back"
+
+    def describe(self) -> str:
+        if self.failures:
+            step, reason = self.failures[0]
+            return f"{STEP_NAMES.get(step, step)}: {plain_error(reason)}"
+        if self.missing_at_source:
+            return "lost by the source for good: recorded, loaded empty"
+        if self.rows is None:
+            return "not loaded: a step of the run failed before reaching it; run it again"
+        details = [f"{self.rows:,} rows"]
+        if self.quarantined_lines:
+            details.append(f"{self.quarantined_lines:,} lines quarantined")
+        if self.repaired_lines:
+            details.append(f"{self.repaired_lines:,} repaired")
+        if self.dropped_sources:
+            details.append(f"left out: {', '.join(self.dropped_sources)}")
+        return ", ".join(details)
 
 
 @dataclass
@@ -74,44 +118,119 @@ class RunFacts:
     failures: list[tuple[str, str]] = field(default_factory=list)  # step, message
     warnings: list[str] = field(default_factory=list)  # checks that did not pass
     quarantined_lines: int = 0
+    hours: dict[str, HourFacts] = field(default_factory=dict)
+    follow_ups: list[tuple[str, str]] = field(default_factory=list)
+    """Later runs of the same `make run` (hours a failed hour held back): id, status."""
 
 
-def latest_run_facts() -> RunFacts | None:
-    """The newest run of the instance in DAGSTER_HOME, or None."""
-    from dagster import DagsterEventType, DagsterInstance
+def runs_facts(since: float | None = None) -> list[RunFacts]:
+    """What the runs of the instance in DAGSTER_HOME created at or after ``since``
+    (seconds since the epoch) did, oldest first; without ``since``, the newest run."""
+    from dagster import DagsterInstance, RunsFilter
 
     with DagsterInstance.get() as instance:
-        runs = instance.get_runs(limit=1)
-        if not runs:
-            return None
-        run = runs[0]
-        stats = instance.get_run_stats(run.run_id)
-        began = stats.start_time or stats.launch_time
-        seconds = stats.end_time - began if stats.end_time and began else None
-        facts = RunFacts(run.run_id, run.status.value, seconds)
-        started: dict[str, float] = {}
-        for record in instance.all_logs(run.run_id):
-            event = record.dagster_event
-            if event is None:
-                continue
-            step = event.step_key or ""
-            if event.event_type == DagsterEventType.STEP_START:
-                started[step] = record.timestamp
-            elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
-                if step in started:
-                    facts.step_seconds[step] = record.timestamp - started[step]
-                if event.event_type == DagsterEventType.STEP_FAILURE:
-                    error = event.event_specific_data.error
-                    facts.failures.append((step, error.message if error else "failed"))
-            elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
-                check = event.event_specific_data
-                if not check.passed:
-                    facts.warnings.append(_check_line(check))
-            elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
-                metadata = event.event_specific_data.materialization.metadata
-                if "quarantined_lines" in metadata:
-                    facts.quarantined_lines += metadata["quarantined_lines"].value
-        return facts
+        if since is None:
+            runs = instance.get_runs(limit=1)
+        else:
+            created = datetime.fromtimestamp(since, UTC)
+            runs = instance.get_runs(RunsFilter(created_after=created))[::-1]
+        return [run_facts(instance, run) for run in runs]
+
+
+def latest_run_facts(since: float | None = None) -> RunFacts | None:
+    """The runs since ``since`` as one (see :func:`merged`), or the newest run; None
+    when there is none."""
+    facts = runs_facts(since)
+    return merged(facts) if facts else None
+
+
+def merged(facts: list[RunFacts]) -> RunFacts:
+    """The first run, with what the later ones (the held-back hours run again)
+    did to its hours: an hour they loaded is loaded; their failures are added."""
+    first, *later = facts
+    for run in later:
+        first.follow_ups.append((run.run_id, run.status))
+        first.failures += run.failures
+        first.warnings += run.warnings
+        first.quarantined_lines += run.quarantined_lines
+        for key, hour in run.hours.items():
+            if key in first.hours and hour.rows is None and not hour.missing_at_source:
+                first.hours[key].failures += hour.failures
+            else:
+                first.hours[key] = hour
+    return first
+
+
+def run_facts(instance, run) -> RunFacts:
+    """What one run did, from its event log."""
+    from dagster import DagsterEventType
+
+    stats = instance.get_run_stats(run.run_id)
+    began = stats.start_time or stats.launch_time
+    seconds = stats.end_time - began if stats.end_time and began else None
+    facts = RunFacts(run.run_id, run.status.value, seconds)
+    started: dict[str, float] = {}
+    for record in instance.all_logs(run.run_id):
+        event = record.dagster_event
+        if event is None:
+            continue
+        step = event.step_key or ""
+        if event.event_type == DagsterEventType.STEP_START:
+            started[step] = record.timestamp
+        elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+            if step in started:
+                facts.step_seconds[step] = record.timestamp - started[step]
+            if event.event_type == DagsterEventType.STEP_FAILURE:
+                error = event.event_specific_data.error
+                facts.failures.append((step, error.message if error else "failed"))
+                user = event.event_specific_data.user_failure_data
+                reasons = user.metadata.get(HOUR_FAILURES) if user else None
+                for key, reason in (reasons.value if reasons else {}).items():
+                    facts.hours.setdefault(key, HourFacts()).failures.append((step, reason))
+        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            check = event.event_specific_data
+            if not check.passed:
+                facts.warnings.append(_check_line(check))
+        elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            materialization = event.event_specific_data.materialization
+            metadata = materialization.metadata
+            if "quarantined_lines" in metadata:
+                facts.quarantined_lines += metadata["quarantined_lines"].value
+            if materialization.partition:
+                hour = facts.hours.setdefault(materialization.partition, HourFacts())
+                fold_materialization(hour, step, metadata)
+    return facts
+
+
+def fold_materialization(hour: HourFacts, step: str, metadata) -> None:
+    """What one step's materialisation of an hour says about it."""
+    value = {name: getattr(entry, "value", entry) for name, entry in metadata.items()}
+    if value.get("missing_at_source"):
+        hour.missing_at_source = True
+    if step == "clean_events_hour":
+        hour.quarantined_lines = value.get("quarantined_lines", 0)
+        hour.repaired_lines = value.get("repaired_lines", 0)
+        hour.dropped_sources = sorted(value.get("dropped_sources") or {})
+    elif step == "gharchive__events":
+        hour.rows = value.get("rows")
+
+
+def describe_hours(hours: dict[str, HourFacts], limit: int = LISTED_HOURS) -> list[str]:
+    """A line per hour of the run (the hours that did not load first, when many)."""
+    if not hours:
+        return []
+    counts = Counter(hour.state for hour in hours.values())
+    order = ["loaded", "missing at source", "not published yet", "failed", "held back"]
+    lines = ["hours of this run: " + ", ".join(f"{counts[s]} {s}" for s in order if counts[s])]
+    keys = sorted(hours)
+    if len(keys) > limit:
+        keys = [k for k in keys if hours[k].state != "loaded"][:limit]
+    for key in keys:
+        hour = hours[key]
+        lines.append(f"  {key}  {hour.state:<18} {_shorten(hour.describe(), 110)}")
+    if len(keys) < len(hours):
+        lines.append(f"  ... {len(hours) - len(keys)} more hours (see the run in the UI)")
+    return lines
 
 
 def _check_line(check) -> str:
@@ -133,7 +252,11 @@ def describe_run(facts: RunFacts) -> list[str]:
     )
     total = f" in {facts.seconds:.1f} s" if facts.seconds is not None else ""
     lines = [f"run {facts.run_id[:8]} {facts.status}{total}" + (f" ({timing})" if timing else "")]
+    if facts.follow_ups:
+        runs = ", ".join(f"{run_id[:8]} {status}" for run_id, status in facts.follow_ups)
+        lines.append(f"then the hours a failed hour held back, run again: {runs}")
     lines.append(f"quarantined lines: {facts.quarantined_lines:,}")
+    lines += describe_hours(facts.hours)
     if facts.warnings:
         lines.append(f"check warnings: {len(facts.warnings)}")
         lines += [f"  {_shorten(line)}" for line in facts.warnings[:8]]
@@ -153,8 +276,9 @@ def where_things_are(settings, facts: RunFacts | None) -> list[str]:
             f"  lake       gs://{settings.gcs_bucket}",
             f"  warehouse  BigQuery {settings.gcp_project}.{settings.bq_dataset}",
         ]
-    if facts and (log := settings.dbt_log_path(facts.run_id)) and log.exists():
-        lines.append(f"  dbt's log  {log}")
+    run_ids = [facts.run_id, *(run_id for run_id, _ in facts.follow_ups)] if facts else []
+    logs = [settings.dbt_log_path(run_id) for run_id in run_ids]
+    lines += [f"  dbt's log  {log}" for log in logs if log and log.exists()]
     home = os.environ.get("DAGSTER_HOME", "")
     run = f"/runs/{facts.run_id}" if facts else ""
     lines += [
@@ -205,10 +329,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--run-status", type=int, default=0, help="the exit status of the run just made"
     )
+    parser.add_argument(
+        "--since", type=float, help="summarise the runs created since (seconds since the epoch)"
+    )
     args = parser.parse_args(argv)
     settings = load_settings()
     try:
-        facts = latest_run_facts()
+        facts = latest_run_facts(args.since)
     except Exception as error:  # the summary must still print
         print(f"(could not read the Dagster instance: {error})")
         facts = None
