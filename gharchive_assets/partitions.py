@@ -13,6 +13,7 @@ from gharchive_assets.contract.lake_paths import ARCHIVE_FIRST_HOUR, KEY_FORMAT,
 
 # A failed step names at most this many hours in its message (all are in its metadata).
 LISTED_FAILURES = 24
+REASON_CHARS = 400
 
 
 @cache
@@ -88,7 +89,11 @@ def for_each_hour(
             ),
             metadata={
                 "failed_hours": sorted(failures),
-                "hour_failures": dg.MetadataValue.json(failures),
+                # Each failed hour and why, for `make run`'s summary (reasons cut short:
+                # a year of failed hours stays a few hundred kB).
+                "hour_failures": dg.MetadataValue.json(
+                    {key: reason[:REASON_CHARS] for key, reason in failures.items()}
+                ),
             },
             allow_retries=retry_could_help and context.retry_number < step_retries,
         )
