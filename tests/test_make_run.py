@@ -25,8 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 HOURS = [datetime(2012, 3, 10, 22, tzinfo=UTC), datetime(2012, 3, 10, 23, tzinfo=UTC)]
 
 
-# After the two hours: one whose file is damaged, and one the archive lost for good.
-DAMAGED, LOST = "2012-03-11-00:00", "2012-03-11-01:00"
+# After the two hours: one the archive lost for good, then one whose file is damaged.
+LOST, DAMAGED = "2012-03-11-00:00", "2012-03-11-01:00"
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def timeline_archive(tmp_path_factory):
     records = {hour: faker.hour(hour, 300, era="timeline") for hour in HOURS}
     for hour, hour_records in records.items():
         write_hour(directory, hour, hour_records)
-    (directory / "2012-03-11-0.json.gz").write_bytes(b"\x1f\x8b" + b"\x00" * 300)
+    (directory / "2012-03-11-1.json.gz").write_bytes(b"\x1f\x8b" + b"\x00" * 300)
     with ArchiveServer(directory) as server:
         yield server, records
 
@@ -53,7 +53,7 @@ def make_run(tmp_path, server) -> subprocess.CompletedProcess:
     env.pop("GHARCHIVE_START", None)
     command = [
         "make", "--no-print-directory", "run", f"VENV={sys.prefix}",
-        "START=2012-03-10-22:00", f"END={LOST}",
+        "START=2012-03-10-22:00", f"END={DAMAGED}",
     ]  # fmt: skip
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
 
@@ -90,7 +90,7 @@ def test_make_run_loads_timeline_hours_and_a_bad_hour_holds_back_no_other(
         in completed.stdout
     )
     # The damaged hour fails alone: the hours it held back in its run are run again.
-    assert "hours 2012-03-10-22:00...2012-03-10-23:00 did not fail" in completed.stdout
+    assert f"hours 2012-03-10-22:00...{LOST} did not fail" in completed.stdout
     assert "2 of 4 loaded, 1 missing at the source" in completed.stdout
     assert "rows loaded: 600" in completed.stdout
     per_hour = completed.stdout[completed.stdout.index("hours of this run: ") :]
