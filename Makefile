@@ -92,7 +92,9 @@ test: setup $(BQ_VENV)/.installed $(CHECKOV_VENV)/.installed hclfmt
 	$(SQLFLUFF) lint models tests/singular
 	$(BIN)/pytest
 
+# First the pool slots of runs whose process is gone (a killed `make run`).
 dev: setup
+	@PYTHONWARNINGS=ignore $(BIN)/python -m gharchive_assets.pool_slots free
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 # The dashboard over the marts (Streamlit) on 127.0.0.1:$(DASHBOARD_PORT), default 3001.
