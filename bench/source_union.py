@@ -27,30 +27,21 @@ FILE = "2024-01-01-5.json.gz"
 
 
 def build(events: int) -> None:
-    """The hour, a copy of it, and a trimmed copy (payload sizes and PR details gone)."""
+    """The hour and a trimmed copy of it (testing.synthetic.trimmed_copy)."""
     from datetime import UTC, datetime
 
-    from gharchive_assets.testing.synthetic import ArchiveFaker
+    from gharchive_assets.testing.synthetic import ArchiveFaker, trimmed_copy
 
     done = OUT / f"built-{events}"
     if done.exists():
         return
     records = ArchiveFaker(seed=2024).hour(datetime(2024, 1, 1, 5, tzinfo=UTC), events)
-    for name, rows in (("full", records), ("trimmed", [trimmed(r) for r in records])):
+    for name, rows in (("full", records), ("trimmed", [trimmed_copy(r) for r in records])):
         (OUT / name).mkdir(parents=True, exist_ok=True)
         with gzip.open(OUT / name / FILE, "wb", compresslevel=6) as handle:
             for row in rows:
                 handle.write(orjson.dumps(row) + b"\n")
     done.touch()
-
-
-def trimmed(record: dict) -> dict:
-    payload = {
-        k: v
-        for k, v in (record.get("payload") or {}).items()
-        if k not in ("size", "distinct_size", "commits", "pull_request")
-    }
-    return {**record, "payload": payload}
 
 
 def clean_once(files: list[str]) -> tuple[float, float]:

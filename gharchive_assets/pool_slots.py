@@ -98,6 +98,7 @@ def waits(instance: DagsterInstance, since: float) -> list[str]:
     lines = []
     for pool in POOLS:
         info = instance.event_log_storage.get_concurrency_info(pool)
+        whom = None  # the pool's holders, read once and only when a step waits
         for pending in info.pending_steps:
             if pending.assigned_timestamp is not None:
                 continue
@@ -105,8 +106,9 @@ def waits(instance: DagsterInstance, since: float) -> list[str]:
             if record is None or record.create_timestamp.timestamp() < since:
                 continue
             waited = datetime.now(UTC) - pending.enqueued_timestamp.astimezone(UTC)
-            held_by = [_holder(instance, pool, s.run_id, s.step_key) for s in info.claimed_slots]
-            whom = "; ".join(h.describe() for h in held_by) or "nobody (it is being handed over)"
+            if whom is None:
+                held_by = holders(instance, (pool,))
+                whom = "; ".join(h.describe() for h in held_by) or "nobody (being handed over)"
             lines.append(
                 f"run {pending.run_id[:8]} step {pending.step_key} has waited "
                 f"{waited.total_seconds():.0f} s for a slot of pool {pool} "

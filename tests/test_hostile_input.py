@@ -16,7 +16,7 @@ import pytest
 from gharchive_assets.clean import block_parser
 from gharchive_assets.clean.archive_lines import MAX_NESTING_DEPTH
 from gharchive_assets.clean.cleaner import HourFailed, clean_archive_file
-from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
+from gharchive_assets.testing.synthetic import ArchiveFaker, trimmed_copy, write_hour
 
 HOUR = datetime(2024, 3, 1, 12, tzinfo=UTC)
 KEY = "2024-03-01-12:00"
@@ -53,23 +53,11 @@ def test_a_second_source_that_adds_nothing_loads_the_hour(tmp_path, events, shar
     assert result.coverage["events_in_full_by_source"] == {"s1": 500, "s2": 0}
 
 
-def trimmed(record: dict) -> dict:
-    """The copy GH Archive keeps since 2025-10-07: the payload's counts gone."""
-    payload = {
-        k: v
-        for k, v in record["payload"].items()
-        if k not in ("size", "distinct_size", "commits", "pull_request")
-    }
-    if "pull_request" in record["payload"]:
-        payload["pull_request"] = {"number": record["payload"]["pull_request"].get("number")}
-    return {**record, "payload": payload}
-
-
 def test_the_fuller_copy_wins_whatever_the_order_of_sources(tmp_path, events):
     pushes = [e for e in events if e["type"] == "PushEvent"]
     assert len(pushes) > 50
     for order in ("trimmed first", "full first"):
-        copies = [[trimmed(e) for e in events], events]
+        copies = [[trimmed_copy(e) for e in events], events]
         if order == "full first":
             copies.reverse()
         files = [source(tmp_path / order, name, c) for name, c in zip("ab", copies, strict=True)]
@@ -79,7 +67,7 @@ def test_the_fuller_copy_wins_whatever_the_order_of_sources(tmp_path, events):
         for push in pushes:
             assert by_id[push["id"]]["push_size"] == push["payload"]["size"], order
         kept = result.coverage["events_in_full_by_source"]
-        changed = sum(trimmed(e) != e for e in events)
+        changed = sum(trimmed_copy(e) != e for e in events)
         if order == "trimmed first":
             assert kept == {"s1": len(events) - changed, "s2": changed}
             assert result.coverage["fuller_copies_preferred"] == changed

@@ -130,12 +130,18 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                     )
                     return None
             context.log.info(f"hour {key}: already in the lake ({held:,} bytes)")
+            # Recorded at download; hashing the file again reads it whole.
+            sha256 = (recorded or {}).get("sha256") or lake.sha256(raw_path(key, name))
+            return lake_copy_kept(key, name, source, held, sha256)
+
+        def lake_copy_kept(key: str, name: str | None, source, held: int, sha256: str, **more):
+            """The metadata of an hour whose raw file in the lake is kept as it is."""
             return {
                 "source_url": source.url_for(key),
                 "bytes": held,
-                # Recorded at download; hashing the file again reads it whole.
-                "sha256": (recorded or {}).get("sha256") or lake.sha256(raw_path(key, name)),
+                "sha256": sha256,
                 "reused": True,
+                **more,
                 "path": dg.MetadataValue.path(lake.uri(raw_path(key, name))),
             }
 
@@ -235,14 +241,9 @@ def build_lake_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 recorded = lake.recorded_source(key, name) if held is not None else None
                 if config.verify_sha256 and (recorded or {}).get("sha256") == download.sha256:
                     context.log.info(f"hour {key}: verified by sha256, unchanged at the source")
-                    return {
-                        "source_url": dg.MetadataValue.url(download.url),
-                        "bytes": held,
-                        "sha256": download.sha256,
-                        "reused": True,
-                        "verified_sha256": True,
-                        "path": dg.MetadataValue.path(lake.uri(path)),
-                    }
+                    return lake_copy_kept(
+                        key, name, source, held, download.sha256, verified_sha256=True
+                    )
                 if recorded is not None and recorded.get("sha256") != download.sha256:
                     context.log.warning(
                         f"hour {key}: the source's file changed (sha256 "

@@ -117,10 +117,14 @@ class RunFacts:
     step_seconds: dict[str, float] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)  # step, message
     warnings: list[str] = field(default_factory=list)  # checks that did not pass
-    quarantined_lines: int = 0
     hours: dict[str, HourFacts] = field(default_factory=dict)
     follow_ups: list[tuple[str, str]] = field(default_factory=list)
     """Later runs of the same `make run` (hours a failed hour held back): id, status."""
+
+    @property
+    def quarantined_lines(self) -> int:
+        """Over the hours, each counted once however often a run cleaned it."""
+        return sum(hour.quarantined_lines for hour in self.hours.values())
 
 
 def runs_facts(since: float | None = None) -> list[RunFacts]:
@@ -152,7 +156,6 @@ def merged(facts: list[RunFacts]) -> RunFacts:
         first.follow_ups.append((run.run_id, run.status))
         first.failures += run.failures
         first.warnings += run.warnings
-        first.quarantined_lines += run.quarantined_lines
         for key, hour in run.hours.items():
             if key in first.hours and hour.rows is None and not hour.missing_at_source:
                 first.hours[key].failures += hour.failures
@@ -194,8 +197,6 @@ def run_facts(instance, run) -> RunFacts:
         elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
             materialization = event.event_specific_data.materialization
             metadata = materialization.metadata
-            if "quarantined_lines" in metadata:
-                facts.quarantined_lines += metadata["quarantined_lines"].value
             if materialization.partition:
                 hour = facts.hours.setdefault(materialization.partition, HourFacts())
                 fold_materialization(hour, step, metadata)

@@ -502,6 +502,19 @@ def write_hour(
     return path
 
 
+def trimmed_copy(record: dict) -> dict:
+    """The copy GH Archive keeps of an event since 2025-10-07: the payload's
+    size, commits and pull request details gone (the pull request's number kept)."""
+    payload = {
+        k: v
+        for k, v in (record.get("payload") or {}).items()
+        if k not in ("size", "distinct_size", "commits", "pull_request")
+    }
+    if "pull_request" in (record.get("payload") or {}):
+        payload["pull_request"] = {"number": record["payload"]["pull_request"].get("number")}
+    return {**record, "payload": payload}
+
+
 def bad_lines(good: dict) -> dict[str, bytes]:
     """One of each defect seen inside real archive files, keyed by name.
 
