@@ -51,40 +51,16 @@ setup: $(VENV)/.installed
 	@test -f $(DAGSTER_HOME)/dagster.yaml || cp deploy/dagster.local.yaml $(DAGSTER_HOME)/dagster.yaml
 	@$(BIN)/python -m gharchive_assets.local_instance $(DAGSTER_HOME)
 
-# Dagster's beta notices and DEBUG events would bury the run's own log lines.
-RUN_CONFIG := {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-
 # sqlfluff renders the models through dbt (local target, a scratch warehouse).
 SQLFLUFF = cd dbt_project && GHARCHIVE_DATA_DIR="$$(mktemp -d)" $(BIN)/sqlfluff
 
-# START..END are checked first (keys, order, an END that has ended), as is
-# GHARCHIVE_START; the partitions must reach back to START, so a START before
-# GHARCHIVE_START (default 2015-01-01-00:00) widens them for this run. When
-# some hours fail, the hours they held back (a ranged step materialises all its
-# hours or none) are run again, and the summary covers every run.
-MATERIALIZE = $(BIN)/dagster asset materialize -m gharchive_assets.definitions \
-  --select 'not key:daily_report' --config-json '$(RUN_CONFIG)'
-
-# Beside the run, pool_slots frees the pool slots of runs whose process is gone
-# (a killed `make run`) and says every 30 s what the run waits for, and for whom.
+# gharchive_assets/make_run.py: START..END checked first (keys, order, an END
+# that has ended), as is GHARCHIVE_START (a START before it widens the
+# partitions for this run); then a run of at most a month of hours at a time
+# through the dagster CLI, each followed by one dbt build of its days; hours a
+# failed hour held back are run again; then the summary.
 run: setup
-	@first="$$($(BIN)/python -m gharchive_assets.run_range '$(START)' '$(END)')" || exit 2; \
-	status=0; \
-	export GHARCHIVE_DBT_LOG_DIR="$${GHARCHIVE_DBT_LOG_DIR:-$${GHARCHIVE_DATA_DIR:-data}/logs}"; \
-	since="$$(date +%s.%N)"; \
-	PYTHONWARNINGS=ignore $(BIN)/python -m gharchive_assets.pool_slots watch & watcher=$$!; \
-	export GHARCHIVE_START="$$first" GHARCHIVE_HOURS_PER_RUN= PYTHONWARNINGS=ignore; \
-	$(MATERIALIZE) --partition-range '$(START)...$(END)' || status=$$?; \
-	if [ $$status -ne 0 ]; then \
-	  for range in $$($(BIN)/python -m gharchive_assets.reporting.held_back --since $$since '$(START)' '$(END)'); do \
-	    echo "make run: hours $$range did not fail but a failed hour held them back: running them again"; \
-	    $(MATERIALIZE) --partition-range "$$range" || true; \
-	  done; \
-	fi; \
-	kill $$watcher 2>/dev/null; wait $$watcher 2>/dev/null; \
-	echo; $(BIN)/python -m gharchive_assets.reporting.run_summary \
-	  --start '$(START)' --end '$(END)' --run-status $$status --since $$since; \
-	exit $$status
+	@PYTHONWARNINGS=ignore $(BIN)/python -m gharchive_assets.make_run '$(START)' '$(END)'
 
 test: setup $(BQ_VENV)/.installed $(CHECKOV_VENV)/.installed hclfmt
 	$(BIN)/ruff check .

@@ -1,5 +1,12 @@
-"""The hourly partitions shared by every hourly asset, how a run covers them,
-and the daily report's days."""
+"""The partitions: hours for the archive's files, its cleaned copy and the
+warehouse table; UTC days for the dbt models (which dbt builds by day anyway)
+and the daily report; and how a run covers them.
+
+Why the models are daily: a year is 8,760 hours, and every hourly asset
+costs the UI, the backfill daemon and run creation per partition. Three
+hourly assets and 29 daily models plan 37,000 asset partitions a year where
+32 hourly ones planned 280,000 (docs/backfills.md has the measurements).
+"""
 
 from __future__ import annotations
 
@@ -27,10 +34,22 @@ def hourly_partitions(start: str) -> dg.HourlyPartitionsDefinition:
 
 @cache
 def daily_partitions(start: str) -> dg.DailyPartitionsDefinition:
-    """UTC days from the day of ``start``, keys like 2015-01-01: the daily report's."""
-    return dg.DailyPartitionsDefinition(
-        start_date=parse_key(start).strftime("%Y-%m-%d"), timezone="UTC"
-    )
+    """UTC days from the day of ``start`` to the last that has ended, keys like
+    2015-01-01: the daily report's (a report is of a whole day)."""
+    return dg.DailyPartitionsDefinition(start_date=day_of(start), timezone="UTC")
+
+
+@cache
+def model_days(start: str) -> dg.DailyPartitionsDefinition:
+    """UTC days from the day of ``start`` up to today: the dbt models'. Today is
+    a partition too (``end_offset=1``), rebuilt as its hours arrive, so the
+    marts keep up hour by hour. Each day maps to its 24 hours upstream."""
+    return dg.DailyPartitionsDefinition(start_date=day_of(start), timezone="UTC", end_offset=1)
+
+
+def day_of(key: str) -> str:
+    """The UTC day (``YYYY-MM-DD``) of hour ``key``."""
+    return parse_key(key).strftime("%Y-%m-%d")
 
 
 def backfill_policy(hours_per_run: int | None) -> dg.BackfillPolicy:
@@ -39,6 +58,15 @@ def backfill_policy(hours_per_run: int | None) -> dg.BackfillPolicy:
     if hours_per_run is None:
         return dg.BackfillPolicy.single_run()
     return dg.BackfillPolicy.multi_run(max_partitions_per_run=hours_per_run)
+
+
+def model_backfill_policy(hours_per_run: int | None) -> dg.BackfillPolicy:
+    """The dbt models' runs: one for a whole range of days, or as many days as
+    ``hours_per_run`` hours cover (at least one), so a backfill builds each day's
+    marts once, after its hours, never hour by hour."""
+    if hours_per_run is None:
+        return dg.BackfillPolicy.single_run()
+    return dg.BackfillPolicy.multi_run(max_partitions_per_run=max(1, hours_per_run // 24))
 
 
 def for_each_hour(

@@ -22,6 +22,11 @@ from gharchive_assets.contract.lake_paths import ARCHIVE_FIRST_HOUR, parse_key
 
 DEFAULT_BASE_URL = "https://data.gharchive.org"
 DEFAULT_START = "2015-01-01-00:00"
+# A backfill's run covers a day of hours: Dagster writes an event per asset and
+# partition before a run exists (about 8 ms each on the local instance), so a
+# year as one run would wait minutes to start. `all`: a whole range in one run.
+DEFAULT_HOURS_PER_RUN = 24
+WHOLE_RANGE = "all"
 # Each target's lake and warehouse, as Dagster shows them (asset kinds).
 TARGET_KINDS = {"local": ("file", "duckdb"), "gcp": ("gcs", "bigquery")}
 TARGETS = tuple(TARGET_KINDS)
@@ -59,7 +64,9 @@ class Settings:
     sensor_lookback_hours: int = 48
     http_backoff_seconds: float = 2.0
     missing_after_hours: int = 72
-    hours_per_run: int | None = None
+    hours_per_run: int | None = DEFAULT_HOURS_PER_RUN
+    """GHARCHIVE_HOURS_PER_RUN: the hours of a backfill's run (a day by default);
+    None (``all``): a whole range in one run, what the CLI's --partition-range needs."""
     gcp_project: str | None = None
     gcs_bucket: str | None = None
     bq_dataset: str = "gharchive"
@@ -145,7 +152,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         return value
 
     unbounded = float("inf")
-    per_run = get("GHARCHIVE_HOURS_PER_RUN")
+    per_run = (get("GHARCHIVE_HOURS_PER_RUN") or "").strip().lower()
     sources = _sources(get("GHARCHIVE_SOURCES"))
     settings = Settings(
         base_url=sources[0].url if sources else base_url,
@@ -158,7 +165,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sensor_lookback_hours=number("GHARCHIVE_SENSOR_LOOKBACK_HOURS", "48", 1, unbounded, True),
         missing_after_hours=number("GHARCHIVE_MISSING_AFTER_HOURS", "72", 0, unbounded, True),
         hours_per_run=(
-            number("GHARCHIVE_HOURS_PER_RUN", None, 1, unbounded, True) if per_run else None
+            None
+            if per_run == WHOLE_RANGE
+            else number("GHARCHIVE_HOURS_PER_RUN", str(DEFAULT_HOURS_PER_RUN), 1, unbounded, True)
         ),
         start=_hour_key("GHARCHIVE_START", get("GHARCHIVE_START", DEFAULT_START)),
         target=target,

@@ -9,13 +9,17 @@ import dagster as dg
 import duckdb
 
 from gharchive_assets.definitions import build_definitions
+from gharchive_assets.defs.analytics import MODELS_JOB
+from gharchive_assets.partitions import day_of
 from gharchive_assets.settings import Settings
 
 
 def materialize_hours(
     settings: Settings, instance, first: str, last: str, selection=None, run_config=None
 ):
-    """One run over the hours first..last (inclusive), like ``--partition-range``.
+    """One run over the hours first..last (inclusive), like ``--partition-range``,
+    then one run of the dbt models over their days, as ``make run`` does. The
+    result is the hours' run's, or the models' run's when that one failed.
 
     With ``selection`` (asset keys), only those assets and the checks their own
     steps report run: the dbt tests that check ``gharchive/events`` would cost
@@ -50,13 +54,28 @@ def materialize_hours(
             "dagster/asset_partition_range_start": first,
             "dagster/asset_partition_range_end": last,
         }
-    return job.execute_in_process(
+    hours = job.execute_in_process(
         instance=instance,
         partition_key=partition_key,
         tags=tags,
         asset_selection=selection,
         run_config=run_config,
         raise_on_error=False,
+    )
+    if job_name != "hourly_archive_job" or not hours.success:
+        return hours
+    models = materialize_days(defs, instance, day_of(first), day_of(last))
+    return hours if models.success else models
+
+
+def materialize_days(defs, instance, first: str, last: str):
+    """One run of the dbt models over the UTC days first..last (inclusive)."""
+    tags = {
+        "dagster/asset_partition_range_start": first,
+        "dagster/asset_partition_range_end": last,
+    }
+    return defs.resolve_job_def(MODELS_JOB).execute_in_process(
+        instance=instance, tags=tags, raise_on_error=False
     )
 
 

@@ -84,6 +84,9 @@ def test_make_run_loads_timeline_hours_and_a_bad_hour_holds_back_no_other(
     killed = killed_run_holding_the_warehouse(tmp_path / "dagster_home")
     completed = make_run(tmp_path, server)
     assert completed.returncode != 0, "an hour failed: the run says so"
+    assert completed.stdout.startswith(
+        f"make run: 4 hours, 2012-03-10-22:00 .. {DAMAGED}, from {server.url} into the local target"
+    ), completed.stdout[:500]
     # Before: the run waited for the killed run's slot for good, saying nothing.
     assert (
         f"pool slots: freed the slot of pool {WAREHOUSE_SWAPS} held by run {killed[:8]}"
@@ -117,7 +120,9 @@ def test_make_run_loads_timeline_hours_and_a_bad_hour_holds_back_no_other(
     assert not any(" of " in line and (" PASS " in line or " START " in line) for line in output)
     summary = completed.stdout[completed.stdout.index("\nrun ") :]
     assert " FAILURE in " in summary.splitlines()[1]
-    assert "run again: " in summary.splitlines()[2] and " SUCCESS" in summary.splitlines()[2]
+    # Then the held-back hours run again, and the models' build of the two days.
+    assert summary.splitlines()[2].startswith("then ") and " SUCCESS" in summary.splitlines()[2]
+    assert "wall time: " in summary and "of which dbt " in summary
     assert "quarantined lines: 0" in summary and "check warnings:" in summary
     assert f"warehouse  {tmp_path / 'data' / 'warehouse.duckdb'}" in summary
     log = next((tmp_path / "data" / "logs").glob("dbt-*.log"))

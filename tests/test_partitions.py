@@ -76,12 +76,17 @@ def test_settings_defaults_and_errors(tmp_path):
 
 
 def test_backfill_policy_is_one_run_or_batches():
-    from gharchive_assets.partitions import backfill_policy
+    from gharchive_assets.partitions import backfill_policy, model_backfill_policy
 
     assert backfill_policy(None) == dg.BackfillPolicy.single_run()
     assert backfill_policy(24).max_partitions_per_run == 24
+    # The dbt models run by whole days: one run per day of hours, at least one day.
+    assert model_backfill_policy(None) == dg.BackfillPolicy.single_run()
+    assert [model_backfill_policy(n).max_partitions_per_run for n in (3, 24, 72)] == [1, 1, 3]
     assert load_settings({"GHARCHIVE_HOURS_PER_RUN": "24"}).hours_per_run == 24
-    assert load_settings({"GHARCHIVE_HOURS_PER_RUN": ""}).hours_per_run is None
+    assert load_settings({"GHARCHIVE_HOURS_PER_RUN": ""}).hours_per_run == 24
+    assert load_settings({}).hours_per_run == 24
+    assert load_settings({"GHARCHIVE_HOURS_PER_RUN": "all"}).hours_per_run is None
     with pytest.raises(SettingsError, match="GHARCHIVE_HOURS_PER_RUN"):
         load_settings({"GHARCHIVE_HOURS_PER_RUN": "0"})
 

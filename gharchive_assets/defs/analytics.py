@@ -1,14 +1,18 @@
 """The dbt project's models as Dagster assets, downstream of ``gharchive/events``.
 
-One ``@dbt_assets`` over every model, hourly-partitioned like the assets it
-reads: a run over a range of hours is one ``dbt build`` with that window and
-the UTC days its loads changed, as literals (``run_days``), so each
-incremental mart replaces exactly those days and reads only them.
+One ``@dbt_assets`` over every model, partitioned by UTC day; each day maps
+to its 24 hours of ``gharchive/events``. A run over a range of days is one
+``dbt build`` with that window and the UTC days the loads of its hours
+changed, as literals (``run_days``), so each incremental mart replaces exactly
+those days and reads only them. A backfill builds a day once, after its hours;
+keeping up, the models of a recent day follow its hours as they load
+(``FOLLOW_LOADED_HOURS``, evaluated by ``models_follow_hours_sensor``).
 """
 
 import json
 from collections.abc import Mapping
 from contextlib import ExitStack, redirect_stdout
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg
@@ -26,13 +30,34 @@ from gharchive_assets.dbt_project import (
     dbt_window_vars,
     ensure_manifest,
 )
-from gharchive_assets.partitions import backfill_policy, hourly_partitions
+from gharchive_assets.partitions import model_backfill_policy, model_days
 from gharchive_assets.resources.warehouse import WarehouseResource
 from gharchive_assets.settings import current_settings
 
+# Keeping up: the models of a recent day are built once its newly loaded hours
+# are done, and not while one of them (or the day itself) is still running, so
+# a day's models run about once per hour loaded, after it. Older days are built
+# by the backfill or `make run` that loads their hours. A failed build is
+# tried again when the next hour of its day loads.
+MODEL_LOOKBACK = timedelta(days=3)
+FOLLOW_LOADED_HOURS = (
+    dg.AutomationCondition.in_latest_time_window(MODEL_LOOKBACK)
+    & dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("after its hours load")
+MODELS_SENSOR = "models_follow_hours_sensor"
+MODELS_JOB = "daily_models_job"
+
 
 class GharchiveDbtTranslator(DagsterDbtTranslator):
-    """dbt models under the ``analytics`` key prefix, grouped by their folder."""
+    """dbt models under the ``analytics`` key prefix, grouped by their folder,
+    built after the hours they read (``FOLLOW_LOADED_HOURS``)."""
+
+    def get_automation_condition(
+        self, dbt_resource_props: Mapping[str, Any]
+    ) -> dg.AutomationCondition | None:
+        return FOLLOW_LOADED_HOURS
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -62,8 +87,8 @@ def analytics_defs() -> dg.Definitions:
         project=project,
         name="analytics_models",
         pool=DBT_BUILDS,
-        partitions_def=hourly_partitions(settings.start),
-        backfill_policy=backfill_policy(settings.hours_per_run),
+        partitions_def=model_days(settings.start),
+        backfill_policy=model_backfill_policy(settings.hours_per_run),
         # Source tests (not-null keys of gharchive.events) become checks of that asset.
         dagster_dbt_translator=GharchiveDbtTranslator(
             settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True)
@@ -96,7 +121,23 @@ def analytics_defs() -> dg.Definitions:
                 yield from invocation.stream()
                 report_dbt_warnings(context, invocation)
 
-    return dg.Definitions(assets=[analytics_models])
+    models_sensor = dg.AutomationConditionSensorDefinition(
+        MODELS_SENSOR,
+        target=dg.AssetSelection.assets(analytics_models),
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description=(
+            "Builds the dbt models of a day of the last three once hours of it have "
+            "loaded (by the schedule, archive_hours_sensor or a run of hours alone), "
+            "after them, one run per day. Turn it on with the schedule and the sensor."
+        ),
+    )
+    models_job = dg.define_asset_job(
+        MODELS_JOB,
+        selection=dg.AssetSelection.assets(analytics_models),
+        partitions_def=model_days(settings.start),
+        description="The dbt models for a range of UTC days, once their hours are loaded.",
+    )
+    return dg.Definitions(assets=[analytics_models], sensors=[models_sensor], jobs=[models_job])
 
 
 def report_dbt_warnings(context: dg.AssetExecutionContext, invocation) -> None:

@@ -34,11 +34,11 @@ PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 SCHEDULE_MINUTE = 20
-# An hour counts as done when its raw file, its rows and a mart are all materialised.
+# An hour counts as done when its raw file and its rows are materialised (its
+# day's dbt models follow, by models_follow_hours_sensor).
 DONE_WHEN_MATERIALISED = [
     dg.AssetKey(["raw_archive_hour"]),
     dg.AssetKey(["gharchive", "events"]),
-    dg.AssetKey(["analytics", "daily_event_counts"]),
 ]
 # A published hour is asked about again at most this often while it is missing.
 RECHECK_AFTER = timedelta(minutes=10)
@@ -49,10 +49,18 @@ REVERIFY_AFTER = timedelta(minutes=30)
 # starting), nor after this many requests whose runs failed.
 REQUEST_GRACE = timedelta(minutes=15)
 MAX_REQUESTS = 3
-# The raw file and everything made from it; the report is daily, so it has a job of its own.
-HOURLY_ASSETS = dg.AssetSelection.assets(
-    "raw_archive_hour"
-).downstream() - dg.AssetSelection.groups("reports")
+# The hourly assets: the raw file, its cleaned copy, its rows in the warehouse,
+# with their own checks. The dbt models (daily) follow them, with the dbt source
+# tests on gharchive/events (checks named source_*, which a dbt build runs);
+# the report is daily, with a job of its own.
+HOURLY_ASSETS = dg.AssetSelection.groups("lake", "warehouse") - dg.AssetSelection.checks(
+    *(
+        dg.AssetCheckKey(
+            dg.AssetKey(["gharchive", "events"]), f"source_not_null_gharchive_events_{column}"
+        )
+        for column in ("id", "type", "created_at", "archive_hour")
+    )
+)
 DAILY_REPORT = dg.AssetSelection.assets("daily_report")
 
 
@@ -64,7 +72,10 @@ def automation_defs() -> dg.Definitions:
         "hourly_archive_job",
         selection=HOURLY_ASSETS,
         partitions_def=partitions,
-        description="Every hourly asset for a range of hours: raw, clean, events, then dbt once.",
+        description=(
+            "The hourly assets for a range of hours: raw, clean, events. The dbt models "
+            "of their days follow (models_follow_hours_sensor) or are run by day."
+        ),
     )
     report_job = dg.define_asset_job(
         "daily_report_job",

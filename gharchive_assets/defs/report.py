@@ -146,7 +146,7 @@ def build_report_asset(partitions: dg.DailyPartitionsDefinition) -> dg.AssetsDef
         if not figures.events:
             raise dg.Failure(
                 f"day {day}: the marts hold no events for this day. Materialise its hours "
-                "(hourly_archive_job over the day's 24 partitions) first, then this report."
+                "and its dbt models first (a backfill of its 24 hours with the models), then this report."
             )
         page = render_html(figures)
         path = report_path(day)

@@ -119,7 +119,8 @@ class RunFacts:
     warnings: list[str] = field(default_factory=list)  # checks that did not pass
     hours: dict[str, HourFacts] = field(default_factory=dict)
     follow_ups: list[tuple[str, str]] = field(default_factory=list)
-    """Later runs of the same `make run` (hours a failed hour held back): id, status."""
+    """Later runs of the same `make run` (the models' builds, further months, hours
+    a failed hour held back): id, status."""
 
     @property
     def quarantined_lines(self) -> int:
@@ -154,6 +155,8 @@ def merged(facts: list[RunFacts]) -> RunFacts:
     first, *later = facts
     for run in later:
         first.follow_ups.append((run.run_id, run.status))
+        for step, seconds in run.step_seconds.items():
+            first.step_seconds[step] = first.step_seconds.get(step, 0.0) + seconds
         first.failures += run.failures
         first.warnings += run.warnings
         for key, hour in run.hours.items():
@@ -245,17 +248,25 @@ def _check_line(check) -> str:
     return f"{check.asset_key.to_user_string()} {check.check_name}: {why}".strip()
 
 
-def describe_run(facts: RunFacts) -> list[str]:
-    # Steps in the order they finished, which is the graph's order.
+def describe_run(facts: RunFacts, wall_seconds: float | None = None) -> list[str]:
+    # Steps in the order they finished, which is the graph's order (summed over runs).
     timing = ", ".join(
         f"{STEP_NAMES.get(step, step)} {seconds:.1f} s"
         for step, seconds in facts.step_seconds.items()
     )
     total = f" in {facts.seconds:.1f} s" if facts.seconds is not None else ""
-    lines = [f"run {facts.run_id[:8]} {facts.status}{total}" + (f" ({timing})" if timing else "")]
+    lines = [f"run {facts.run_id[:8]} {facts.status}{total}"]
     if facts.follow_ups:
-        runs = ", ".join(f"{run_id[:8]} {status}" for run_id, status in facts.follow_ups)
-        lines.append(f"then the hours a failed hour held back, run again: {runs}")
+        runs = ", ".join(f"{run_id[:8]} {status}" for run_id, status in facts.follow_ups[:6])
+        more = f" and {len(facts.follow_ups) - 6} more" if len(facts.follow_ups) > 6 else ""
+        lines.append(f"then {runs}{more}")
+    if timing:
+        lines.append(f"steps: {timing}")
+    if wall_seconds:
+        dbt = facts.step_seconds.get(DBT_STEP, 0.0)
+        lines.append(
+            f"wall time: {wall_seconds:.1f} s, of which dbt {dbt:.1f} s ({dbt / wall_seconds:.0%})"
+        )
     lines.append(f"quarantined lines: {facts.quarantined_lines:,}")
     lines += describe_hours(facts.hours)
     if facts.warnings:
@@ -333,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--since", type=float, help="summarise the runs created since (seconds since the epoch)"
     )
+    parser.add_argument(
+        "--wall-seconds", type=float, help="how long `make run` took (for the dbt share)"
+    )
     args = parser.parse_args(argv)
     settings = load_settings()
     try:
@@ -341,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(could not read the Dagster instance: {error})")
         facts = None
     if facts:
-        print("\n".join(describe_run(facts)))
+        print("\n".join(describe_run(facts, args.wall_seconds)))
     status = 0
     try:
         print(summarise(warehouse_for(settings), args.start, args.end))

@@ -1,0 +1,144 @@
+"""What ``make run`` does: the hours START..END through the ``dagster`` CLI, a
+month of hours per run, each followed by one dbt build of its days; then the
+summary.
+
+python -m gharchive_assets.make_run START END
+
+A range of any length starts at once, says what it will do, and keeps its
+memory bounded: Dagster plans a run by writing an event per asset and
+partition before the run exists, so a whole archive as one run would take
+hours and gigabytes before its first hour. When hours fail, the hours their
+run held back (a ranged step materialises all its hours or none) are run
+again; the models of a month's days are built whatever failed, so every hour
+that loaded reaches the marts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from gharchive_assets.contract.lake_paths import key_for, parse_key
+from gharchive_assets.partitions import day_of
+from gharchive_assets.reporting import run_summary
+from gharchive_assets.reporting.held_back import held_back_ranges
+from gharchive_assets.run_range import partitions_start_for
+from gharchive_assets.settings import WHOLE_RANGE, SettingsError, load_settings
+
+HOURS = "key:raw_archive_hour or key:clean_events_hour or key:gharchive/events"
+MODELS = "key:analytics/*"
+# Dagster's beta notices and DEBUG events would bury the run's own log lines.
+RUN_CONFIG = '{"loggers": {"console": {"config": {"log_level": "INFO"}}}}'
+
+
+def monthly_ranges(first: datetime, last: datetime) -> list[tuple[str, str]]:
+    """first..last (inclusive hours) cut at the start of each UTC month."""
+    ranges = []
+    start = first
+    while start <= last:
+        following = (start.replace(day=28) + timedelta(days=4)).replace(
+            day=1, hour=0, minute=0, second=0, microsecond=0
+        )
+        end = min(last, following - timedelta(hours=1))
+        ranges.append((key_for(start), key_for(end)))
+        start = following
+    return ranges
+
+
+def what_it_will_do(start: str, end: str, ranges: list[tuple[str, str]], settings) -> str:
+    hours = int((parse_key(end) - parse_key(start)) / timedelta(hours=1)) + 1
+    where = (
+        f"lake and warehouse under {settings.data_dir}"
+        if settings.target == "local"
+        else f"gs://{settings.gcs_bucket} and BigQuery {settings.gcp_project}"
+    )
+    sources = ", ".join(spec.url for spec in settings.archive_sources)
+    runs = (
+        "one run of its hours, then one dbt build of its days"
+        if len(ranges) == 1
+        else f"{len(ranges)} runs of a month of hours at most, each followed by one dbt build "
+        "of its days"
+    )
+    return (
+        f"make run: {hours:,} hours, {start} .. {end}, from {sources} into the {settings.target} "
+        f"target ({where}): {runs}."
+    )
+
+
+def materialize(selection: str, first: str, last: str, env: dict[str, str]) -> int:
+    """One ``dagster asset materialize`` run over first..last; its exit status."""
+    command = [
+        str(Path(sys.executable).with_name("dagster")), "asset", "materialize",
+        "-m", "gharchive_assets.definitions", "--select", selection,
+        "--config-json", RUN_CONFIG, "--partition-range", f"{first}...{last}",
+    ]  # fmt: skip
+    return subprocess.run(command, env=env, check=False).returncode
+
+
+def run_hours(first: str, last: str, env: dict[str, str]) -> int:
+    """The hours first..last, then the ones a failed hour held back, once."""
+    since = time.time()
+    status = materialize(HOURS, first, last, env)
+    if status:
+        facts = run_summary.latest_run_facts(since)
+        for again_first, again_last in held_back_ranges(facts, first, last) if facts else []:
+            print(
+                f"make run: hours {again_first}...{again_last} did not fail but a failed hour "
+                "held them back: running them again",
+                flush=True,
+            )
+            materialize(HOURS, again_first, again_last, env)
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m gharchive_assets.make_run START END", file=sys.stderr)
+        return 2
+    start, end = args
+    try:
+        settings = load_settings()
+        partitions_start = partitions_start_for(start, end, settings.start)
+    except (ValueError, SettingsError) as error:
+        print(f"make run: {error}", file=sys.stderr)
+        return 2
+    data_dir = os.environ.get("GHARCHIVE_DATA_DIR") or "data"
+    env = {
+        **os.environ,
+        "GHARCHIVE_START": partitions_start,
+        "GHARCHIVE_HOURS_PER_RUN": WHOLE_RANGE,
+        "GHARCHIVE_DBT_LOG_DIR": os.environ.get("GHARCHIVE_DBT_LOG_DIR") or f"{data_dir}/logs",
+        "PYTHONWARNINGS": "ignore",
+    }
+    ranges = monthly_ranges(parse_key(start), parse_key(end))
+    print(what_it_will_do(start, end, ranges, settings), flush=True)
+    since, began = time.time(), time.monotonic()
+    # Beside the runs: free the pool slots of runs whose process is gone, and say
+    # every 30 s what a run waits for, and for whom.
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "gharchive_assets.pool_slots", "watch"], env=env
+    )
+    status = 0
+    try:
+        for number, (first, last) in enumerate(ranges, 1):
+            if len(ranges) > 1:
+                print(f"make run: run {number} of {len(ranges)}: {first} .. {last}", flush=True)
+            status = run_hours(first, last, env) or status
+            status = materialize(MODELS, day_of(first), day_of(last), env) or status
+    finally:
+        watcher.terminate()
+        watcher.wait()
+    print(flush=True)
+    os.environ.update(env)  # the summary reads the settings the runs had
+    summary = ["--start", start, "--end", end, "--run-status", str(status), "--since", str(since)]
+    run_summary.main([*summary, "--wall-seconds", f"{time.monotonic() - began:.1f}"])
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
