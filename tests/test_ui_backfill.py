@@ -1,17 +1,11 @@
-"""A backfill launched as the UI launches it: GraphQL against `dagster dev` with its daemon,
-with the local instance's config (runs queued one at a time) and batches of three hours."""
+"""Backfills launched as the UI launches them: GraphQL against `dagster dev` with its
+daemon, the local instance's config (two runs at once) and the default day of hours
+per run."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,41 +13,13 @@ from gharchive_assets.settings import Settings
 from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
 from tests import expected
 from tests.archive_server import ArchiveServer
+from tests.dagster_dev import CANCEL, DagsterDev, backfill_status, graphql, launch_backfill
 from tests.loopback import free_port
 from tests.pipeline import query
 
-REPO = Path(__file__).resolve().parents[1]
 HOURS = [datetime(2015, 1, 3, h, tzinfo=UTC) for h in range(6)]
 KEYS = [f"{hour:%Y-%m-%d-%H}:00" for hour in HOURS]
-LAUNCH = """
-mutation Launch($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on PythonError { message stack }
-    ... on UnauthorizedError { message }
-  }
-}"""
-STATUS = """
-query Status($id: String!) {
-  partitionBackfillOrError(backfillId: $id) {
-    __typename
-    ... on PartitionBackfill { status numPartitions runs(limit: 100) { runId status } }
-    ... on PythonError { message }
-  }
-}"""
-ASSETS = "{ assetNodes { assetKey { path } } }"
-
-
-def graphql(port: int, document: str, variables: dict | None = None) -> dict:
-    body = json.dumps({"query": document, "variables": variables or {}}).encode()
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql", body, {"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        answer = json.loads(response.read())
-    assert "errors" not in answer, answer
-    return answer["data"]
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 @pytest.fixture(scope="module")
@@ -70,74 +36,42 @@ def backfill_archive(tmp_path_factory):
 @pytest.fixture(scope="module")
 def dagster_dev(backfill_archive, tmp_path_factory):
     server, _ = backfill_archive
-    home = tmp_path_factory.mktemp("dagster_home")
-    (home / "dagster.yaml").write_text((REPO / "deploy" / "dagster.local.yaml").read_text())
     data_dir = tmp_path_factory.mktemp("data")
-    port = free_port()
     env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
         "GHARCHIVE_BASE_URL": server.url,
         "GHARCHIVE_DATA_DIR": str(data_dir),
         "GHARCHIVE_START": "2015-01-01-00:00",
-        "GHARCHIVE_HOURS_PER_RUN": "3",
     }
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    with open(home / "dagster_dev.log", "wb") as log:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml",
-             "-h", "127.0.0.1", "-p", str(port)],
-            cwd=REPO, env=env, stdout=log, stderr=log, start_new_session=True,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                try:
-                    graphql(port, ASSETS)
-                    break
-                except Exception:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(
-                            "dagster dev did not start: "
-                            + (home / "dagster_dev.log").read_text()[-3000:]
-                        ) from None
-                    time.sleep(1)
-            yield port, Settings(data_dir=data_dir)
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+    dev = DagsterDev(tmp_path_factory.mktemp("dagster_home"), env, free_port())
+    try:
+        yield dev.port, Settings(data_dir=data_dir)
+    finally:
+        dev.stop()
 
 
-def test_a_backfill_from_the_ui_runs_in_batches_and_loads_every_hour(dagster_dev, backfill_archive):
+def test_a_backfill_from_the_ui_loads_its_hours_then_builds_their_day(
+    dagster_dev, backfill_archive
+):
     port, settings = dagster_dev
     _, records = backfill_archive
-    # What a user selects for hours: every asset but the (daily) report.
-    selection = [
-        node["assetKey"]
-        for node in graphql(port, ASSETS)["assetNodes"]
-        if node["assetKey"]["path"] != ["daily_report"]
-    ]
-    assert len(selection) > 20, "the hourly assets, dbt models included"
-    launched = graphql(
-        port,
-        LAUNCH,
-        {"params": {"partitionNames": KEYS, "assetSelection": selection, "fromFailure": False}},
-    )["launchPartitionBackfill"]
-    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill_id = launch_backfill(port, KEYS)
     deadline = time.monotonic() + timedelta(minutes=8).total_seconds()
     while True:
-        backfill = graphql(port, STATUS, {"id": launched["backfillId"]})["partitionBackfillOrError"]
+        backfill = backfill_status(port, backfill_id)
         if backfill["status"] not in ("REQUESTED", "CANCELING", "FAILING"):
             break
         assert time.monotonic() < deadline, backfill
         time.sleep(3)
     assert backfill["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), backfill
-    assert backfill["numPartitions"] == 6
-    # GHARCHIVE_HOURS_PER_RUN=3: two runs of three hours, not six runs or one.
-    assert [run["status"] for run in backfill["runs"]] == ["SUCCESS", "SUCCESS"]
+    # One run of the six hours, then one of the dbt models for their day (runs newest first).
+    runs = [
+        (run["status"], {t["key"]: t["value"] for t in run["tags"]}) for run in backfill["runs"]
+    ]
+    assert [status for status, _ in runs] == ["SUCCESS", "SUCCESS"]
+    assert [(tags[RANGE_START], tags[RANGE_END]) for _, tags in runs[::-1]] == [
+        (KEYS[0], KEYS[-1]),
+        ("2015-01-03", "2015-01-03"),
+    ]
 
     events = expected.deduplicated(records)
     counts = query(
@@ -148,3 +82,30 @@ def test_a_backfill_from_the_ui_runs_in_batches_and_loads_every_hour(dagster_dev
         settings, "select day, event_type, events, actors, repos from analytics.daily_event_counts"
     )
     assert {(d, t): (n, a, r) for d, t, n, a, r in daily} == expected.daily_event_counts(events)
+
+
+def test_a_month_backfill_creates_its_runs_at_once_and_a_cancel_stops_them(dagster_dev):
+    """A month of the whole graph (hours nobody serves: each run fails fast), as the
+    UI launches it: its first run within a minute, a run per day of hours soon
+    after; once cancelled, no run is created."""
+    port, _ = dagster_dev
+    month = [f"2015-02-{day:02d}-{hour:02d}:00" for day in range(1, 29) for hour in range(24)]
+    launched = time.monotonic()
+    backfill_id = launch_backfill(port, month)
+    first = None
+    while True:
+        runs = backfill_status(port, backfill_id)["runs"]
+        elapsed = time.monotonic() - launched
+        if runs and first is None:
+            first = elapsed
+        if len(runs) >= 28:
+            break
+        assert elapsed < 300, f"{len(runs)} of 28 runs after {elapsed:.0f} s"
+        time.sleep(1)
+    assert first < 60, f"the first run took {first:.0f} s to exist"
+    graphql(port, CANCEL, {"id": backfill_id})
+    settled = len(backfill_status(port, backfill_id)["runs"])
+    time.sleep(15)
+    backfill = backfill_status(port, backfill_id)
+    assert len(backfill["runs"]) == settled == 28, "no run of the days' models: every hour failed"
+    assert backfill["status"] in ("CANCELING", "CANCELED", "FAILED", "COMPLETED_FAILED"), backfill
