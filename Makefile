@@ -8,6 +8,10 @@ END ?= 2015-01-01-02:00
 # A persistent local Dagster instance shared by `make run` and `make dev`,
 # unless DAGSTER_HOME is set.
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# Dagster writes the events it plans for a run, and a ranged step's
+# materialisations, in batches of this many (one transaction each on the local
+# instance: gharchive_assets/event_log.py), not one at a time.
+export DAGSTER_EVENT_BATCH_SIZE ?= 1000
 # Let Python cache bytecode in .venv: without it every dagster or dbt process
 # recompiles its imports (a Dagster CLI start takes 11 s instead of 5 s).
 unexport PYTHONDONTWRITEBYTECODE
@@ -69,6 +73,9 @@ test: setup $(BQ_VENV)/.installed $(CHECKOV_VENV)/.installed hclfmt
 	$(BIN)/pytest
 
 # First the pool slots of runs whose process is gone (a killed `make run`).
+# The backfill daemon checks for a cancel after every run it creates (Dagster's
+# default is every 25: close to a minute of runs still created after a cancel).
+dev: export DAGSTER_ASSET_BACKFILL_RUN_CHUNK_SIZE ?= 1
 dev: setup
 	@PYTHONWARNINGS=ignore $(BIN)/python -m gharchive_assets.pool_slots free
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

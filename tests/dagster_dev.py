@@ -14,6 +14,8 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# What `make dev` exports (see the Makefile).
+DAEMON_ENV = {"DAGSTER_ASSET_BACKFILL_RUN_CHUNK_SIZE": "1", "DAGSTER_EVENT_BATCH_SIZE": "1000"}
 LAUNCH = """
 mutation Launch($params: LaunchBackfillParams!) {
   launchPartitionBackfill(backfillParams: $params) {
@@ -78,7 +80,7 @@ class DagsterDev:
         home.mkdir(parents=True, exist_ok=True)
         (home / "dagster.yaml").write_text((REPO / "deploy" / "dagster.local.yaml").read_text())
         self.home, self.port = home, port
-        full_env = {**os.environ, "DAGSTER_HOME": str(home), **env}
+        full_env = {**os.environ, **DAEMON_ENV, "DAGSTER_HOME": str(home), **env}
         full_env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.log = open(home / "dagster_dev.log", "wb")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(

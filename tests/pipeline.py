@@ -21,9 +21,7 @@ def materialize_hours(
     then one run of the dbt models over their days, as ``make run`` does. The
     result is the hours' run's, or the models' run's when that one failed.
 
-    With ``selection`` (asset keys), only those assets and the checks their own
-    steps report run: the dbt tests that check ``gharchive/events`` would cost
-    a dbt invocation."""
+    With ``selection`` (asset keys), only those assets and their checks run."""
     defs = build_definitions(settings)
     job_name = "hourly_archive_job"
     if selection is not None:
@@ -31,8 +29,8 @@ def materialize_hours(
         own_checks = [
             check
             for check in defs.resolve_asset_graph().asset_check_keys
-            if check.asset_key in selection and not check.name.startswith("source_")
-        ]  # dbt's source tests are named source_*
+            if check.asset_key in selection
+        ]
         chosen = dg.AssetSelection.assets(*selection).without_checks()
         if own_checks:
             chosen = chosen | dg.AssetSelection.checks(*own_checks)

@@ -86,26 +86,28 @@ def test_a_backfill_from_the_ui_loads_its_hours_then_builds_their_day(
 
 def test_a_month_backfill_creates_its_runs_at_once_and_a_cancel_stops_them(dagster_dev):
     """A month of the whole graph (hours nobody serves: each run fails fast), as the
-    UI launches it: its first run within a minute, a run per day of hours soon
-    after; once cancelled, no run is created."""
+    UI launches it: its first run within a minute, a run per day of hours after
+    it; cancelled midway, at most the run being created follows."""
     port, _ = dagster_dev
     month = [f"2015-02-{day:02d}-{hour:02d}:00" for day in range(1, 29) for hour in range(24)]
     launched = time.monotonic()
     backfill_id = launch_backfill(port, month)
-    first = None
-    while True:
-        runs = backfill_status(port, backfill_id)["runs"]
-        elapsed = time.monotonic() - launched
-        if runs and first is None:
-            first = elapsed
-        if len(runs) >= 28:
-            break
-        assert elapsed < 300, f"{len(runs)} of 28 runs after {elapsed:.0f} s"
-        time.sleep(1)
-    assert first < 60, f"the first run took {first:.0f} s to exist"
+    while not (runs := backfill_status(port, backfill_id)["runs"]):
+        assert time.monotonic() - launched < 60, "no run a minute after the launch"
+        time.sleep(0.5)
+    while len(runs := backfill_status(port, backfill_id)["runs"]) < 8:
+        assert time.monotonic() - launched < 180, f"{len(runs)} runs after 3 minutes"
+        time.sleep(0.5)
     graphql(port, CANCEL, {"id": backfill_id})
-    settled = len(backfill_status(port, backfill_id)["runs"])
+    at_cancel = len(backfill_status(port, backfill_id)["runs"])
     time.sleep(15)
     backfill = backfill_status(port, backfill_id)
-    assert len(backfill["runs"]) == settled == 28, "no run of the days' models: every hour failed"
-    assert backfill["status"] in ("CANCELING", "CANCELED", "FAILED", "COMPLETED_FAILED"), backfill
+    created = len(backfill["runs"])
+    assert at_cancel <= created <= at_cancel + 1, (at_cancel, created)
+    assert created < 28, "the cancel stopped the backfill before its last day"
+    # Each run is a day of hours (the default GHARCHIVE_HOURS_PER_RUN, 24).
+    for run in backfill["runs"]:
+        tags = {t["key"]: t["value"] for t in run["tags"]}
+        assert tags[RANGE_START].endswith("-00:00") and tags[RANGE_END].endswith("-23:00")
+        assert tags[RANGE_START][:10] == tags[RANGE_END][:10]
+    assert backfill["status"] in ("CANCELING", "CANCELED"), backfill["status"]

@@ -200,7 +200,7 @@ def run_facts(instance, run) -> RunFacts:
         elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
             materialization = event.event_specific_data.materialization
             metadata = materialization.metadata
-            if materialization.partition:
+            if materialization.partition and step in STEPS_OF_HOURS:  # not the models' days
                 hour = facts.hours.setdefault(materialization.partition, HourFacts())
                 fold_materialization(hour, step, metadata)
     return facts

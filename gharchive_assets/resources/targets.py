@@ -8,10 +8,9 @@ summary takes just the warehouse, without loading the code location.
 
 from __future__ import annotations
 
-from dagster_dbt import DbtCliResource
 from dagster_gcp import GCSResource
 
-from gharchive_assets.dbt_project import dbt_executable, dbt_project_for
+from gharchive_assets.dbt_project import DbtCli, dbt_executable, dbt_project_for
 from gharchive_assets.resources.bigquery_warehouse import (
     BigQueryWarehouseResource,
     GharchiveBigQueryResource,
@@ -57,7 +56,7 @@ def resources_for(settings: Settings) -> dict:
         ),
         "lake": lake_for(settings),
         "warehouse": warehouse_for(settings),
-        "dbt": DbtCliResource(
+        "dbt": DbtCli(
             project_dir=dbt_project_for(settings),
             target=settings.dbt_target,
             dbt_executable=dbt_executable(),
