@@ -127,9 +127,10 @@ class Pipeline:
         return {"run": wall, **self.step_seconds()}
 
     def step_seconds(self) -> dict[str, float]:
-        import dagster as dg
 
-        with dg.DagsterInstance.from_config(str(self.home)) as instance:
+        from gharchive_assets.local_instance import instance_at
+
+        with instance_at(self.home) as instance:
             run = instance.get_runs(limit=1)[0]
             return {
                 STEPS.get(stat.step_key, stat.step_key): stat.end_time - stat.start_time

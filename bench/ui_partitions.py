@@ -59,6 +59,7 @@ def scatter(home: Path, start: str, count: int) -> tuple[int, float]:
     the hours materialised and the seconds taken."""
     import dagster as dg
 
+    from gharchive_assets.local_instance import instance_at
     from gharchive_assets.partitions import hourly_partitions
 
     keys = hourly_partitions(start).get_partition_keys()
@@ -66,7 +67,7 @@ def scatter(home: Path, start: str, count: int) -> tuple[int, float]:
     stride = len(keys) // blocks
     chosen = [k for b in range(blocks) for k in keys[b * stride : b * stride + size]]
     started = time.monotonic()
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    with instance_at(home) as instance:
         for key in chosen:
             instance.report_runless_asset_event(
                 dg.AssetMaterialization(asset_key=["gharchive", "events"], partition=key)

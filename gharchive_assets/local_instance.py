@@ -9,7 +9,10 @@ python -m gharchive_assets.local_instance DAGSTER_HOME
 """
 
 import fcntl
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 READY = ".storage_ready"
@@ -23,12 +26,28 @@ def prepare(home: Path) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (home / READY).exists():
             return
-        from dagster import DagsterInstance
-
         # Constructing the instance creates and stamps its run, event and schedule storage.
-        with DagsterInstance.from_config(str(home)) as instance:
+        with instance_at(home) as instance:
             instance.get_runs(limit=1)
         (home / READY).touch()
+
+
+@contextmanager
+def instance_at(home: Path) -> Iterator:
+    """The instance in ``home``, with DAGSTER_HOME naming it while it is open: the
+    local config's event log (gharchive_assets/event_log.py) lives under it."""
+    from dagster import DagsterInstance
+
+    before = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        with DagsterInstance.from_config(str(home)) as instance:
+            yield instance
+    finally:
+        if before is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = before
 
 
 if __name__ == "__main__":

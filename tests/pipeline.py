@@ -10,6 +10,7 @@ import duckdb
 
 from gharchive_assets.definitions import build_definitions
 from gharchive_assets.defs.analytics import MODELS_JOB
+from gharchive_assets.make_run import HOURS
 from gharchive_assets.partitions import day_of
 from gharchive_assets.settings import Settings
 
@@ -91,10 +92,9 @@ def step_failure_message(result) -> str:
     )
 
 
-def materialize_command(first: str, last: str) -> list[str]:
-    """The dagster CLI run of every hourly asset over first..last, as ``make run`` starts it."""
+def materialize_command(hour: str) -> list[str]:
+    """The dagster CLI run of the hourly assets for one hour, as ``make run`` starts it."""
     return [
         str(Path(sys.executable).with_name("dagster")), "asset", "materialize",
-        "-m", "gharchive_assets.definitions", "--select", "not key:daily_report",
-        "--partition-range", f"{first}...{last}",
+        "-m", "gharchive_assets.definitions", "--select", HOURS, "--partition", hour,
     ]  # fmt: skip

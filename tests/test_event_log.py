@@ -53,16 +53,13 @@ def test_a_batch_that_fails_leaves_nothing_of_itself(instance):
     storage = instance.event_log_storage
     run = instance.add_run(dg.DagsterRun(job_name="hourly_archive_job", run_id="r" * 32))
 
-    def entry(message) -> dg.EventLogEntry:
+    def entry(message: str, run_id: str = run.run_id) -> dg.EventLogEntry:
         return dg.EventLogEntry(
-            error_info=None,
-            level="INFO",
-            user_message=message,
-            run_id=run.run_id,
-            timestamp=1.0,
+            error_info=None, level="INFO", user_message=message, run_id=run_id, timestamp=1.0
         )
 
-    broken = entry(object())  # cannot be serialised: fails after the first was written
+    # Its database cannot be opened (no such folder): fails after the first was written.
+    broken = entry("broken", run_id="no-such-folder/run")
     storage.store_event(entry("before"))
     with pytest.raises(Exception):  # noqa: B017 (whatever SQLite raises)
         storage.store_event_batch([entry("in the batch"), broken])

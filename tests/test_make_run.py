@@ -10,11 +10,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from gharchive_assets.concurrency import WAREHOUSE_SWAPS
-from gharchive_assets.local_instance import prepare
+from gharchive_assets.local_instance import instance_at, prepare
 from gharchive_assets.settings import Settings
 from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
 from tests.archive_server import ArchiveServer
@@ -64,7 +63,7 @@ def killed_run_holding_the_warehouse(home: Path) -> str:
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text((REPO / "deploy/dagster.local.yaml").read_text())
     prepare(home)
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    with instance_at(home) as instance:
         run = started_run(instance, gone_pid())
         # The pool's slot as the run's own executor allocates it (default_limit 1).
         instance.event_log_storage.initialize_concurrency_limit_to_default(WAREHOUSE_SWAPS)

@@ -231,9 +231,12 @@ def test_overlapping_make_runs_all_succeed_and_load_each_hour_once(
     )
 
 
-def test_a_killed_run_is_marked_failed_and_its_hour_asked_for_again(tmp_path, generated_archive):
+def test_a_killed_run_is_marked_failed_and_its_hour_asked_for_again(
+    tmp_path, generated_archive, monkeypatch
+):
     home = tmp_path / "dagster_home"
     home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # the local event log lives under it
     config = (REPO / "deploy/dagster.local.yaml").read_text()
     (home / "dagster.yaml").write_text(
         config.replace("poll_interval_seconds: 30", "poll_interval_seconds: 1")
@@ -243,7 +246,7 @@ def test_a_killed_run_is_marked_failed_and_its_hour_asked_for_again(tmp_path, ge
         server.faults[name] = ("stall", 300)  # the download hangs: the run is mid-hour
         env = cli_env(home, tmp_path / "data", server.url)
         worker = subprocess.Popen(
-            materialize_command(hour, hour), env=env, cwd=REPO,
+            materialize_command(hour), env=env, cwd=REPO,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         instance = dg.DagsterInstance.from_config(str(home))
