@@ -13,11 +13,12 @@ hour is distinct and lands on its own UTC day. Then, with the dagster CLI as
   CLI run (what ``make run`` costs, less the summary) and its steps (raw, clean,
   events, dbt), from the run's step stats;
 - prints the warehouse's bytes per event against the clean parquet's;
-- with ``--backfill``, times a 24-hour backfill of 2024-size hours end to end
-  (one generated 2024-size hour served under 24 names: the same bytes to
-  download, clean and load as 24 real hours).
+- with ``--backfill``, times a 24-hour backfill end to end for hours of each
+  size given (default 2024's, 200,000 events; one generated hour served under
+  24 names: the same bytes to download, clean and load as 24 real hours):
+  the hours in one run, then the day's models in one, as ``make run`` does.
 
-    python bench/history.py [--events 5000] [--history 6 100 700] [--backfill]
+    python bench/history.py [--events 5000] [--history 6 100 700] [--backfill [EVENTS ...]]
                             [--out DIR] [--build-only]
 
 The figures of another checkout (a baseline) come from running its own copy of
@@ -41,6 +42,10 @@ import orjson
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+from gharchive_assets.make_run import HOURS, MODELS  # noqa: E402
+
 OUT = HERE / "out" / "history"  # --out
 FIRST_HOUR = datetime(2024, 1, 1, tzinfo=UTC)
 KEY_FORMAT = "%Y-%m-%d-%H:%M"
@@ -107,24 +112,29 @@ class Pipeline:
             "GHARCHIVE_BASE_URL": mirror.as_uri(),
             "GHARCHIVE_DATA_DIR": str(root / "data"),
             "GHARCHIVE_START": key(0),
+            "GHARCHIVE_HOURS_PER_RUN": "all",
             "PYTHONWARNINGS": "ignore",
         }
 
     def materialize(self, first: int, last: int) -> dict[str, float]:
-        """Hours first..last (inclusive) in one run: wall seconds and per-step seconds."""
-        command = [
-            str(Path(sys.executable).with_name("dagster")), "asset", "materialize",
-            "-m", "gharchive_assets.definitions", "--select", "not key:daily_report",
-            "--partition-range", f"{key(first)}...{key(last)}",
-        ]  # fmt: skip
+        """Hours first..last (inclusive) in one run, then their days' models in one,
+        as ``make run`` runs them: wall seconds and per-step seconds."""
         started = time.monotonic()
-        completed = subprocess.run(
-            command, env=self.env, cwd=REPO, capture_output=True, text=True, check=False
-        )
-        wall = time.monotonic() - started
-        if completed.returncode != 0:
-            raise RuntimeError(f"run {key(first)}..{key(last)} failed:\n{completed.stderr[-3000:]}")
-        return {"run": wall, **self.step_seconds()}
+        steps: dict[str, float] = {}
+        days = f"{key(first)[:10]}...{key(last)[:10]}"
+        for selection, partitions in ((HOURS, f"{key(first)}...{key(last)}"), (MODELS, days)):
+            command = [
+                str(Path(sys.executable).with_name("dagster")), "asset", "materialize",
+                "-m", "gharchive_assets.definitions", "--select", selection,
+                "--partition-range", partitions,
+            ]  # fmt: skip
+            completed = subprocess.run(
+                command, env=self.env, cwd=REPO, capture_output=True, text=True, check=False
+            )
+            if completed.returncode != 0:
+                raise RuntimeError(f"run {partitions} failed:\n{completed.stderr[-3000:]}")
+            steps.update(self.step_seconds())
+        return {"run": time.monotonic() - started, **steps}
 
     def step_seconds(self) -> dict[str, float]:
 
@@ -171,9 +181,9 @@ def format_steps(figures: dict[str, float]) -> str:
     return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in figures.items())
 
 
-def mirror_of_one_hour(full_size_hour: Path) -> Path:
-    """24 hours of 2024 size: the same generated hour served under 24 names."""
-    mirror = OUT / "mirror-2024-size"
+def mirror_of_one_hour(full_size_hour: Path, events: int) -> Path:
+    """24 hours of one size: the same generated hour served under 24 names."""
+    mirror = OUT / f"mirror-{events}-a-day"
     mirror.mkdir(parents=True, exist_ok=True)
     for index in range(24):
         target = mirror / file_name(index)
@@ -182,31 +192,30 @@ def mirror_of_one_hour(full_size_hour: Path) -> Path:
     return mirror
 
 
-def backfill_day(full_size_hour: Path) -> dict[str, float]:
-    pipeline = Pipeline(OUT / "backfill", mirror_of_one_hour(full_size_hour))
+def backfill_day(events: int) -> dict[str, float]:
+    """A 24-hour backfill of hours of ``events`` each, as make run runs it."""
+    full = HERE / "out" / f"hour-{events}.json.gz"
+    if not full.exists():
+        subprocess.run(
+            [sys.executable, str(HERE / "clean_hour.py"), "--build", str(events), str(full)],
+            check=True,
+        )
+    pipeline = Pipeline(OUT / f"backfill-{events}", mirror_of_one_hour(full, events))
     figures = pipeline.materialize(0, 23)
-    print(f"  24-hour backfill of 2024-size hours: {format_steps(figures)}")
+    per_hour = ", ".join(f"{name} {seconds / 24:.2f} s" for name, seconds in figures.items())
+    print(f"  24-hour backfill of {events:,}-event hours: {format_steps(figures)}")
+    print(f"    per hour: {per_hour}")
     return figures
 
 
-def main() -> None:
-    global OUT
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=5_000, help="events per generated hour")
-    parser.add_argument("--history", type=int, nargs="+", default=[6, 100, 700])
-    parser.add_argument("--backfill", action="store_true", help="also the 24-hour backfill")
-    parser.add_argument("--out", type=Path, default=OUT, help="where mirrors and runs go")
-    parser.add_argument("--build-only", action="store_true", help="only build the mirror")
-    args = parser.parse_args()
-    OUT = args.out
-    histories = sorted(args.history)
+def one_more_hour(events: int, histories: list[int], build_only: bool) -> dict | None:
     largest = max(histories) + (6 - max(histories)) % 24 + 1
     started = time.monotonic()
-    mirror = build_mirror(args.events, largest)
-    print(f"mirror: {largest} hours of {args.events:,} events ({time.monotonic() - started:.0f} s)")
-    if args.build_only:
-        return
-    pipeline = Pipeline(OUT / f"run-{args.events}", mirror)
+    mirror = build_mirror(events, largest)
+    print(f"mirror: {largest} hours of {events:,} events ({time.monotonic() - started:.0f} s)")
+    if build_only:
+        return None
+    pipeline = Pipeline(OUT / f"run-{events}", mirror)
     rows = one_more_hour_at(pipeline, histories)
     sizes = pipeline.sizes()
     print(
@@ -217,16 +226,37 @@ def main() -> None:
     )
     first, last = rows[0]["run"], rows[-1]["run"]
     print(f"  one more hour: {last / first:.2f}x its cost at {rows[0]['history_hours']} hours")
-    result = {"events_per_hour": args.events, "one_more_hour": rows, "sizes": sizes}
-    if args.backfill:
-        full = HERE / "out" / "hour-200000.json.gz"
-        if not full.exists():
-            subprocess.run(
-                [sys.executable, str(HERE / "clean_hour.py"), "--build", "200000", str(full)],
-                check=True,
-            )
-        result["backfill_24_hours"] = backfill_day(full)
-    (OUT / f"result-{args.events}.json").write_text(json.dumps(result, indent=1))
+    return {"events_per_hour": events, "one_more_hour": rows, "sizes": sizes}
+
+
+def main() -> None:
+    global OUT
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=5_000, help="events per generated hour")
+    parser.add_argument(
+        "--history", type=int, nargs="*", default=[6, 100, 700], help="none: skip that part"
+    )
+    parser.add_argument(
+        "--backfill",
+        type=int,
+        nargs="*",
+        metavar="EVENTS",
+        help="also a 24-hour backfill of hours of each size (default 200000, 2024's)",
+    )
+    parser.add_argument("--out", type=Path, default=OUT, help="where mirrors and runs go")
+    parser.add_argument("--build-only", action="store_true", help="only build the mirror")
+    args = parser.parse_args()
+    OUT = args.out
+    histories = sorted(args.history)
+    result: dict = {}
+    if histories:
+        result = one_more_hour(args.events, histories, args.build_only)
+        if result is None:
+            return
+    if args.backfill is not None:
+        hour_sizes = args.backfill or [200_000]
+        result["backfill_24_hours"] = {events: backfill_day(events) for events in hour_sizes}
+    (OUT / f"result-{args.events}.json").write_text(json.dumps(result, indent=1, default=str))
 
 
 if __name__ == "__main__":
