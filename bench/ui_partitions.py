@@ -105,11 +105,31 @@ class Webserver:
         self.log.close()
 
 
+GRAPHQL_TIMES: dict[str, float] = {}
+"""The slowest answer of each GraphQL operation (seconds, request to last
+byte) of the views measured last: how much of a view's time is the server's."""
+
+
+def record_graphql(request) -> None:
+    import json
+
+    if not request.url.endswith("/graphql"):
+        return
+    try:
+        name = json.loads(request.post_data or "{}").get("operationName") or "?"
+    except ValueError:
+        name = "?"
+    timing = request.timing
+    seconds = (timing["responseEnd"] - timing["requestStart"]) / 1000
+    GRAPHQL_TIMES[name] = max(GRAPHQL_TIMES.get(name, 0.0), seconds)
+
+
 def measure_views(context, url: str) -> dict[str, tuple[float, float, float]]:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     """Each view: (seconds to its figures, longest long task, sum of long tasks), ms for the last two."""
     results = {}
+    GRAPHQL_TIMES.clear()
 
     def long_tasks(page) -> tuple[float, float]:
         tasks = page.evaluate("window.__longTasks")
@@ -174,8 +194,14 @@ def main() -> None:
                 try:
                     context = browser.new_context(viewport={"width": 1400, "height": 1000})
                     context.add_init_script(LONG_TASKS)
+                    context.on("requestfinished", record_graphql)
                     measure_views(context, server.url)  # warm: the code location, caches
                     views = measure_views(context, server.url)
+                    slowest = sorted(GRAPHQL_TIMES.items(), key=lambda item: -item[1])[:4]
+                    print(
+                        f"{label:>10}  {materialised:>6,} materialised  slowest GraphQL: "
+                        + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in slowest)
+                    )
                     context.close()
                 finally:
                     server.stop()
