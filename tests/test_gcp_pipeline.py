@@ -21,13 +21,14 @@ from google.cloud import storage
 from gharchive_assets import local_instance
 from gharchive_assets.dbt_project import dbt_project_for, ensure_manifest
 from gharchive_assets.definitions import build_definitions
+from gharchive_assets.partitions import day_of
 from gharchive_assets.resources.bigquery_warehouse import bigquery_schema
 from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.settings import Settings
 from gharchive_assets.testing.synthetic import write_hour
 from tests import expected
 from tests.bq_emulator import client_for
-from tests.pipeline import materialize_hours
+from tests.pipeline import materialize_days, materialize_hours
 
 FIRST, LAST = "2015-01-01-22:00", "2015-01-02-00:00"
 REPO = Path(__file__).resolve().parents[1]
@@ -79,14 +80,11 @@ def gcp(gcs_emulator, bq_emulator, archive_server, generated_archive, tmp_path_f
         for run in runs:
             _, stderr = run.communicate(timeout=900)
             assert run.returncode == 0, stderr[-3000:]
-        # Then the models, once, over every hour the runs loaded.
-        analytics = [
-            key
-            for key in build_definitions(settings).resolve_asset_graph().get_all_asset_keys()
-            if key.path[0] == "analytics"
-        ]
+        # Then the models, once, over every day the runs loaded.
         with dg.instance_for_test() as instance:
-            models = materialize_hours(settings, instance, FIRST, LAST, selection=analytics)
+            models = materialize_days(
+                build_definitions(settings), instance, day_of(FIRST), day_of(LAST)
+            )
         assert models.success
     warehouse = warehouse_for(settings)
     return settings, warehouse, client, generated_archive["hours"]
