@@ -24,8 +24,6 @@ from pathlib import Path
 
 from gharchive_assets.contract.lake_paths import key_for, parse_key
 from gharchive_assets.partitions import day_of
-from gharchive_assets.reporting import run_summary
-from gharchive_assets.reporting.held_back import held_back_ranges
 from gharchive_assets.run_range import partitions_start_for
 from gharchive_assets.settings import WHOLE_RANGE, SettingsError, load_settings
 
@@ -84,6 +82,9 @@ def run_hours(first: str, last: str, env: dict[str, str]) -> int:
     since = time.time()
     status = materialize(HOURS, first, last, env)
     if status:
+        from gharchive_assets.reporting import run_summary
+        from gharchive_assets.reporting.held_back import held_back_ranges
+
         facts = run_summary.latest_run_facts(since)
         for again_first, again_last in held_back_ranges(facts, first, last) if facts else []:
             print(
@@ -135,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         watcher.wait()
     print(flush=True)
     os.environ.update(env)  # the summary reads the settings the runs had
+    from gharchive_assets.reporting import run_summary  # dbt's imports: after the plan
+
     summary = ["--start", start, "--end", end, "--run-status", str(status), "--since", str(since)]
     run_summary.main([*summary, "--wall-seconds", f"{time.monotonic() - began:.1f}"])
     return status

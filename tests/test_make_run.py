@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psutil
 import pytest
 
 from gharchive_assets.concurrency import WAREHOUSE_SWAPS
+from gharchive_assets.contract.lake_paths import ARCHIVE_FIRST_HOUR, key_for, parse_key, raw_path
 from gharchive_assets.local_instance import instance_at, prepare
 from gharchive_assets.settings import Settings
 from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
@@ -174,3 +177,51 @@ def test_make_run_refuses_bad_input_before_running_anything(
     assert completed.returncode != 0
     assert message in completed.stderr
     assert not (tmp_path / "data").exists(), "nothing ran"
+
+
+def test_make_run_from_the_archives_first_hour_to_now_starts_at_once(tmp_path):
+    """The whole archive: the plan at once, the first hour downloading within a
+    minute, in bounded memory (before, 4 minutes of silence and 2 GB first)."""
+    first_hour = parse_key(ARCHIVE_FIRST_HOUR)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    write_hour(archive, first_hour, ArchiveFaker(seed=2011).hour(first_hour, 50, era="timeline"))
+    end = key_for(datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2))
+    hours = int((parse_key(end) - first_hour) / timedelta(hours=1)) + 1
+    months = (parse_key(end).year - 2011) * 12 + parse_key(end).month - 2 + 1
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "GHARCHIVE_DATA_DIR": str(tmp_path / "data"),
+    }
+    env.pop("GHARCHIVE_START", None)
+    (tmp_path / "dagster_home").mkdir()
+    with ArchiveServer(archive) as server:
+        env["GHARCHIVE_BASE_URL"] = server.url
+        command = [
+            "make", "--no-print-directory", "run", f"VENV={sys.prefix}",
+            f"START={ARCHIVE_FIRST_HOUR}", f"END={end}",
+        ]  # fmt: skip
+        make = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True, start_new_session=True
+        )
+        try:
+            started = time.monotonic()
+            plan, first_run = make.stdout.readline(), make.stdout.readline()
+            said = time.monotonic() - started
+            downloaded = tmp_path / "data" / "lake" / raw_path(ARCHIVE_FIRST_HOUR)
+            while not downloaded.exists() and time.monotonic() - started < 120:
+                time.sleep(0.5)
+            downloading = time.monotonic() - started
+            tree = psutil.Process(make.pid)
+            memory = sum(p.memory_info().rss for p in [tree, *tree.children(recursive=True)])
+        finally:
+            os.killpg(make.pid, signal.SIGTERM)
+            make.wait(timeout=60)
+    print(f"plan {said:.1f} s, first hour {downloading:.1f} s, {memory / 1e6:.0f} MB")
+    assert plan.startswith(f"make run: {hours:,} hours, {ARCHIVE_FIRST_HOUR} .. {end}, from "), plan
+    assert f"{months} runs of a month of hours at most" in plan, plan
+    assert first_run == f"make run: run 1 of {months}: {ARCHIVE_FIRST_HOUR} .. 2011-02-28-23:00\n"
+    assert said < 10, f"the plan took {said:.1f} s"
+    assert downloaded.exists() and downloading < 90, f"no first hour after {downloading:.0f} s"
+    assert memory < 1.5e9, f"{memory / 1e6:.0f} MB before the first hour"
