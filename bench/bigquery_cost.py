@@ -16,7 +16,10 @@ bytes plus its UTF-8 length, INT64 and TIMESTAMP 8, BOOL 1, NULL 0. This:
    the same reads as the code made them before, at one year of history
    (``events`` partitioned by day of ``archive_hour``: a model's filter on
    ``event_day`` through a subquery pruned nothing, a test's on
-   ``archive_hour`` kept one day, the swap read its day).
+   ``archive_hour`` kept one day, the swap read its day);
+4. prices a backfill's day (24 hours a run: 24 swaps, the tests over its
+   hours, the models once), with the swap as modelled (its hour's rows) and as
+   its MERGE bills today (the day's partition as it stands, issue 26).
 
     python bench/bigquery_cost.py [--events 200000] [--price-per-tib 6.25]
 """
@@ -42,10 +45,12 @@ from gharchive_assets.contract.events_schema import COLUMNS  # noqa: E402
 from gharchive_assets.dbt_project import compile_hourly_run_for_bigquery  # noqa: E402
 
 HOURS_PER_YEAR = 8_760
+# The hour bench/clean_hour.py generates, and a run of it.
+HOUR_KEY = "2024-01-01-05:00"
 RUN_VARS = {
-    "run_days": ["2024-06-01"],
-    "window_start": "2024-06-01 10:00:00",
-    "window_end": "2024-06-01 11:00:00",
+    "run_days": ["2024-01-01"],
+    "window_start": "2024-01-01 05:00:00",
+    "window_end": "2024-01-01 06:00:00",
 }
 # What the staging view calls the events' columns, and which it reads for them.
 RENAMED = {
@@ -107,12 +112,13 @@ def main() -> None:
     args = parser.parse_args()
     hour_file = HERE / "out" / f"hour-{args.events}.json.gz"
     if not hour_file.exists():
+        hour_file.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             [sys.executable, str(HERE / "clean_hour.py"), "--build", str(args.events), str(hour_file)],
             check=True,
         )  # fmt: skip
     with tempfile.TemporaryDirectory() as scratch:
-        cleaned = clean_archive_file(hour_file, "2024-06-01-10:00", Path(scratch))
+        cleaned = clean_archive_file(hour_file, HOUR_KEY, Path(scratch))
         sizes = logical_bytes_per_event(cleaned.events_file)
         manifest = compile_hourly_run_for_bigquery(Path(scratch) / "compiled", RUN_VARS)
     per_event = sum(sizes.values())
@@ -139,6 +145,22 @@ def main() -> None:
             f"{total * HOURS_PER_YEAR / tib:,.1f} TiB a year, "
             f"${total * HOURS_PER_YEAR / tib * args.price_per_tib:,.0f} a year "
             f"at ${args.price_per_tib}/TiB"
+        )
+    # A backfill's day: 24 swaps, the tests over its 24 hours, the models once.
+    reads_of_a_day = sum(sum(sizes[name] for name in used) * day_rows for _, _, used in reads)
+    swaps_of_hours = per_event * day_rows
+    # The swap's MERGE as written today (WHEN NOT MATCHED BY SOURCE ... DELETE)
+    # bills the day's partition as it stands: 0, 1, ... 23 hours of the day.
+    swaps_of_days = per_event * hour_rows * sum(range(24)) + swaps_of_hours
+    for label, swaps in (
+        ("swaps of their hour", swaps_of_hours),
+        ("swaps of the day", swaps_of_days),
+    ):
+        total = reads_of_a_day + swaps
+        print(
+            f"backfill day, {label}: {total / 1e9:,.1f} GB "
+            f"(reads {reads_of_a_day / 1e9:,.1f}, swaps {swaps / 1e9:,.1f}), "
+            f"{total / args.events / 24:,.0f} bytes an event"
         )
 
 
