@@ -74,11 +74,13 @@ def backfill_status(port: int, backfill_id: str) -> dict:
 
 class DagsterDev:
     """`dagster dev -w workspace.yaml` on a free loopback port, ready when its
-    GraphQL answers; ``env`` is added to this process's environment."""
+    GraphQL answers; ``env`` is added to this process's environment, ``config``
+    replaces the local instance's dagster.yaml."""
 
-    def __init__(self, home: Path, env: dict[str, str], port: int):
+    def __init__(self, home: Path, env: dict[str, str], port: int, config: str | None = None):
         home.mkdir(parents=True, exist_ok=True)
-        (home / "dagster.yaml").write_text((REPO / "deploy" / "dagster.local.yaml").read_text())
+        local = (REPO / "deploy" / "dagster.local.yaml").read_text()
+        (home / "dagster.yaml").write_text(local if config is None else config)
         self.home, self.port = home, port
         full_env = {**os.environ, **DAEMON_ENV, "DAGSTER_HOME": str(home), **env}
         full_env.pop("PYTHONDONTWRITEBYTECODE", None)
