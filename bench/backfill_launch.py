@@ -10,11 +10,14 @@ every run of the hours exists (one per GHARCHIVE_HOURS_PER_RUN hours; the
 models' runs follow the hours they read, and none follow here), the backfill
 is cancelled and the runs created after the cancel are counted.
 
-    python bench/backfill_launch.py [--year 2015] [--settings unset,24,all] [--postgres]
+    python bench/backfill_launch.py [--year 2015] [--settings unset,24,all]
+                                    [--postgres [batched|dagster]]
 
 With ``--postgres`` the instance keeps its runs, events and schedules in a
 throwaway PostgreSQL cluster (Debian's postgresql, started on loopback as its
-``postgres`` user), as on GKE; the rest of the local instance is unchanged.
+``postgres`` user), as on GKE, with this project's batched event log
+(gharchive_assets/event_log.py) or with Dagster's own (``dagster``); the rest
+of the local instance is unchanged.
 
 Its last line is ``year backfill: first run N s, all runs M s``, the worse of
 the settings measured (by default GHARCHIVE_HOURS_PER_RUN unset, then 24).
@@ -25,9 +28,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
-import re
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,49 +40,9 @@ sys.path.insert(0, str(REPO))
 from tests.archive_server import ArchiveServer  # noqa: E402
 from tests.dagster_dev import CANCEL, DagsterDev, backfill_status, graphql, launch_backfill  # noqa: E402
 from tests.loopback import free_port  # noqa: E402
+from tests.postgres import EVENT_LOGS, postgres_cluster, postgres_config  # noqa: E402
 
 TIMEOUT = timedelta(minutes=30)
-POSTGRES_BIN = Path("/usr/lib/postgresql")
-
-
-@contextlib.contextmanager
-def postgres_cluster():
-    """A fresh PostgreSQL cluster on a loopback port, trusting local connections;
-    its URL."""
-    versions = sorted(POSTGRES_BIN.glob("*/bin/initdb"))
-    if not versions:
-        raise SystemExit("--postgres needs Debian's postgresql (apt-get install postgresql)")
-    bin_dir = versions[-1].parent
-    data = Path(tempfile.mkdtemp(prefix="backfill-pg-"))
-    shutil.chown(data, "postgres")
-    as_postgres = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    subprocess.run(
-        [*as_postgres, str(bin_dir / "initdb"), "-D", str(data / "db"), "-A", "trust", "-U", "postgres"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=200"
-    subprocess.run(
-        [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-o", options,
-         "-l", str(data / "log"), "-w", "start"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-m", "fast", "stop"],
-            check=False, capture_output=True,
-        )  # fmt: skip
-        shutil.rmtree(data, ignore_errors=True)
-
-
-def postgres_config(url: str) -> str:
-    """The local instance's dagster.yaml with its storage in Postgres."""
-    local = (REPO / "deploy" / "dagster.local.yaml").read_text()
-    without_event_log = re.sub(r"(?ms)^event_log_storage:.*?(?=^\S|\Z)", "", local)
-    storage = f"storage:\n  postgres:\n    postgres_url: {url}\n\n"
-    return storage + without_event_log
 
 
 def year_keys(year: int) -> list[str]:
@@ -95,7 +55,7 @@ def year_keys(year: int) -> list[str]:
 
 
 def measure(
-    setting: str, keys: list[str], archive_url: str, postgres: bool
+    setting: str, keys: list[str], archive_url: str, postgres: str | None
 ) -> tuple[float, float, int, int]:
     """(first run s, all runs s, runs, runs created after the cancel) for one setting."""
     per_run = 24 if setting == "unset" else (len(keys) if setting == "all" else int(setting))
@@ -105,7 +65,9 @@ def measure(
         env["GHARCHIVE_HOURS_PER_RUN"] = setting
     with contextlib.ExitStack() as stack:
         scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="backfill-launch-"))
-        config = postgres_config(stack.enter_context(postgres_cluster())) if postgres else None
+        config = None
+        if postgres:
+            config = postgres_config(stack.enter_context(postgres_cluster()), postgres)
         env["GHARCHIVE_DATA_DIR"] = f"{scratch}/data"
         dev = DagsterDev(Path(scratch) / "home", env, free_port(), config)
         try:
@@ -138,14 +100,18 @@ def main() -> None:
     parser.add_argument("--year", type=int, default=2015)
     parser.add_argument("--settings", default="unset,24", help="GHARCHIVE_HOURS_PER_RUN values")
     parser.add_argument(
-        "--postgres", action="store_true", help="the instance's storage in Postgres"
+        "--postgres",
+        nargs="?",
+        const="batched",
+        choices=sorted(EVENT_LOGS),
+        help="the instance's storage in Postgres, with this event log",
     )
     args = parser.parse_args()
     keys = year_keys(args.year)
     worst_first = worst_all = 0.0
     with tempfile.TemporaryDirectory() as empty, ArchiveServer(Path(empty)) as server:
         for setting in args.settings.split(","):
-            storage = "Postgres" if args.postgres else "SQLite"
+            storage = f"Postgres ({args.postgres} event log)" if args.postgres else "SQLite"
             print(
                 f"GHARCHIVE_HOURS_PER_RUN={setting}: {len(keys):,} hours of {args.year}, "
                 f"{storage} instance"

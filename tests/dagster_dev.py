@@ -103,6 +103,9 @@ class DagsterDev:
                 time.sleep(1)
 
     def stop(self) -> None:
+        if self.process.poll() is not None:
+            self.log.close()
+            return
         os.killpg(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(timeout=30)

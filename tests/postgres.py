@@ -1,0 +1,78 @@
+"""A throwaway PostgreSQL cluster on loopback (Debian's postgresql), for the
+instance Dagster keeps in Postgres on GKE."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.loopback import free_port
+
+POSTGRES_BIN = Path("/usr/lib/postgresql")
+REPO = Path(__file__).resolve().parents[1]
+EVENT_LOGS = {
+    "batched": ("gharchive_assets.event_log", "BatchedPostgresEventLogStorage"),
+    "dagster": ("dagster_postgres.event_log", "PostgresEventLogStorage"),
+}
+
+
+def postgres_bin() -> Path | None:
+    """The newest installed PostgreSQL's bin directory, if any."""
+    versions = sorted(POSTGRES_BIN.glob("*/bin/initdb"))
+    return versions[-1].parent if versions else None
+
+
+@contextlib.contextmanager
+def postgres_cluster() -> Iterator[str]:
+    """A fresh cluster trusting local connections, on a free loopback port; its
+    SQLAlchemy URL. As root, it runs as Debian's ``postgres`` user."""
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        raise RuntimeError("no PostgreSQL here: apt-get install postgresql")
+    data = Path(tempfile.mkdtemp(prefix="postgres-"))
+    as_owner: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres")
+        as_owner = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    database = str(data / "db")
+    subprocess.run(
+        [*as_owner, str(bin_dir / "initdb"), "-D", database, "-A", "trust", "-U", "postgres"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    subprocess.run(
+        [*as_owner, str(bin_dir / "pg_ctl"), "-D", database, "-o", options,
+         "-l", str(data / "log"), "-w", "start"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_owner, str(bin_dir / "pg_ctl"), "-D", database, "-m", "fast", "stop"],
+            check=False, capture_output=True,
+        )  # fmt: skip
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def postgres_config(url: str, event_log: str) -> str:
+    """The local instance's dagster.yaml with its storage in Postgres."""
+    local = (REPO / "deploy" / "dagster.local.yaml").read_text()
+    without_event_log = re.sub(r"(?ms)^event_log_storage:.*?(?=^\S|\Z)", "", local)
+    module, name = EVENT_LOGS[event_log]
+    storage = "".join(
+        f"{key}:\n  module: {module}\n  class: {name}\n  config:\n    postgres_url: {url}\n"
+        for key, module, name in (
+            ("run_storage", "dagster_postgres.run_storage", "PostgresRunStorage"),
+            ("event_log_storage", module, name),
+            ("schedule_storage", "dagster_postgres.schedule_storage", "PostgresScheduleStorage"),
+        )
+    )
+    return storage + "\n" + without_event_log
