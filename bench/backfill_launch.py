@@ -109,9 +109,9 @@ def main() -> None:
     args = parser.parse_args()
     keys = year_keys(args.year)
     worst_first = worst_all = 0.0
+    storage = f"Postgres ({args.postgres} event log)" if args.postgres else "SQLite"
     with tempfile.TemporaryDirectory() as empty, ArchiveServer(Path(empty)) as server:
         for setting in args.settings.split(","):
-            storage = f"Postgres ({args.postgres} event log)" if args.postgres else "SQLite"
             print(
                 f"GHARCHIVE_HOURS_PER_RUN={setting}: {len(keys):,} hours of {args.year}, "
                 f"{storage} instance"

@@ -30,6 +30,7 @@ import argparse
 import subprocess
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -40,17 +41,18 @@ from sqlglot import exp
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from clean_hour import HOUR, KEY  # noqa: E402
+
 from gharchive_assets.clean.cleaner import clean_archive_file  # noqa: E402
 from gharchive_assets.contract.events_schema import COLUMNS  # noqa: E402
 from gharchive_assets.dbt_project import compile_hourly_run_for_bigquery  # noqa: E402
 
 HOURS_PER_YEAR = 8_760
-# The hour bench/clean_hour.py generates, and a run of it.
-HOUR_KEY = "2024-01-01-05:00"
+# A run of the hour bench/clean_hour.py generates.
 RUN_VARS = {
-    "run_days": ["2024-01-01"],
-    "window_start": "2024-01-01 05:00:00",
-    "window_end": "2024-01-01 06:00:00",
+    "run_days": [f"{HOUR:%Y-%m-%d}"],
+    "window_start": f"{HOUR:%Y-%m-%d %H:%M:%S}",
+    "window_end": f"{HOUR + timedelta(hours=1):%Y-%m-%d %H:%M:%S}",
 }
 # What the staging view calls the events' columns, and which it reads for them.
 RENAMED = {
@@ -118,7 +120,7 @@ def main() -> None:
             check=True,
         )  # fmt: skip
     with tempfile.TemporaryDirectory() as scratch:
-        cleaned = clean_archive_file(hour_file, HOUR_KEY, Path(scratch))
+        cleaned = clean_archive_file(hour_file, KEY, Path(scratch))
         sizes = logical_bytes_per_event(cleaned.events_file)
         manifest = compile_hourly_run_for_bigquery(Path(scratch) / "compiled", RUN_VARS)
     per_event = sum(sizes.values())

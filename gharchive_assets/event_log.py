@@ -132,13 +132,20 @@ class BatchedPostgresEventLogStorage(PostgresEventLogStorage):
         if kinds in INSERTED_AS_ONE:
             super().store_event_batch(events)
             return
+        # As Dagster's: a failure to materialise is not stored from a batch.
+        kept = [e for e in events if not e.get_dagster_event().is_asset_failed_to_materialize]
+        with self._one_transaction():
+            for event in kept:
+                self.store_event(event)
+
+    @contextmanager
+    def _one_transaction(self) -> Iterator[None]:
+        """Every connection taken inside is this one, committed at the end."""
         with self._engine.connect() as connection:
-            batch = connection.execution_options(isolation_level="READ COMMITTED")
-            with batch.begin():
-                self._batch.connection = batch
+            held = connection.execution_options(isolation_level="READ COMMITTED")
+            with held.begin():
+                self._batch.connection = held
                 try:
-                    for event in events:
-                        if not event.get_dagster_event().is_asset_failed_to_materialize:
-                            self.store_event(event)
+                    yield
                 finally:
                     self._batch.connection = None

@@ -79,8 +79,9 @@ class DagsterDev:
 
     def __init__(self, home: Path, env: dict[str, str], port: int, config: str | None = None):
         home.mkdir(parents=True, exist_ok=True)
-        local = (REPO / "deploy" / "dagster.local.yaml").read_text()
-        (home / "dagster.yaml").write_text(local if config is None else config)
+        if config is None:
+            config = (REPO / "deploy" / "dagster.local.yaml").read_text()
+        (home / "dagster.yaml").write_text(config)
         self.home, self.port = home, port
         full_env = {**os.environ, **DAEMON_ENV, "DAGSTER_HOME": str(home), **env}
         full_env.pop("PYTHONDONTWRITEBYTECODE", None)

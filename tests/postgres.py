@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+import yaml
 
 from tests.loopback import free_port
 
@@ -64,15 +65,12 @@ def postgres_cluster() -> Iterator[str]:
 
 def postgres_config(url: str, event_log: str) -> str:
     """The local instance's dagster.yaml with its storage in Postgres."""
-    local = (REPO / "deploy" / "dagster.local.yaml").read_text()
-    without_event_log = re.sub(r"(?ms)^event_log_storage:.*?(?=^\S|\Z)", "", local)
+    config = yaml.safe_load((REPO / "deploy" / "dagster.local.yaml").read_text())
     module, name = EVENT_LOGS[event_log]
-    storage = "".join(
-        f"{key}:\n  module: {module}\n  class: {name}\n  config:\n    postgres_url: {url}\n"
-        for key, module, name in (
-            ("run_storage", "dagster_postgres.run_storage", "PostgresRunStorage"),
-            ("event_log_storage", module, name),
-            ("schedule_storage", "dagster_postgres.schedule_storage", "PostgresScheduleStorage"),
-        )
-    )
-    return storage + "\n" + without_event_log
+    for key, module_name, class_name in (
+        ("run_storage", "dagster_postgres.run_storage", "PostgresRunStorage"),
+        ("event_log_storage", module, name),
+        ("schedule_storage", "dagster_postgres.schedule_storage", "PostgresScheduleStorage"),
+    ):
+        config[key] = {"module": module_name, "class": class_name, "config": {"postgres_url": url}}
+    return yaml.safe_dump(config, sort_keys=False)

@@ -53,12 +53,11 @@ def test_a_planned_day_is_one_batch_and_reads_back_per_partition(instance, tmp_p
 def test_postgres_writes_a_planned_day_in_one_transaction(postgres_instance, tmp_path):
     storage = postgres_instance.event_log_storage
     assert isinstance(storage, BatchedPostgresEventLogStorage)
-    planned_day_reads_back_per_partition(postgres_instance, tmp_path)
+    planned_run = planned_day_reads_back_per_partition(postgres_instance, tmp_path)
     # A batch that fails leaves nothing of itself: the first event is rolled back.
     run = postgres_instance.add_run(dg.DagsterRun(job_name="hourly_archive_job", run_id="p" * 32))
     planned = postgres_instance.all_logs(
-        postgres_instance.get_runs()[-1].run_id,
-        of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
+        planned_run, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
     )
     again = [entry._replace(run_id=run.run_id) for entry in planned[:2]]
     with pytest.raises(Exception):  # noqa: B017 (whatever the driver raises)
