@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.test_terraform import TERRAFORM, load
+from tests.helm_chart import rendered_values
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 HADOLINT = Path(sys.executable).with_name("hadolint")
@@ -39,43 +39,9 @@ def test_the_image_is_built_in_stages_with_the_c_scanner_and_runs_unprivileged()
     assert "requirements.txt" in text, "the image installs the pinned versions"
 
 
-def render(template: str, values: dict) -> str:
-    """terraform's templatefile for what this template uses: ${name} and one
-    %{ for name, value in map ~} loop."""
-    loop = re.compile(r"%\{ for (\w+), (\w+) in (\w+) ~\}\n(.*?)%\{ endfor ~\}\n", re.DOTALL)
-
-    def expand(match):
-        key, value, mapping, body = match.groups()
-        return "".join(
-            body.replace("${" + key + "}", k).replace("${" + value + "}", v)
-            for k, v in values[mapping].items()
-        )
-
-    text = loop.sub(expand, template)
-    return re.sub(r"\$\{(\w+)\}", lambda m: str(values[m.group(1)]), text)
-
-
 @pytest.fixture(scope="module")
 def helm_values() -> dict:
-    """The values as terraform renders them, with the module's defaults."""
-    module = load(TERRAFORM / "modules" / "dagster_home")
-    defaults = {name: v.get("default") for name, v in module["variable"].items()}
-    values = {
-        "chart_version": defaults["dagster_chart_version"],
-        "image_repository": "registry.example/p/gharchive/dagster",
-        "image_tag": "t1",
-        "control_service_account": "gharchive-dagster@p.iam.gserviceaccount.com",
-        "pipeline_service_account": "gharchive-pipeline@p.iam.gserviceaccount.com",
-        "pipeline_environment": {"GHARCHIVE_TARGET": "gcp", "GHARCHIVE_HOURS_PER_RUN": "24"},
-        "compute_logs_bucket": "p-gharchive-dagster-logs",
-        "postgres_host": "10.0.0.3",
-        "postgres_user": "dagster",
-        "postgres_password": "secret",
-        "postgres_database": "dagster",
-        **{name: defaults[name] for name in
-           ("max_concurrent_runs", "run_cpu", "run_memory", "run_retries")},
-    }  # fmt: skip
-    return yaml.safe_load(render((DEPLOY / "helm" / "values.yaml.tftpl").read_text(), values))
+    return rendered_values()
 
 
 @pytest.fixture(scope="module")
@@ -83,19 +49,14 @@ def instance() -> dict:
     return yaml.safe_load((DEPLOY / "dagster.gcp.yaml").read_text())
 
 
-def test_helm_values_launch_every_run_as_a_kubernetes_job_as_the_pipeline(helm_values, instance):
+def test_helm_values_launch_every_run_as_a_kubernetes_job(helm_values, instance):
+    """The run's identity is the code location's service account: its Job is
+    built in tests/test_helm_chart.py as dagster-k8s builds it."""
     launcher = helm_values["runLauncher"]
     assert launcher["type"] == "K8sRunLauncher" == instance["run_launcher"]["class"]
     k8s = launcher["config"]["k8sRunLauncher"]["runK8sConfig"]
     same = instance["run_launcher"]["config"]["run_k8s_config"]
-    assert k8s["podSpecConfig"]["serviceAccountName"] == "gharchive-pipeline"
-    assert same["pod_spec_config"]["service_account_name"] == "gharchive-pipeline"
     assert k8s["containerConfig"]["resources"] == same["container_config"]["resources"]
-    (account,) = helm_values["extraManifests"]
-    assert account["metadata"]["name"] == "gharchive-pipeline"
-    assert account["metadata"]["annotations"]["iam.gke.io/gcp-service-account"].startswith(
-        "gharchive-pipeline@"
-    )
     assert helm_values["serviceAccount"]["annotations"][
         "iam.gke.io/gcp-service-account"
     ].startswith("gharchive-dagster@")
@@ -110,6 +71,7 @@ def test_helm_values_keep_compute_logs_in_gcs(helm_values, instance):
 
 
 def test_helm_values_queue_runs_and_pool_what_conflicts(helm_values, instance):
+    assert helm_values["concurrency"]["enabled"] is True, "else the chart renders no pools"
     runs, pools = helm_values["concurrency"]["runs"], helm_values["concurrency"]["pools"]
     assert runs["maxConcurrentRuns"] == instance["concurrency"]["runs"]["max_concurrent_runs"]
     assert pools["defaultLimit"] == instance["concurrency"]["pools"]["default_limit"] == 1
