@@ -37,12 +37,16 @@ output "pipeline_service_account" {
 }
 
 output "dagster_helm_values" {
-  description = "Values for Dagster's Helm chart, with enable_dagster_home (holds the database password: pipe it to helm)."
-  sensitive   = true
+  description = "Values for Dagster's Helm chart, with enable_dagster_home (no secret in them: pipe them to helm)."
   value       = var.enable_dagster_home ? module.dagster_home[0].helm_values : null
 }
 
 output "dagster_image_repository" {
   description = "Where to push the image built from deploy/Dockerfile, with enable_dagster_home."
   value       = var.enable_dagster_home ? module.dagster_home[0].image_repository : null
+}
+
+output "dagster_database_password_secret" {
+  description = "Secret Manager secret with the Dagster database's password, with enable_dagster_home."
+  value       = var.enable_dagster_home ? module.dagster_home[0].database_password_secret : null
 }

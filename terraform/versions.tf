@@ -1,23 +1,25 @@
 terraform {
-  required_version = ">= 1.6"
+  # 1.11: write-only arguments and ephemeral values keep the database password
+  # out of the state (modules/dagster_home).
+  required_version = ">= 1.11"
 
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = "~> 6.12"
+      version = "~> 6.40"
     }
     random = {
       source  = "hashicorp/random"
-      version = "~> 3.6"
+      version = "~> 3.7"
     }
   }
 
-  # Remote state (recommended for a team): create a bucket for state once, by
-  # hand, then uncomment and run `terraform init -migrate-state`.
-  # backend "gcs" {
-  #   bucket = "my-terraform-state"
-  #   prefix = "gharchive-assets"
-  # }
+  # The state lives in a GCS bucket of its own (versioned, made once by hand:
+  # docs/gcp.md), never on a laptop; its name is given at init:
+  #   terraform init -backend-config="bucket=PROJECT-terraform-state"
+  backend "gcs" {
+    prefix = "gharchive-assets"
+  }
 }
 
 provider "google" {

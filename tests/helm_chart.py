@@ -341,6 +341,8 @@ def rendered_values() -> dict:
         "postgres_host": "10.0.0.3",
         "postgres_user": "dagster",
         "postgres_database": "dagster",
+        "busybox_repository": defaults["busybox_image"].split(":")[0],
+        "busybox_tag": defaults["busybox_image"].split(":")[1],
         **{name: defaults[name] for name in
            ("max_concurrent_runs", "run_cpu", "run_memory", "run_retries")},
     }  # fmt: skip

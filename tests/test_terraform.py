@@ -156,11 +156,32 @@ def test_dagster_home_is_optional_private_and_keeps_its_secret(config, dagster_h
     assert ip["ipv4_enabled"] is False and ip["ssl_mode"] == "ENCRYPTED_ONLY"
     assert settings["backup_configuration"][0]["enabled"] is True
     assert database["database_version"].startswith("POSTGRES_")
-    # The password reaches the cluster only through the sensitive Helm values.
-    outputs = dagster_home["output"]
-    assert outputs["helm_values"]["sensitive"] is True
-    assert [name for name, o in outputs.items() if "random_password" in str(o)] == ["helm_values"]
-    assert config["output"]["dagster_helm_values"]["sensitive"] is True
+
+
+def test_the_database_password_is_only_in_secret_manager(config, dagster_home):
+    """Generated for one apply (ephemeral) and written through write-only
+    arguments: nothing of it in the state, the outputs or the Helm values."""
+    assert not resources(dagster_home, "random_password")
+    (generated,) = dagster_home["ephemeral"]["random_password"].values()
+    assert int(generated["length"]) >= 32
+    password = "${ephemeral.random_password.dagster.result}"
+    (version,) = resources(dagster_home, "google_secret_manager_secret_version").values()
+    assert version["secret_data_wo"] == password and "secret_data" not in version
+    (user,) = resources(dagster_home, "google_sql_user").values()
+    assert user["password_wo"] == password and "password" not in user
+    assert version["secret_data_wo_version"] == user["password_wo_version"]
+    for outputs in (dagster_home["output"], config["output"]):
+        assert not [n for n, o in outputs.items() if "random_password" in str(o.get("value"))]
+        assert not [name for name, o in outputs.items() if o.get("sensitive")]
+    values = (TERRAFORM.parent / "deploy" / "helm" / "values.yaml.tftpl").read_text()
+    assert "postgresqlPassword" not in values
+    assert "generatePostgresqlPasswordSecret: false" in values
+
+
+def test_state_is_kept_in_gcs(config):
+    (backend,) = config["terraform"]["backend"]
+    assert list(backend) == ["gcs"]
+    assert config["terraform"]["required_version"] == ">= 1.11", "write-only arguments"
 
 
 def test_dagster_runs_on_gke_autopilot_never_on_cloud_run(dagster_home):
@@ -177,8 +198,8 @@ def test_dagster_runs_on_gke_autopilot_never_on_cloud_run(dagster_home):
 def test_the_control_plane_and_the_pipeline_are_separate_identities(dagster_home):
     """The webserver and daemon act as their own account, with no grant on the
     data; the pipeline's account is bound only to the pods that run the code."""
-    (control,) = resources(dagster_home, "google_service_account").values()
-    assert control["account_id"] == "gharchive-dagster"
+    accounts = {a["account_id"] for a in resources(dagster_home, "google_service_account").values()}
+    assert accounts == {"gharchive-dagster", "gharchive-gke-nodes"}
     bindings = {
         grant["member"]: grant["service_account_id"]
         for grant in resources(dagster_home, "google_service_account_iam_member").values()
@@ -190,14 +211,78 @@ def test_the_control_plane_and_the_pipeline_are_separate_identities(dagster_home
             "projects/${var.project_id}/serviceAccounts/${var.service_account_email}",
     }  # fmt: skip
     control_member = "serviceAccount:${google_service_account.dagster.email}"
-    grants = [
+    grants = sorted(
         (kind, grant["role"])
         for kind, entries in dagster_home["resource"].items()
         if kind.endswith("_iam_member") and kind != "google_service_account_iam_member"
         for grant in entries.values()
-        if grant["member"] == control_member
+        if grant["member"] == control_member or control_member in grant.get("for_each", {}).values()
+    )
+    assert grants == [
+        ("google_storage_bucket_iam_member", "roles/storage.legacyBucketReader"),
+        ("google_storage_bucket_iam_member", "roles/storage.objectViewer"),
     ]
-    assert grants == [("google_storage_bucket_iam_member", "roles/storage.objectViewer")]
+
+
+def test_private_nodes_reach_the_archive_through_cloud_nat(dagster_home):
+    (router,) = resources(dagster_home, "google_compute_router").values()
+    (nat,) = resources(dagster_home, "google_compute_router_nat").values()
+    assert router["network"] == "${var.network}"
+    assert nat["router"] == "${google_compute_router.nat.name}"
+    assert nat["subnetwork"][0]["name"] == "${var.subnetwork}"
+    assert nat["subnetwork"][0]["source_ip_ranges_to_nat"] == ["ALL_IP_RANGES"]
+
+
+def test_gke_can_use_the_secrets_key_and_nodes_have_their_own_account(dagster_home):
+    (cluster,) = resources(dagster_home, "google_container_cluster").values()
+    (grant,) = resources(dagster_home, "google_kms_crypto_key_iam_member").values()
+    assert grant["crypto_key_id"] == cluster["database_encryption"][0]["key_name"]
+    assert grant["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    assert grant["member"].endswith("@container-engine-robot.iam.gserviceaccount.com")
+    assert "google_kms_crypto_key_iam_member.gke_secrets" in str(cluster["depends_on"])
+
+    defaults = cluster["cluster_autoscaling"][0]["auto_provisioning_defaults"][0]
+    assert defaults["service_account"] == "${google_service_account.nodes.email}"
+    node = "serviceAccount:${google_service_account.nodes.email}"
+    roles = {
+        (kind, g["role"])
+        for kind, entries in dagster_home["resource"].items()
+        if kind.endswith("_iam_member")
+        for g in entries.values()
+        if g.get("member") == node
+    }
+    assert roles == {
+        ("google_project_iam_member", "roles/container.defaultNodeServiceAccount"),
+        ("google_artifact_registry_repository_iam_member", "roles/artifactregistry.reader"),
+    }
+
+
+def test_binary_authorization_admits_only_our_images(dagster_home):
+    from tests.helm_chart import rendered_values
+
+    (cluster,) = resources(dagster_home, "google_container_cluster").values()
+    assert cluster["binary_authorization"][0]["evaluation_mode"] == (
+        "PROJECT_SINGLETON_POLICY_ENFORCE"
+    )
+    (policy,) = resources(dagster_home, "google_binary_authorization_policy").values()
+    assert policy["default_admission_rule"][0]["evaluation_mode"] == "ALWAYS_DENY"
+    assert policy["default_admission_rule"][0]["enforcement_mode"] == (
+        "ENFORCED_BLOCK_AND_AUDIT_LOG"
+    )
+    patterns = [p["name_pattern"] for p in policy["admission_whitelist_patterns"]]
+    assert patterns == ["${local.image_repository}*", "${var.busybox_image}*"]
+    # Every image the chart runs is one of those two.
+    values = rendered_values()
+    (deployment,) = values["dagster-user-deployments"]["deployments"]
+    images = {
+        part["image"]["repository"]
+        for part in (values["dagsterWebserver"], values["dagsterDaemon"], deployment)
+    }
+    assert images == {"registry.example/p/gharchive/dagster"}
+    busybox = dagster_home["variable"]["busybox_image"]["default"]
+    assert f"{values['busybox']['image']['repository']}:{values['busybox']['image']['tag']}" == (
+        busybox
+    )
 
 
 def test_outputs_are_exactly_the_pipeline_variables(config):

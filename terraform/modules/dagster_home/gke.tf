@@ -48,7 +48,17 @@ resource "google_container_cluster" "dagster" {
     }
   }
 
-  # Images are checked against the project's Binary Authorization policy.
+  # Nodes run as their own account (logs, metrics, pulls from the image
+  # repository), not as the Compute Engine default account.
+  cluster_autoscaling {
+    auto_provisioning_defaults {
+      service_account = google_service_account.nodes.email
+      oauth_scopes    = ["https://www.googleapis.com/auth/cloud-platform"]
+    }
+  }
+
+  # Images are checked against the project's Binary Authorization policy
+  # (google_binary_authorization_policy.images below).
   binary_authorization {
     evaluation_mode = "PROJECT_SINGLETON_POLICY_ENFORCE"
   }
@@ -57,6 +67,86 @@ resource "google_container_cluster" "dagster" {
   database_encryption {
     state    = "ENCRYPTED"
     key_name = var.secrets_kms_key
+  }
+
+  # GKE's service agent must be able to use the key before the cluster exists.
+  depends_on = [google_kms_crypto_key_iam_member.gke_secrets, google_binary_authorization_policy.images]
+}
+
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+resource "google_kms_crypto_key_iam_member" "gke_secrets" {
+  crypto_key_id = var.secrets_kms_key
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = "serviceAccount:service-${data.google_project.this.number}@container-engine-robot.iam.gserviceaccount.com"
+}
+
+# The nodes' identity: Google's minimal role for node accounts (logs, metrics),
+# and reading the image repository, nothing else.
+resource "google_service_account" "nodes" {
+  account_id   = "gharchive-gke-nodes"
+  display_name = "gharchive_assets GKE nodes"
+  description  = "The cluster's nodes: write logs and metrics, pull images from the gharchive repository."
+}
+
+resource "google_project_iam_member" "nodes" {
+  project = var.project_id
+  role    = "roles/container.defaultNodeServiceAccount"
+  member  = "serviceAccount:${google_service_account.nodes.email}"
+}
+
+resource "google_artifact_registry_repository_iam_member" "nodes_pull_images" {
+  location   = google_artifact_registry_repository.images.location
+  repository = google_artifact_registry_repository.images.name
+  role       = "roles/artifactregistry.reader"
+  member     = "serviceAccount:${google_service_account.nodes.email}"
+}
+
+# Only this repository's images run (and the chart's busybox, pinned in the
+# Helm values), plus Google's own system images; anything else is refused and
+# logged.
+resource "google_binary_authorization_policy" "images" {
+  project                       = var.project_id
+  global_policy_evaluation_mode = "ENABLE"
+
+  admission_whitelist_patterns {
+    name_pattern = "${local.image_repository}*"
+  }
+  admission_whitelist_patterns {
+    name_pattern = "${var.busybox_image}*"
+  }
+
+  default_admission_rule {
+    evaluation_mode  = "ALWAYS_DENY"
+    enforcement_mode = "ENFORCED_BLOCK_AND_AUDIT_LOG"
+  }
+}
+
+# Private nodes have no public address: runs download GH Archive's hours, and
+# the chart's busybox is pulled, through Cloud NAT.
+resource "google_compute_router" "nat" {
+  name    = "gharchive-dagster-nat"
+  region  = var.region
+  network = var.network
+}
+
+resource "google_compute_router_nat" "nat" {
+  name                               = "gharchive-dagster-nat"
+  router                             = google_compute_router.nat.name
+  region                             = var.region
+  nat_ip_allocate_option             = "AUTO_ONLY"
+  source_subnetwork_ip_ranges_to_nat = "LIST_OF_SUBNETWORKS"
+
+  subnetwork {
+    name                    = var.subnetwork
+    source_ip_ranges_to_nat = ["ALL_IP_RANGES"]
+  }
+
+  log_config {
+    enable = true
+    filter = "ERRORS_ONLY"
   }
 }
 
@@ -102,6 +192,19 @@ resource "google_storage_bucket" "compute_logs" {
       type = "Delete"
     }
   }
+}
+
+# dagster-gcp's GCSComputeLogManager looks the bucket up (bucket.exists(),
+# storage.buckets.get) wherever it is made: in every run, the webserver and the
+# daemon. Without this, a run fails with 403 before its first step.
+resource "google_storage_bucket_iam_member" "logs_bucket_lookup" {
+  for_each = {
+    pipeline = "serviceAccount:${var.service_account_email}"
+    dagster  = "serviceAccount:${google_service_account.dagster.email}"
+  }
+  bucket = google_storage_bucket.compute_logs.name
+  role   = "roles/storage.legacyBucketReader"
+  member = each.value
 }
 
 resource "google_storage_bucket_iam_member" "pipeline_writes_logs" {

@@ -89,15 +89,38 @@ resource "google_sql_database" "dagster" {
   instance = google_sql_database_instance.dagster.name
 }
 
-# The password reaches the cluster only inside the Helm values (a sensitive
-# output, piped to helm), which the chart turns into a Kubernetes Secret.
-resource "random_password" "dagster" {
+# The database password lives only in Secret Manager: it is generated for one
+# apply (an ephemeral value) and written to the secret and to the database user
+# through write-only arguments, so terraform's state never holds it. Raise
+# database_password_version to rotate it. The operator copies it into the
+# Kubernetes Secret the chart reads (docs/gcp.md's checklist).
+ephemeral "random_password" "dagster" {
   length  = 32
   special = false
 }
 
+resource "google_secret_manager_secret" "database_password" {
+  secret_id = "gharchive-dagster-database-password"
+  labels    = var.labels
+
+  replication {
+    user_managed {
+      replicas {
+        location = var.region
+      }
+    }
+  }
+}
+
+resource "google_secret_manager_secret_version" "database_password" {
+  secret                 = google_secret_manager_secret.database_password.id
+  secret_data_wo         = ephemeral.random_password.dagster.result
+  secret_data_wo_version = var.database_password_version
+}
+
 resource "google_sql_user" "dagster" {
-  name     = "dagster"
-  instance = google_sql_database_instance.dagster.name
-  password = random_password.dagster.result
+  name                = "dagster"
+  instance            = google_sql_database_instance.dagster.name
+  password_wo         = ephemeral.random_password.dagster.result
+  password_wo_version = var.database_password_version
 }

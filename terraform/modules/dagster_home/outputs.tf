@@ -19,8 +19,7 @@ output "dagster_service_account" {
 }
 
 output "helm_values" {
-  description = "Values for Dagster's Helm chart (holds the database password: pipe it to helm)."
-  sensitive   = true
+  description = "Values for Dagster's Helm chart (no secret: the database password is in Secret Manager)."
   value = templatefile("${path.module}/../../../deploy/helm/values.yaml.tftpl", {
     chart_version            = var.dagster_chart_version
     image_repository         = local.image_repository
@@ -35,7 +34,13 @@ output "helm_values" {
     run_retries              = var.run_retries
     postgres_host            = google_sql_database_instance.dagster.private_ip_address
     postgres_user            = google_sql_user.dagster.name
-    postgres_password        = random_password.dagster.result
+    busybox_repository       = split(":", var.busybox_image)[0]
+    busybox_tag              = split(":", var.busybox_image)[1]
     postgres_database        = google_sql_database.dagster.name
   })
+}
+
+output "database_password_secret" {
+  description = "Secret Manager secret holding the Dagster database's password (docs/gcp.md copies it into the cluster)."
+  value       = google_secret_manager_secret.database_password.secret_id
 }

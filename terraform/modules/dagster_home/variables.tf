@@ -102,3 +102,15 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "database_password_version" {
+  description = "Version of the database password: raise it to generate a new one (into Secret Manager and the database user at once)."
+  type        = number
+  default     = 1
+}
+
+variable "busybox_image" {
+  description = "The image of the chart's wait-for-the-database init containers, as the Helm values pin it (allowed by Binary Authorization)."
+  type        = string
+  default     = "docker.io/library/busybox:1.37"
+}
