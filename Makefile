@@ -16,7 +16,7 @@ export DAGSTER_EVENT_BATCH_SIZE ?= 1000
 # recompiles its imports (a Dagster CLI start takes 11 s instead of 5 s).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup run test dev dashboard lint format lock clean hclfmt
+.PHONY: setup run test dev dashboard lint format lock clean hclfmt image
 
 # The runtime pins (requirements.txt) and the test and development tools
 # (requirements-dev.txt), then the project itself with its C line scanner.
@@ -66,7 +66,16 @@ SQLFLUFF = cd dbt_project && GHARCHIVE_DATA_DIR="$$(mktemp -d)" $(BIN)/sqlfluff
 run: setup
 	@PYTHONWARNINGS=ignore $(BIN)/python -m gharchive_assets.make_run '$(START)' '$(END)'
 
-test: setup $(BQ_VENV)/.installed $(CHECKOV_VENV)/.installed hclfmt
+# The production image (deploy/Dockerfile) built with buildah: no Docker daemon,
+# but root. Its layers stay in buildah's storage, so a rebuild takes seconds
+# when only code changed. tests/test_image.py runs it.
+image:
+	bash deploy/build_image.sh
+
+# The image is built for the tests where it can be (root, buildah: .ci/run).
+IMAGE_FOR_TESTS := $(shell [ "$$(id -u)" = 0 ] && command -v buildah >/dev/null && echo image)
+
+test: setup $(BQ_VENV)/.installed $(CHECKOV_VENV)/.installed hclfmt $(IMAGE_FOR_TESTS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(SQLFLUFF) lint models tests/singular
