@@ -127,15 +127,18 @@ def ensure_manifest(project: DbtProject, force: bool = False) -> Path:
     return project.manifest_path
 
 
-def compile_hourly_run_for_bigquery(target_dir: Path, run_vars: dict) -> dict:
-    """The manifest of an hourly run's SQL for the bigquery target, compiled
-    with no warehouse (``compile_as_incremental``): what the offline SQL check
-    and the cost benchmark read."""
+def compile_hourly_run_for_bigquery(
+    target_dir: Path, run_vars: dict, incremental: bool = True
+) -> dict:
+    """The manifest of a run's SQL for the bigquery target, compiled with no
+    warehouse: an incremental run (``compile_as_incremental``), or a first
+    build or full refresh (``incremental=False``, as is_incremental() is then).
+    What the offline SQL check and the cost benchmark read."""
     subprocess.run(
         [
             dbt_executable(), "compile", "--target", "gcp_emulator",
             "--target-path", str(target_dir), "--no-populate-cache",
-            "--vars", json.dumps({"compile_as_incremental": True, **run_vars}),
+            "--vars", json.dumps({"compile_as_incremental": incremental, **run_vars}),
         ],
         cwd=DBT_PROJECT_DIR,
         env={**os.environ, "GHARCHIVE_TARGET": "gcp", "DBT_LOG_PATH": str(target_dir)},

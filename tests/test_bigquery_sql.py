@@ -1,10 +1,13 @@
-"""What an hourly run costs on BigQuery, read from its SQL: every read of
-``events`` and of a daily mart carries a literal filter on its partitioning
-column, and no model reads the payload.
+"""What BigQuery makes of the models' SQL: every read of ``events`` and of a
+daily mart carries a literal filter on its partitioning column, and no model
+reads the payload, in every way dbt builds them: an incremental run of some
+days, a first build or full refresh, and a plain `dbt build` with no days.
 
-The emulator reports no bytes processed, so the check is on the SQL itself:
-dbt compiles every model and test of an hourly run for the bigquery target
-(no warehouse needed: ``compile_as_incremental``), and sqlglot finds each read.
+``events`` has require_partition_filter, so BigQuery refuses a read of it
+without such a filter (`where true` was one). The emulator enforces no
+partition filter and reports no bytes processed, so the check is on the SQL
+itself: dbt compiles every model and test for the bigquery target (no
+warehouse needed: ``compile_as_incremental``), and sqlglot finds each read.
 """
 
 from __future__ import annotations
@@ -25,10 +28,29 @@ RUN_VARS = {
 EVENT_VIEWS = {"events", "int_events__deduped"}
 
 
+# How dbt builds: (run vars, incremental?).
+MODES = {
+    "incremental run": (RUN_VARS, True),
+    "first build or full refresh of a run's days": (RUN_VARS, False),
+    "plain dbt build": ({}, True),
+    "first plain dbt build": ({}, False),
+}
+
+
 @pytest.fixture(scope="module")
 def hourly_run(tmp_path_factory) -> dict:
     """The manifest of an hourly run compiled for the bigquery target."""
     return compile_hourly_run_for_bigquery(tmp_path_factory.mktemp("compiled"), RUN_VARS)
+
+
+@pytest.fixture(scope="module", params=list(MODES))
+def build(request, tmp_path_factory) -> dict:
+    run_vars, incremental = MODES[request.param]
+    if (run_vars, incremental) == MODES["incremental run"]:
+        return request.getfixturevalue("hourly_run")
+    return compile_hourly_run_for_bigquery(
+        tmp_path_factory.mktemp("compiled"), run_vars, incremental=incremental
+    )
 
 
 def filters_literally(where: exp.Expression | None, column: str) -> bool:
@@ -69,11 +91,11 @@ def executed_sql(manifest: dict):
             yield node, node["compiled_code"]
 
 
-def test_every_read_of_events_or_a_daily_mart_has_a_literal_partition_filter(hourly_run):
-    reads = partitioned_reads(hourly_run)
+def test_every_read_of_events_or_a_daily_mart_has_a_literal_partition_filter(build):
+    reads = partitioned_reads(build)
     assert {"events", "daily_event_counts", "repo_activity_daily"} <= set(reads)
     unfiltered, checked = [], 0
-    for node, sql in executed_sql(hourly_run):
+    for node, sql in executed_sql(build):
         tree = sqlglot.parse_one(sql, read="bigquery")
         for table in tree.find_all(exp.Table):
             column = reads.get(table.name)

@@ -3,13 +3,14 @@
       run_window:<column>   rows whose <column> (a timestamp) is in the window
                             and whose created_at is on one of the run's days;
       run_days:<column>     rows whose <column> (a date) is one of the run's days.
-    Without a window (a plain `dbt build`) such a test looks at every row.
+    Without a window (a plain `dbt build`) such a test looks at every row,
+    through a filter on the partitioning column all the same (every_day).
     Any other `where` works as dbt's own. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where and where.startswith('run_window:') -%}
         {%- if not has_window() -%}
-            {%- set where = none -%}
+            {%- set where = every_day('cast(created_at as date)', 'created_at') -%}
         {%- elif has_run_days() -%}
             {#- The run's hours hold rows of the run's days only: that bound on
                 created_at lets BigQuery read only those days' partitions. -#}
@@ -19,7 +20,7 @@
             {%- set where = in_window(where[11:]) -%}
         {%- endif -%}
     {%- elif where and where.startswith('run_days:') -%}
-        {%- set where = in_run_days(where[9:]) if has_run_days() else none -%}
+        {%- set where = in_days(where[9:]) -%}
     {%- endif -%}
     {%- if where -%}
         {%- set filtered -%}

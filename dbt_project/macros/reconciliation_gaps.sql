@@ -10,7 +10,7 @@ with mart_days as (
         {{ value }} as figure_{{ loop.index }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ mart }}
-    where {{ in_run_days('day') if has_run_days() else 'true' }}
+    where {{ in_days('day') }}
     group by day
 ),
 
@@ -23,7 +23,7 @@ staging_days as (
     from {{ staging }}
     where
         ({{ staging_where }})
-        and {{ in_run_days('event_day', 'created_at') if has_run_days() else 'true' }}
+        and {{ in_days('event_day', 'created_at') }}
     group by event_day
 )
 

@@ -36,6 +36,27 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Every day, said as a literal bound on the partitioning column (the
+    timestamp when given): BigQuery refuses a read of a table with
+    require_partition_filter (events) whose filter is `where true`, as a first
+    build, a full refresh or a plain `dbt build` would render. -#}
+{% macro every_day(day_column, time_column=none) -%}
+    {%- if time_column -%}
+    {{ time_column }} >= cast('1970-01-01 00:00:00' as timestamp)
+    {%- else -%}
+    {{ day_column }} >= cast('1970-01-01' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The run's days when it has some, else every day. -#}
+{% macro in_days(day_column, time_column=none) -%}
+    {%- if has_run_days() -%}
+    {{ in_run_days(day_column, time_column) }}
+    {%- else -%}
+    {{ every_day(day_column, time_column) }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- What an incremental model rebuilds: the run's days, whole, from every
     loaded hour; every day when it is built from scratch or the run has no
     days (a plain `dbt build`). is_incremental() is the calling model's own,
@@ -44,6 +65,6 @@
     {%- if is_incremental() and has_run_days() -%}
     {{ in_run_days(day_column, time_column) }}
     {%- else -%}
-    true
+    {{ every_day(day_column, time_column) }}
     {%- endif -%}
 {%- endmacro %}

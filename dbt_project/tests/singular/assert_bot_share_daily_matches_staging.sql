@@ -15,11 +15,11 @@
             actor_key,
             is_bot
         from {{ ref('actor_behaviour_daily') }}
-        where {{ in_run_days('day') if has_run_days() else 'true' }}
+        where {{ in_days('day') }}
     ) as behaviour
         on events.event_day = behaviour.day and events.actor_key = behaviour.actor_key
     where
-        {{ in_run_days('events.event_day', 'events.created_at') if has_run_days() else 'true' }}
+        {{ in_days('events.event_day', 'events.created_at') }}
 ) as events_with_bot_flag
 {% endset %}
 {{ reconciliation_gaps(

@@ -4,7 +4,7 @@
 with events as (
     select *
     from {{ ref('int_events__deduped') }}
-    where {{ in_run_days('event_day', 'created_at') if has_run_days() else 'true' }}
+    where {{ in_days('event_day', 'created_at') }}
 )
 
 {% for dimension, key in [('dim_actors', 'actor_key'), ('dim_repos', 'repo_key'), ('dim_orgs', 'org_key')] %}
