@@ -18,6 +18,7 @@ from gharchive_assets.clean import clean_hour_into_lake
 from gharchive_assets.contract.lake_paths import clean_path, parse_key
 from gharchive_assets.resources import bigquery_warehouse
 from gharchive_assets.resources.bigquery_warehouse import (
+    LOADED_HOURS_SCHEMA,
     BigQueryWarehouseResource,
     EventsTableLayoutError,
     GharchiveBigQueryResource,
@@ -199,7 +200,9 @@ def test_the_ledger_row_is_written_in_the_swap_s_transaction(bq_endpoint, clean_
         bigquery.SchemaField("archive_hour", "TIMESTAMP"),
         bigquery.SchemaField("rows", "DATE"),
     ]
-    client.create_table(bigquery.Table("test.torn.loaded_hours", broken))
+    ledger = bigquery.Table("test.torn.loaded_hours", broken)
+    ledger.time_partitioning = bigquery.TimePartitioning(field="archive_hour")
+    client.create_table(ledger)
     with pytest.raises(google_errors.GoogleAPICallError, match="rows"):  # the ledger's MERGE
         warehouse(bq_endpoint, "torn").replace_hour(
             parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256
@@ -242,3 +245,43 @@ def test_serialization_conflicts_are_tried_again_then_explained(monkeypatch):
         retry_conflicts(
             lambda: (_ for _ in ()).throw(google_errors.BadRequest("Syntax error")), "x"
         )
+
+
+def test_an_unpartitioned_ledger_is_refused_with_the_rewrite(bq_endpoint, clean_hour_in_bucket):
+    """A ledger an older release made, one partition for all days: every swap
+    would conflict with every other. The error gives the one-off rewrite."""
+    lake, cleaned, _ = clean_hour_in_bucket
+    client = client_for(bq_endpoint)
+    client.create_dataset("old_ledger", exists_ok=True)
+    client.create_table(bigquery.Table("test.old_ledger.loaded_hours", LOADED_HOURS_SCHEMA))
+    with pytest.raises(EventsTableLayoutError, match="PARTITION BY DATE\\(archive_hour\\)"):
+        warehouse(bq_endpoint, "old_ledger").replace_hour(
+            parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256
+        )
+
+
+def test_a_new_hour_is_inserted_and_a_reloaded_one_merged(bq_endpoint, clean_hour_in_bucket):
+    """What BigQuery bills: an hour the ledger lacks is an INSERT of the staged
+    rows; only a re-load deletes, which bills the days it touches. Both leave
+    the hour's rows once."""
+    lake, cleaned, _ = clean_hour_in_bucket
+    target = warehouse(bq_endpoint, "inserts")
+    client_for(bq_endpoint).create_dataset("inserts", exists_ok=True)
+    scripts = []
+    original = BigQueryWarehouseResource._swap_script
+
+    def recorded(self, *args, **kwargs):
+        scripts.append(original(self, *args, **kwargs))
+        return scripts[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BigQueryWarehouseResource, "_swap_script", recorded)
+        first = target.replace_hour(parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256)
+        again = target.replace_hour(parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256)
+    assert (first.replaced_rows, again.replaced_rows) == (0, first.rows)
+    assert "INSERT INTO" in scripts[0] and "DELETE" not in scripts[0]
+    assert "THEN DELETE" in scripts[1]
+    (count,) = target.query(
+        "select count(*) from inserts.events where created_at >= timestamp '2011-02-12'"
+    )[0]
+    assert count == first.rows

@@ -177,8 +177,15 @@ class BigQueryWarehouseResource(WarehouseResource):
             or existing.time_partitioning.field != PARTITION_FIELD
         ):
             raise EventsTableLayoutError(self._repartition_advice(client))
+        # The ledger by day of its hour: swaps into different days write
+        # different partitions, so they never conflict on it.
         ledger = bigquery.Table(self._table_id(client, "loaded_hours"), LOADED_HOURS_SCHEMA)
-        _create_or_widen(client, ledger, self.loaded_hours_table)
+        ledger.time_partitioning = bigquery.TimePartitioning(
+            type_=bigquery.TimePartitioningType.DAY, field="archive_hour"
+        )
+        existing = _create_or_widen(client, ledger, self.loaded_hours_table)
+        if existing.time_partitioning is None:
+            raise EventsTableLayoutError(self._ledger_advice(client))
 
     def replace_hour(
         self,
@@ -204,14 +211,20 @@ class BigQueryWarehouseResource(WarehouseResource):
                 ).result()
                 span = "SELECT COUNT(*), MIN(created_at), MAX(created_at) FROM "
                 rows, *after = self._row(client, f"{span}`{staging}`")
-                replaced, *before = self._ledger_row(client, hour)
-                spans = [*after, *touched_span(before, after)]
-                script = self._swap_script(
-                    client, staging, hour, rows, source_sha256, spans, coverage_values(coverage)
-                )
-                retry_conflicts(
-                    lambda: client.query(script).result(), f"hour {hour:%Y-%m-%d %H}:00"
-                )
+
+                def swap() -> int:
+                    # Planned again after a conflict: another run may have
+                    # loaded the hour meanwhile, and its rows must then go.
+                    replaced, *before = self._ledger_row(client, hour)
+                    spans = [*after, *touched_span(before, after)]
+                    script = self._swap_script(
+                        client, staging, hour, rows, source_sha256, spans,
+                        coverage_values(coverage), replaces=replaced > 0,
+                    )  # fmt: skip
+                    client.query(script).result()
+                    return replaced
+
+                replaced = retry_conflicts(swap, f"hour {hour:%Y-%m-%d %H}:00")
             finally:
                 client.delete_table(staging, not_found_ok=True)
         return HourLoad(archive_hour, rows, replaced)
@@ -232,6 +245,18 @@ class BigQueryWarehouseResource(WarehouseResource):
             f"AS SELECT * FROM `{events}`;\n"
             f"  DROP TABLE `{events}`;\n"
             f"  ALTER TABLE `{events}_by_created_at` RENAME TO events;"
+        )
+
+    def _ledger_advice(self, client) -> str:
+        ledger = self._table_id(client, "loaded_hours")
+        return (
+            f"{ledger} was made by an older release, unpartitioned: swaps into different "
+            "days would conflict on it. Rewrite it once (a few MB), with the pipeline "
+            "stopped:\n"
+            f"  CREATE TABLE `{ledger}_by_day` PARTITION BY DATE(archive_hour) "
+            f"AS SELECT * FROM `{ledger}`;\n"
+            f"  DROP TABLE `{ledger}`;\n"
+            f"  ALTER TABLE `{ledger}_by_day` RENAME TO loaded_hours;"
         )
 
     def _ledger_row(self, client, hour: datetime) -> list:
@@ -266,11 +291,15 @@ class BigQueryWarehouseResource(WarehouseResource):
         sha256: str,
         spans: list,
         measured: list,
+        replaces: bool = True,
     ) -> str:
-        """The hour's rows and its ledger row, in one transaction: rows of the
-        hour (within the days its old and new rows fall on) not staged are
-        deleted, the staged ones inserted, the ledger row replaced. Values are
-        literals rendered from typed Python values (BigQuery's emulator takes no
+        """The hour's rows and its ledger row, in one transaction. An hour the
+        ledger has no rows for is inserted: BigQuery bills the staged rows
+        only. One that ``replaces`` rows already loaded is merged: its old rows
+        (within the days its old and new rows fall on) are deleted and the
+        staged ones inserted, which bills those days' partitions whole. The
+        ledger row is replaced within its day's partition. Values are literals
+        rendered from typed Python values (BigQuery's emulator takes no
         parameters in a script); none comes from a string a user gave."""
         first, last = _utc(spans[2]), _utc(spans[3])
         if first is None:  # neither old nor new rows: any one day will do
@@ -283,20 +312,26 @@ class BigQueryWarehouseResource(WarehouseResource):
             for value, (_, kind, *_) in zip(measured, LEDGER_COVERAGE_COLUMNS, strict=True)
         ]
         ledger = ", ".join(f"{value} AS {name}" for name, value in zip(names, values, strict=True))
-        return f"""BEGIN TRANSACTION;
-            MERGE `{self._table_id(client, "events")}` AS target
+        events = self._table_id(client, "events")
+        if replaces:
+            load = f"""MERGE `{events}` AS target
             USING `{staging}` AS staged
             ON FALSE
             WHEN NOT MATCHED BY SOURCE AND target.archive_hour = {_timestamp(hour)}
               AND target.created_at >= {_timestamp(first_day)}
               AND target.created_at < {_timestamp(after_last_day)}
               THEN DELETE
-            WHEN NOT MATCHED THEN INSERT ({COLUMN_LIST}) VALUES ({STAGED_COLUMNS});
+            WHEN NOT MATCHED THEN INSERT ({COLUMN_LIST}) VALUES ({STAGED_COLUMNS});"""
+        else:
+            load = f"""INSERT INTO `{events}` ({COLUMN_LIST})
+            SELECT {COLUMN_LIST} FROM `{staging}`;"""
+        return f"""BEGIN TRANSACTION;
+            {load}
             MERGE `{self._table_id(client, "loaded_hours")}` AS target
             USING (SELECT {_timestamp(hour)} AS archive_hour, {int(rows)} AS rows,
                           {digest} AS source_sha256, CURRENT_TIMESTAMP() AS loaded_at,
                           {ledger}) AS s
-            ON target.archive_hour = s.archive_hour
+            ON target.archive_hour = {_timestamp(hour)} AND target.archive_hour = s.archive_hour
             WHEN MATCHED THEN UPDATE SET rows = s.rows, source_sha256 = s.source_sha256,
                                          loaded_at = s.loaded_at,
                                          {", ".join(f"{name} = s.{name}" for name in names)}
