@@ -1,24 +1,173 @@
-"""A loopback proxy in front of the GCS emulator that enforces IAM as GCS would.
+"""Loopback proxies in front of the GCS and BigQuery emulators that enforce IAM
+as Google's front ends would.
 
-The emulator grants everything. This proxy stands where GCS's front end does:
-each request of the JSON API is mapped to the permission GCS checks for it
-(Google's Cloud Storage IAM permissions reference), and refused with 403 unless
-the calling identity holds it on that bucket. Whoever calls through it (our
-lake, dagster-gcp's compute log manager, google-cloud-storage itself) meets
-the same refusals as in production. A request it cannot map is refused too, so
-a new kind of call fails here before it fails on GCP.
+The emulators grant everything. These proxies stand where GCS's and BigQuery's
+front ends do: each REST request is mapped to the permissions Google checks for
+it (the Cloud Storage and BigQuery IAM permission references), and refused with
+403 unless the calling identity holds them on the bucket, dataset or project it
+touches. For a BigQuery job, that includes what its SQL reads and writes
+(sqlglot finds the tables) and, for a load, the bucket it reads. Whoever calls
+through them (our lake and warehouse, dagster-gcp's compute log manager,
+dbt-bigquery, the client libraries) meets the refusals production would give.
+A request neither can map is refused too, so a new kind of call fails here
+before it fails on GCP.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-# (method, path pattern) -> permission; the bucket is the pattern's first group.
-ROUTES = [
+import sqlglot
+from sqlglot import exp
+
+# The predefined roles' permissions that matter here (Google's IAM roles reference).
+ROLES = {
+    "roles/storage.objectViewer": {"storage.objects.get", "storage.objects.list"},
+    "roles/storage.objectAdmin": {
+        "storage.objects.create", "storage.objects.delete", "storage.objects.get",
+        "storage.objects.list", "storage.objects.update",
+    },
+    "roles/storage.legacyBucketReader": {"storage.buckets.get", "storage.objects.list"},
+    "roles/bigquery.dataEditor": {
+        "bigquery.datasets.get", "bigquery.tables.create", "bigquery.tables.delete",
+        "bigquery.tables.get", "bigquery.tables.getData", "bigquery.tables.list",
+        "bigquery.tables.update", "bigquery.tables.updateData", "bigquery.tables.export",
+        "bigquery.routines.get", "bigquery.routines.list",
+    },
+    "roles/bigquery.jobUser": {"bigquery.jobs.create", "resourcemanager.projects.get"},
+}  # fmt: skip
+
+
+PIPELINE, CONTROL = "pipeline", "control"
+MEMBERS = {
+    "serviceAccount:${google_service_account.pipeline.email}": PIPELINE,
+    "serviceAccount:${var.service_account_email}": PIPELINE,
+    "serviceAccount:${google_service_account.dagster.email}": CONTROL,
+}
+
+
+def terraform_grants(names: dict[str, str], without: str | None = None) -> dict:
+    """identity -> resource -> roles, as terraform/ grants them. ``names`` maps
+    terraform's references (``${google_storage_bucket.lake.name}``) to the
+    names the test uses; the project is "project". ``without``: leave out the
+    grant of that name, to show what its absence would do."""
+    from tests.test_terraform import TERRAFORM, load, resources
+
+    scopes = {
+        "google_storage_bucket_iam_member": "bucket",
+        "google_bigquery_dataset_iam_member": "dataset_id",
+        "google_project_iam_member": None,
+    }
+    grants: dict[str, dict[str, set[str]]] = {PIPELINE: {}, CONTROL: {}}
+    for config in (load(TERRAFORM), load(TERRAFORM / "modules" / "dagster_home")):
+        for kind, attribute in scopes.items():
+            for name, grant in resources(config, kind).items():
+                resource = "project" if attribute is None else names.get(grant[attribute])
+                if name == without or resource is None:
+                    continue
+                for member in (grant.get("for_each") or {"": grant["member"]}).values():
+                    if member in MEMBERS:
+                        grants[MEMBERS[member]].setdefault(resource, set()).add(grant["role"])
+    return grants
+
+
+def holds(grants: dict[str, set[str]]) -> dict[str, set[str]]:
+    """resource -> permissions, from resource -> roles."""
+    return {
+        resource: set().union(*(ROLES.get(role, set()) for role in roles))
+        for resource, roles in grants.items()
+    }
+
+
+class Refused(Exception):
+    """A request the identity may not make: the missing permission, and where."""
+
+
+class Proxy:
+    """Forwards to ``upstream`` what ``needs(method, path, query, body)`` allows:
+    that returns the (permission, resource) pairs the request needs."""
+
+    def __init__(self, upstream: str, permissions: dict[str, set[str]]):
+        self.upstream = urlsplit(upstream)
+        self.permissions = permissions
+        self.refused: list[str] = []
+        self.allowed: list[str] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self):
+                parts = urlsplit(self.path)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    needed = proxy.needs(self.command, parts.path, parse_qs(parts.query), body)
+                    for permission, resource in needed:
+                        if permission not in proxy.permissions.get(resource, set()):
+                            raise Refused(f"{permission} on {resource}")
+                except Refused as refusal:
+                    proxy.refused.append(f"{refusal} ({self.command} {parts.path})")
+                    return self._reply(403, _forbidden(str(refusal)), "application/json")
+                proxy.allowed.extend(f"{p} on {r}" for p, r in needed)
+                status, headers, data = proxy.forward(self.command, self.path, self.headers, body)
+                self._reply(status, data, headers.get("content-type", ""), headers)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+
+            def _reply(self, status, data: bytes, content_type: str, headers=None):
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    if name not in ("transfer-encoding", "content-length", "connection"):
+                        self.send_header(name, value)
+                if not headers:
+                    self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"http://127.0.0.1:{self._server.server_port}"
+
+    def needs(self, method: str, path: str, query: dict, body: bytes) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def forward(self, method: str, path: str, headers, body: bytes):
+        connection = http.client.HTTPConnection(
+            self.upstream.hostname, self.upstream.port, timeout=300
+        )
+        sent = {k: v for k, v in headers.items() if k.lower() not in ("host", "connection")}
+        connection.request(method, path, body=body, headers=sent)
+        answer = connection.getresponse()
+        data = answer.read()
+        received = {k.lower(): v for k, v in answer.getheaders()}
+        connection.close()
+        return answer.status, received, data
+
+    def __enter__(self):
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+
+
+def _forbidden(message: str) -> bytes:
+    return json.dumps(
+        {"error": {"code": 403, "message": f"Access Denied: caller does not have {message}",
+                   "errors": [{"reason": "accessDenied", "message": message}]}}
+    ).encode()  # fmt: skip
+
+
+# (method, path pattern, permission); the bucket is the pattern's first group.
+GCS_ROUTES = [
     ("GET", r"/storage/v1/b/([^/]+)", "storage.buckets.get"),
     ("GET", r"/storage/v1/b/([^/]+)/o", "storage.objects.list"),
     ("GET", r"/storage/v1/b/([^/]+)/o/.+", "storage.objects.get"),
@@ -28,111 +177,143 @@ ROUTES = [
     ("DELETE", r"/storage/v1/b/([^/]+)/o/.+", "storage.objects.delete"),
     ("PATCH", r"/storage/v1/b/([^/]+)/o/.+", "storage.objects.update"),
 ]
-# The predefined roles' storage permissions (Google's IAM roles reference).
-ROLES = {
-    "roles/storage.objectViewer": {"storage.objects.get", "storage.objects.list"},
-    "roles/storage.objectAdmin": {
-        "storage.objects.create", "storage.objects.delete", "storage.objects.get",
-        "storage.objects.list", "storage.objects.update",
-    },
-    "roles/storage.legacyBucketReader": {"storage.buckets.get", "storage.objects.list"},
-}  # fmt: skip
 
 
-def permission_for(method: str, path: str) -> tuple[str, str] | None:
-    """(permission, bucket) GCS checks for a request, or None if unknown."""
-    for verb, pattern, permission in ROUTES:
-        match = re.fullmatch(pattern, path)
-        if verb == method and match:
-            return permission, unquote(match.group(1))
-    return None
+class GcsIamProxy(Proxy):
+    """GCS's JSON API; ``permissions``: bucket -> permissions."""
 
+    def needs(self, method, path, query, body):
+        for verb, pattern, permission in GCS_ROUTES:
+            match = re.fullmatch(pattern, path)
+            if verb == method and match:
+                bucket = unquote(match.group(1))
+                needed = [(permission, bucket)]
+                if permission == "storage.objects.create" and self._exists(bucket, query):
+                    needed.append(("storage.objects.delete", bucket))  # a replacement
+                return needed
+        raise Refused(f"an unmapped call {method} {path}")
 
-class IamProxy:
-    """Serves on 127.0.0.1 as one identity holding ``grants``: bucket -> roles."""
-
-    def __init__(self, upstream: str, grants: dict[str, set[str]]):
-        self.upstream = urlsplit(upstream)
-        self.permissions = {
-            bucket: set().union(*(ROLES[role] for role in roles))
-            for bucket, roles in grants.items()
-        }
-        self.refused: list[str] = []
-        self.allowed: list[str] = []
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self):
-                path = urlsplit(self.path).path
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                needed = permission_for(self.command, path)
-                if needed is None:
-                    return self._refuse(f"unmapped {self.command} {path}")
-                permission, bucket = needed
-                if permission == "storage.objects.create" and proxy._exists(self.path, bucket):
-                    # Replacing an object also needs delete.
-                    needed_too = "storage.objects.delete"
-                    if needed_too not in proxy.permissions.get(bucket, set()):
-                        return self._refuse(f"{needed_too} on {bucket} ({self.command} {path})")
-                if permission not in proxy.permissions.get(bucket, set()):
-                    return self._refuse(f"{permission} on {bucket} ({self.command} {path})")
-                proxy.allowed.append(f"{permission} on {bucket}")
-                self._forward(body)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
-
-            def _refuse(self, what: str):
-                proxy.refused.append(what)
-                reply = (
-                    b'{"error": {"code": 403, "message": "caller does not have '
-                    + what.split(" (")[0].encode()
-                    + b'", "errors": [{"reason": "forbidden"}]}}'
-                )
-                self.send_response(403)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def _forward(self, body: bytes):
-                connection = http.client.HTTPConnection(
-                    proxy.upstream.hostname, proxy.upstream.port, timeout=60
-                )
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                connection.request(self.command, self.path, body=body, headers=headers)
-                answer = connection.getresponse()
-                data = answer.read()
-                self.send_response(answer.status)
-                for name, value in answer.getheaders():
-                    if name.lower() not in ("transfer-encoding", "content-length", "connection"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                connection.close()
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.host = f"http://127.0.0.1:{self._server.server_port}"
-
-    def _exists(self, request_path: str, bucket: str) -> bool:
+    def _exists(self, bucket: str, query: dict) -> bool:
         """Whether an upload would replace an object (asked of the emulator)."""
-        name = parse_qs(urlsplit(request_path).query).get("name", [None])[0]
+        name = query.get("name", [None])[0]
         if name is None:
             return False
-        connection = http.client.HTTPConnection(
-            self.upstream.hostname, self.upstream.port, timeout=60
-        )
-        connection.request("GET", f"/storage/v1/b/{quote(bucket)}/o/{quote(name, safe='')}")
-        status = connection.getresponse().status
-        connection.close()
+        path = f"/storage/v1/b/{quote(bucket)}/o/{quote(name, safe='')}"
+        status, _, _ = self.forward("GET", path, {}, b"")
         return status == 200
 
-    def __enter__(self) -> IamProxy:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
 
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
+# BigQuery's REST API v2: (method, path pattern, permission, scope group).
+BQ_ROUTES = [
+    ("GET", r"/bigquery/v2/projects/([^/]+)/datasets/([^/]+)", "bigquery.datasets.get", 2),
+    ("GET", r"/bigquery/v2/projects/([^/]+)/datasets/([^/]+)/tables", "bigquery.tables.list", 2),
+    ("GET", r"/bigquery/v2/projects/([^/]+)/datasets/([^/]+)/routines", "bigquery.routines.list", 2),
+    ("POST", r"/bigquery/v2/projects/([^/]+)/datasets/([^/]+)/tables", "bigquery.tables.create", 2),
+    ("GET", r"/bigquery/v2/projects/([^/]+)/datasets/([^/]+)/tables/[^/]+", "bigquery.tables.get", 2),
+    ("PATCH", r"/bigquery/v2/projects/([^/]+)/datasets/([^/]+)/tables/[^/]+", "bigquery.tables.update", 2),
+    ("PUT", r"/bigquery/v2/projects/([^/]+)/datasets/([^/]+)/tables/[^/]+", "bigquery.tables.update", 2),
+    ("DELETE", r"/bigquery/v2/projects/([^/]+)/datasets/([^/]+)/tables/[^/]+", "bigquery.tables.delete", 2),
+    ("GET", r"/bigquery/v2/projects/([^/]+)/datasets/([^/]+)/tables/[^/]+/data", "bigquery.tables.getData", 2),
+    # A job's creator may read its own jobs and their results.
+    ("GET", r"/bigquery/v2/projects/([^/]+)/jobs/[^/]+", None, 1),
+    ("GET", r"/bigquery/v2/projects/([^/]+)/queries/[^/]+", None, 1),
+    # Listing datasets returns those the caller can see: no permission of its own.
+    ("GET", r"/bigquery/v2/projects/([^/]+)/datasets", None, 1),
+]  # fmt: skip
+
+
+class BigQueryIamProxy(Proxy):
+    """BigQuery's REST API. ``permissions``: "project", a dataset's name, or
+    "gs://bucket" -> permissions. ``default_dataset`` resolves unqualified
+    tables of a job's SQL."""
+
+    def needs(self, method, path, query, body):
+        for verb, pattern, permission, group in BQ_ROUTES:
+            match = re.fullmatch(pattern, path)
+            if verb == method and match:
+                resource = unquote(match.group(group))
+                # A query's results land in a hidden dataset ("_" and a hash)
+                # that its creator may read.
+                if permission is None or (group == 2 and resource.startswith("_")):
+                    return []
+                return [(permission, resource)]
+        if method == "POST" and re.fullmatch(
+            r"(/upload)?/bigquery/v2/projects/[^/]+/(jobs|queries)", path
+        ):
+            return [("bigquery.jobs.create", "project"), *self._job_needs(path, body)]
+        raise Refused(f"an unmapped call {method} {path}")
+
+    def _job_needs(self, path: str, body: bytes) -> list[tuple[str, str]]:
+        if path.startswith("/upload"):
+            raise Refused("a load from a local file (the pipeline loads from its bucket)")
+        request = json.loads(body or b"{}")
+        if path.endswith("/queries"):  # jobs.query: the SQL at the top level
+            return self._sql_needs(request["query"], request.get("defaultDataset"))
+        configuration = request.get("configuration", {})
+        if "load" in configuration:
+            load = configuration["load"]
+            needed = [("bigquery.tables.updateData", load["destinationTable"]["datasetId"])]
+            if load.get("createDisposition", "CREATE_IF_NEEDED") == "CREATE_IF_NEEDED":
+                needed.append(("bigquery.tables.create", load["destinationTable"]["datasetId"]))
+            for uri in load.get("sourceUris", []):
+                needed.append(("storage.objects.get", "gs://" + uri[5:].split("/")[0]))
+            return needed
+        if "query" in configuration:
+            job = configuration["query"]
+            needed = self._sql_needs(job["query"], job.get("defaultDataset"))
+            if job.get("destinationTable"):
+                needed += [("bigquery.tables.updateData", job["destinationTable"]["datasetId"]),
+                           ("bigquery.tables.create", job["destinationTable"]["datasetId"])]  # fmt: skip
+            return needed
+        raise Refused(f"an unmapped kind of job {sorted(configuration)}")
+
+    def _sql_needs(self, sql: str, default_dataset: dict | None) -> list[tuple[str, str]]:
+        """What the statements of a query or script read and write."""
+        default = (default_dataset or {}).get("datasetId")
+        needed = []
+        for statement in sqlglot.parse(sql, read="bigquery"):
+            if statement is None:
+                continue
+            written = set()
+            target = _target_of(statement)
+            if target is not None:
+                dataset = target.db or default
+                kind = type(statement).__name__
+                written.add(id(target))
+                if kind in ("Create",):
+                    needed += [("bigquery.tables.create", dataset),
+                               ("bigquery.tables.updateData", dataset)]  # fmt: skip
+                    if statement.args.get("replace"):
+                        needed.append(("bigquery.tables.delete", dataset))
+                elif kind == "Drop":
+                    needed.append(("bigquery.tables.delete", dataset))
+                elif kind == "Alter":
+                    needed.append(("bigquery.tables.update", dataset))
+                else:  # INSERT, MERGE, UPDATE, DELETE
+                    needed.append(("bigquery.tables.updateData", dataset))
+                    if kind != "Insert":
+                        needed.append(("bigquery.tables.getData", dataset))
+            for table in statement.find_all(exp.Table):
+                if id(table) in written or not table.name:
+                    continue
+                dataset = table.db or default
+                if dataset is None:
+                    continue  # a CTE's name, or a table function
+                if table.name.upper() == "INFORMATION_SCHEMA" or (
+                    dataset.upper().endswith("INFORMATION_SCHEMA")
+                ):
+                    needed.append(("bigquery.tables.list", dataset.split(".")[0]))
+                else:
+                    needed.append(("bigquery.tables.getData", dataset))
+        return needed
+
+
+def _target_of(statement: exp.Expression) -> exp.Table | None:
+    """The table a DML or DDL statement writes, if any."""
+    if isinstance(statement, (exp.Insert, exp.Merge, exp.Update, exp.Delete, exp.Create,
+                              exp.Drop, exp.Alter)):  # fmt: skip
+        target = statement.this
+        if isinstance(target, exp.Schema):
+            target = target.this
+        return target if isinstance(target, exp.Table) else None
+    return None

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from gharchive_assets.settings import Settings
 from gharchive_assets.testing.synthetic import write_hour
 from tests import expected
 from tests.bq_emulator import client_for
+from tests.iam_proxy import PIPELINE, BigQueryIamProxy, GcsIamProxy, holds, terraform_grants
 from tests.pipeline import materialize_days, materialize_hours
 
 FIRST, LAST = "2015-01-01-22:00", "2015-01-02-00:00"
@@ -39,7 +40,15 @@ def gcp(gcs_emulator, bq_emulator, archive_server, generated_archive, tmp_path_f
     """Three hours downloaded, cleaned and swapped into BigQuery by four runs
     started together over overlapping hours and days, as a backfill's queue
     starts them; then the models, built once. (Four runs at once with dbt in
-    each run the local target: tests/test_operator_faults.py.)"""
+    each run the local target: tests/test_operator_faults.py.) Every call of
+    the runs, dbt and the checks below goes through the IAM proxies, as the
+    pipeline's identity with what terraform grants it."""
+    with ExitStack() as stack:
+        yield _gcp(stack, gcs_emulator, bq_emulator, archive_server, generated_archive,
+                   tmp_path_factory)  # fmt: skip
+
+
+def _gcp(stack, gcs_emulator, bq_emulator, archive_server, generated_archive, tmp_path_factory):
     settings = Settings(
         base_url=archive_server.url,
         target="gcp",
@@ -57,6 +66,23 @@ def gcp(gcs_emulator, bq_emulator, archive_server, generated_archive, tmp_path_f
     client = client_for(bq_emulator.endpoint)
     for dataset in (settings.bq_dataset, settings.bq_analytics_dataset):
         client.create_dataset(dataset, exists_ok=True)
+    # From here on, as the pipeline: the emulators only through the proxies.
+    grants = holds(terraform_grants({
+        "${google_storage_bucket.lake.name}": settings.gcs_bucket,
+        "${google_bigquery_dataset.events.dataset_id}": settings.bq_dataset,
+        "${google_bigquery_dataset.analytics.dataset_id}": settings.bq_analytics_dataset,
+    })[PIPELINE])  # fmt: skip
+    gcs = stack.enter_context(GcsIamProxy(gcs_emulator.host, grants))
+    bq = stack.enter_context(
+        BigQueryIamProxy(
+            bq_emulator.endpoint,
+            {**grants, f"gs://{settings.gcs_bucket}": grants[settings.gcs_bucket]},
+        )
+    )
+    PROXIES.update(gcs=gcs, bq=bq)
+    storage_host = stack.enter_context(pytest.MonkeyPatch.context())
+    storage_host.setenv("STORAGE_EMULATOR_HOST", gcs.host)
+    settings = dataclasses.replace(settings, bq_api_endpoint=bq.host)
     home = tmp_path_factory.mktemp("dagster_home")
     shutil.copyfile(REPO / "deploy" / "dagster.local.yaml", home / "dagster.yaml")
     local_instance.prepare(home)
@@ -88,6 +114,20 @@ def gcp(gcs_emulator, bq_emulator, archive_server, generated_archive, tmp_path_f
         assert models.success
     warehouse = warehouse_for(settings)
     return settings, warehouse, client, generated_archive["hours"]
+
+
+PROXIES: dict = {}
+
+
+def test_every_call_was_one_terraform_grants(gcp):
+    """What production's IAM would have refused: nothing, and the proxies saw
+    the calls (the libraries' as well as ours)."""
+    gcs, bq = PROXIES["gcs"], PROXIES["bq"]
+    assert gcs.refused == [] and bq.refused == []
+    assert {"storage.objects.create", "storage.objects.get"} <= {a.split()[0] for a in gcs.allowed}
+    seen = {a.split()[0] for a in bq.allowed}
+    assert {"bigquery.jobs.create", "bigquery.tables.create", "bigquery.tables.updateData",
+            "bigquery.tables.getData", "storage.objects.get"} <= seen  # fmt: skip
 
 
 # Four runs at once over FIRST..LAST: the same hours, and the same days, twice or more.

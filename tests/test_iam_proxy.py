@@ -4,47 +4,36 @@ refuses what its roles on that bucket do not allow, as GCS would with 403.
 
 - dagster-gcp's GCSComputeLogManager, as a run (the pipeline's identity) and as
   the webserver (the control plane's), with a real Dagster run writing its logs;
-- the lake (raw and clean hours) as the pipeline.
+- the lake (raw and clean hours) as the pipeline;
+- the warehouse without its dataset grant (the whole pipeline on BigQuery runs
+  through both proxies in tests/test_gcp_pipeline.py).
 """
 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from tests.iam_proxy import IamProxy
-from tests.test_terraform import TERRAFORM, load, resources
+from gharchive_assets.resources.bigquery_warehouse import WarehouseAccessError
+from tests.iam_proxy import (
+    CONTROL,
+    PIPELINE,
+    BigQueryIamProxy,
+    GcsIamProxy,
+    holds,
+    terraform_grants,
+)
 
 LOGS, LAKE = "logs-bucket", "lake-bucket"
-PIPELINE = "pipeline"
-CONTROL = "control"
-
-
-def grants_from_terraform(without: str | None = None) -> dict[str, dict[str, set[str]]]:
-    """identity -> bucket -> roles, as terraform grants them (``without`` one
-    resource, to show what its absence would do)."""
-    members = {
-        "serviceAccount:${google_service_account.pipeline.email}": PIPELINE,
-        "serviceAccount:${var.service_account_email}": PIPELINE,
-        "serviceAccount:${google_service_account.dagster.email}": CONTROL,
-    }
-    buckets = {
-        "${google_storage_bucket.lake.name}": LAKE,
-        "${google_storage_bucket.compute_logs.name}": LOGS,
-    }
-    grants: dict[str, dict[str, set[str]]] = {PIPELINE: {}, CONTROL: {}}
-    for config in (load(TERRAFORM), load(TERRAFORM / "modules" / "dagster_home")):
-        for name, grant in resources(config, "google_storage_bucket_iam_member").items():
-            if name == without:
-                continue
-            for member in (grant.get("for_each") or {"": grant["member"]}).values():
-                identity, bucket = members[member], buckets[grant["bucket"]]
-                grants[identity].setdefault(bucket, set()).add(grant["role"])
-    return grants
+NAMES = {
+    "${google_storage_bucket.lake.name}": LAKE,
+    "${google_storage_bucket.compute_logs.name}": LOGS,
+}
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +48,9 @@ def buckets(gcs_emulator):
 def as_identity(gcs_emulator, buckets, monkeypatch):
     """Enter a proxy for one identity: its clients reach GCS only through it."""
 
-    def enter(identity: str, without: str | None = None) -> IamProxy:
-        proxy = IamProxy(gcs_emulator.host, grants_from_terraform(without)[identity])
+    def enter(identity: str, without: str | None = None) -> GcsIamProxy:
+        grants = terraform_grants(NAMES, without)[identity]
+        proxy = GcsIamProxy(gcs_emulator.host, holds(grants))
         monkeypatch.setenv("STORAGE_EMULATOR_HOST", proxy.host)
         return proxy
 
@@ -158,3 +148,25 @@ def test_the_lake_needs_only_the_pipelines_object_role(as_identity, tmp_path):
     with as_identity(CONTROL) as proxy, pytest.raises(Exception, match=r"403|objectAdmin"):
         lake().size(key)
     assert proxy.refused
+
+
+def test_without_its_dataset_grant_the_warehouse_says_what_to_grant(bq_emulator):
+    """BigQuery's 403 reaches the operator as the grant to add, not a traceback."""
+    from tests.bq_emulator import client_for
+    from tests.test_bigquery_warehouse import warehouse
+
+    client_for(bq_emulator.endpoint).create_dataset("iam_events", exists_ok=True)
+    names = {"${google_bigquery_dataset.events.dataset_id}": "iam_events"}
+    with (
+        BigQueryIamProxy(
+            bq_emulator.endpoint,
+            holds(terraform_grants(names, without="pipeline_events")[PIPELINE]),
+        ) as proxy,
+        pytest.raises(WarehouseAccessError, match=r"roles/bigquery\.dataEditor"),
+    ):
+        warehouse(proxy.host, "iam_events").replace_hour(
+            datetime(2015, 1, 1, tzinfo=UTC), "gs://lake-bucket/clean.parquet", ""
+        )
+    assert proxy.refused == [
+        "bigquery.datasets.get on iam_events (GET /bigquery/v2/projects/test/datasets/iam_events)"
+    ]
