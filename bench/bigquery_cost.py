@@ -1,27 +1,34 @@
-"""What an hourly run bills on BigQuery, from measured bytes per column.
+"""What a run bills on BigQuery, from the SQL dbt compiles and measured bytes.
 
 BigQuery bills on-demand queries by the logical bytes of the columns a query
 reads in the partitions (and clustered blocks) it cannot prune: a STRING is 2
-bytes plus its UTF-8 length, INT64 and TIMESTAMP 8, BOOL 1, NULL 0. This:
+bytes plus its UTF-8 length, INT64 and TIMESTAMP 8, BOOL 1, NULL 0. A MERGE or
+DELETE bills every column of every partition it touches; an INSERT its source.
+This:
 
 1. cleans a generated 2024-size hour (``--events``, default 200,000) and
-   measures each column's logical bytes per event;
-2. compiles an hourly run for the bigquery target (as tests/test_bigquery_sql.py
-   does) and, for every model and test it executes, finds each read of
-   ``events`` (directly or through the staging views) and the event columns
-   it uses;
-3. prices each read: a read bounded by the run's hours (tests, clustered by
-   ``archive_hour``) scans the hour; one bounded by the run's days (models)
-   scans the day; the swap's MERGE scans the hour's rows, whole. Beside it,
-   the same reads as the code made them before, at one year of history
-   (``events`` partitioned by day of ``archive_hour``: a model's filter on
-   ``event_day`` through a subquery pruned nothing, a test's on
-   ``archive_hour`` kept one day, the swap read its day);
-4. prices a backfill's day (24 hours a run: 24 swaps, the tests over its
-   hours, the models once), with the swap as modelled (its hour's rows) and as
-   its MERGE bills today (the day's partition as it stands, issue 26).
+   measures each column's logical bytes per event, and the bytes of a
+   dimension row (key, id, name, two timestamps);
+2. compiles a run for the bigquery target (as tests/test_bigquery_sql.py does)
+   and, for every model and test it executes, finds each read of ``events``
+   (directly or through the staging views) and the columns it uses, and each
+   read of a dimension;
+3. prices the reads: one bounded by the run's hours (tests) scans the hours;
+   one bounded by the run's days (models) scans the days; the de-duplicated
+   table of the run's days is rewritten once (its days' partitions, billed
+   whole by the overwrite's MERGE) and read by column. A dimension is a
+   view over its days: a run that read one would scan all history, priced at
+   ``--actors``, ``--repos``, ``--orgs`` keys a year (assumptions, stated:
+   replace them with your counts). No run reads one (it builds and tests the
+   dimensions' days); the line says so;
+4. prices the swaps: a fresh hour is an INSERT of its staged rows; a re-load
+   a MERGE that bills the day's partition;
+5. prints two runs at one year of 2024-size history: an hourly run (one hour
+   loaded, its day's models rebuilt: what the schedule does) and a backfill's
+   day (24 hours a run, the models once), and the cost of the whole archive.
 
     python bench/bigquery_cost.py [--events 200000] [--price-per-tib 6.25]
+        [--actors 20e6] [--repos 60e6] [--orgs 1e6]
 """
 
 from __future__ import annotations
@@ -63,6 +70,8 @@ RENAMED = {
 }  # fmt: skip
 EVENT_RELATIONS = {"events", "int_events__deduped"}
 DEDUP_COLUMNS = {"id", "created_at", "archive_hour"}  # keep_first_copy's window
+# A table of the run's days, de-duplicated once: a read takes its own columns.
+DEDUPED = "int_events__deduped"
 
 
 def logical_bytes_per_event(clean_file: Path) -> dict[str, float]:
@@ -82,16 +91,40 @@ def logical_bytes_per_event(clean_file: Path) -> dict[str, float]:
     return sizes
 
 
+DIMENSIONS = {"dim_actors": ("actor_id", "actor_login"), "dim_repos": ("repo_id", "repo_name"),
+              "dim_orgs": ("org_id", "org_login")}  # fmt: skip
+# Whole archive (docs/backfills.md): events by era and days.
+ARCHIVE_EVENTS, ARCHIVE_DAYS = 12.6e9, 5_775
+
+
+def dimension_row_bytes(clean_file: Path) -> dict[str, dict[str, float]]:
+    """Logical bytes of a dimension row's key and of the whole row, measured on
+    the hour's values: key (the id as text, or a prefix and the name), id,
+    name, first and last seen, is_bot for actors."""
+    table = pq.read_table(clean_file)
+    rows = {}
+    for dimension, (id_column, name_column) in DIMENSIONS.items():
+        names = table.column(name_column).drop_null()
+        name = (pc.mean(pc.binary_length(names)).as_py() or 0) + 2
+        ids = table.column(id_column).drop_null().cast("string")
+        key = (pc.mean(pc.binary_length(ids)).as_py() or 0) + 2
+        row = key + 8 + name + 16 + (1 if dimension == "dim_actors" else 0)
+        rows[dimension] = {"key": key, "row": row}
+    return rows
+
+
+def executed(manifest: dict):
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" or (
+            node["resource_type"] == "model" and node["config"]["materialized"] != "view"
+        ):
+            yield node, sqlglot.parse_one(node["compiled_code"], read="bigquery")
+
+
 def reads_of_events(manifest: dict):
     """(node name, bounded by hours?, event columns used) per read of events."""
     names = {column.name for column in COLUMNS}
-    for node in manifest["nodes"].values():
-        executed = node["resource_type"] == "test" or (
-            node["resource_type"] == "model" and node["config"]["materialized"] != "view"
-        )
-        if not executed:
-            continue
-        tree = sqlglot.parse_one(node["compiled_code"], read="bigquery")
+    for node, tree in executed(manifest):
         used = set()
         for column in tree.find_all(exp.Column):
             used.update(RENAMED.get(column.name, [column.name] if column.name in names else []))
@@ -104,13 +137,28 @@ def reads_of_events(manifest: dict):
                 by_hours = where is not None and any(
                     c.name == "archive_hour" for c in where.find_all(exp.Column)
                 )
-                yield node["name"], by_hours, used | DEDUP_COLUMNS | {"created_at"}
+                extra = {"created_at"} if table.name == DEDUPED else DEDUP_COLUMNS | {"created_at"}
+                yield node["name"], by_hours, used | extra
+
+
+def reads_of_dimensions(manifest: dict):
+    """(node name, dimension, whole row?) per read of a dimension by what a run
+    executes. A dimension is a view folding all its days: any such read scans
+    all history (priced at ``--actors`` etc.). The run's own SQL reads only the
+    dimensions' days (dim_*_by_day, by literal days), so this finds none."""
+    for node, tree in executed(manifest):
+        for table in tree.find_all(exp.Table):
+            if table.db and table.name in DIMENSIONS:
+                yield node["name"], table.name, True
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000, help="events per hour")
     parser.add_argument("--price-per-tib", type=float, default=6.25)
+    parser.add_argument("--actors", type=float, default=20e6, help="actors in a year")
+    parser.add_argument("--repos", type=float, default=60e6, help="repositories in a year")
+    parser.add_argument("--orgs", type=float, default=1e6, help="organisations in a year")
     args = parser.parse_args()
     hour_file = HERE / "out" / f"hour-{args.events}.json.gz"
     if not hour_file.exists():
@@ -122,48 +170,86 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         cleaned = clean_archive_file(hour_file, KEY, Path(scratch))
         sizes = logical_bytes_per_event(cleaned.events_file)
+        dimension_rows = dimension_row_bytes(cleaned.events_file)
         manifest = compile_hourly_run_for_bigquery(Path(scratch) / "compiled", RUN_VARS)
     per_event = sum(sizes.values())
     print(f"logical bytes per event: {per_event:,.0f} (payload {sizes['payload']:,.0f})")
     for name, size in sorted(sizes.items(), key=lambda item: -item[1])[:8]:
         print(f"  {name:<24} {size:8,.1f}")
 
-    hour_rows, day_rows, year_rows = args.events, 24 * args.events, HOURS_PER_YEAR * args.events
+    keys = {"dim_actors": args.actors, "dim_repos": args.repos, "dim_orgs": args.orgs}
+    dimension_size = {d: keys[d] * dimension_rows[d]["row"] for d in DIMENSIONS}
+    key_size = {d: keys[d] * dimension_rows[d]["key"] for d in DIMENSIONS}
+    for d in DIMENSIONS:
+        print(
+            f"  {d}: {keys[d] / 1e6:,.0f} M keys at one year (assumed), "
+            f"{dimension_rows[d]['row']:.0f} bytes a row: {dimension_size[d] / 1e9:,.2f} GB"
+        )
+
+    hour_rows, day_rows = args.events, 24 * args.events
     reads = list(reads_of_events(manifest))
-    now = before = 0.0
-    for _, by_hours, used in reads:
-        width = sum(sizes[name] for name in used)
-        # Now: partitions by day of created_at, clustered by archive_hour.
-        now += width * (hour_rows if by_hours else day_rows)
-        # Before: partitions by day of archive_hour; models filtered on event_day
-        # through a subquery (no pruning), tests on archive_hour (one day).
-        before += width * (day_rows if by_hours else year_rows)
-    now += per_event * hour_rows  # the swap deletes the hour's rows (clustered), whole
-    before += per_event * day_rows  # it read the day's partition
-    tib = 2**40
-    for label, total in (("now", now), ("before, at one year of history", before)):
-        print(
-            f"hourly run, {label}: {len(reads)} reads of events, {total / 1e9:,.1f} GB a run, "
-            f"{total * HOURS_PER_YEAR / tib:,.1f} TiB a year, "
-            f"${total * HOURS_PER_YEAR / tib * args.price_per_tib:,.0f} a year "
-            f"at ${args.price_per_tib}/TiB"
+    dimension_reads = list(reads_of_dimensions(manifest))
+
+    def events_read(hours_loaded: int, day_hours: int) -> float:
+        """Reads of events: tests over the run's hours, models over its day."""
+        return sum(
+            sum(sizes[name] for name in used)
+            * args.events
+            * (hours_loaded if by_hours else day_hours)
+            for _, by_hours, used in reads
         )
-    # A backfill's day: 24 swaps, the tests over its 24 hours, the models once.
-    reads_of_a_day = sum(sum(sizes[name] for name in used) * day_rows for _, _, used in reads)
-    swaps_of_hours = per_event * day_rows
-    # The swap's MERGE as written today (WHEN NOT MATCHED BY SOURCE ... DELETE)
-    # bills the day's partition as it stands: 0, 1, ... 23 hours of the day.
-    swaps_of_days = per_event * hour_rows * sum(range(24)) + swaps_of_hours
-    for label, swaps in (
-        ("swaps of their hour", swaps_of_hours),
-        ("swaps of the day", swaps_of_days),
+
+    dimensions = sum(dimension_size[d] if whole else key_size[d] for _, d, whole in dimension_reads)
+    inserts = per_event * hour_rows  # a fresh hour: the staged rows
+    # insert_overwrite of the de-duplicated table's days: a MERGE that deletes
+    # the days' partitions (every column but the payload) before it inserts.
+    deduped_row = per_event - sizes["payload"]
+
+    def overwrites(day_hours: int) -> float:
+        return deduped_row * args.events * day_hours
+
+    tib, gb = 2**40, 1e9
+    runs = {
+        # The schedule: each hour loaded, then its day's models (12 hours of the
+        # day in them on average; 24 at the day's last hour).
+        "hourly run (its day's models over 12 hours)": (
+            events_read(1, 12) + overwrites(12), inserts, dimensions),
+        "hourly run at the day's last hour": (
+            events_read(1, 24) + overwrites(24), inserts, dimensions),
+        "backfill day (24 hours a run)": (
+            events_read(24, 24) + overwrites(24), 24 * inserts, dimensions),
+    }  # fmt: skip
+    print(
+        f"reads of events: {len(reads)}; reads of dimensions: {len(dimension_reads)} "
+        f"({sum(dimension_size.values()) / gb:,.1f} GB of dimensions at one year)"
+    )
+    for label, (events, swaps, dims) in runs.items():
+        total = events + swaps + dims
+        print(
+            f"{label}, at one year: {total / gb:,.1f} GB "
+            f"(events {events / gb:,.1f}, swaps {swaps / gb:,.1f}, dimensions {dims / gb:,.1f}), "
+            f"${total / tib * args.price_per_tib:,.3f}"
+        )
+    # A re-loaded hour's MERGE bills its day's partition (24 hours) as well.
+    print(f"a re-loaded hour: + {per_event * day_rows / gb:,.1f} GB (its day's partition)")
+
+    # The whole archive, a day a run: events and swaps by bytes an event; the
+    # dimensions grow with history (0 to their size at the end, which is the
+    # one-year size scaled by the archive's events over a 2024 year's, a bound).
+    day_events, day_swaps, _ = runs["backfill day (24 hours a run)"]
+    per_archive_event = (day_events + day_swaps) / day_rows
+    growth = ARCHIVE_EVENTS / (HOURS_PER_YEAR * args.events)  # the end's size, in years
+    dimensions_total = ARCHIVE_DAYS * dimensions * growth / 2  # 0 to the end's size
+    archive = per_archive_event * ARCHIVE_EVENTS
+    for label, total in (
+        ("events and swaps", archive),
+        ("dimensions (a MERGE a day, growing)", dimensions_total),
     ):
-        total = reads_of_a_day + swaps
         print(
-            f"backfill day, {label}: {total / 1e9:,.1f} GB "
-            f"(reads {reads_of_a_day / 1e9:,.1f}, swaps {swaps / 1e9:,.1f}), "
-            f"{total / args.events / 24:,.0f} bytes an event"
+            f"whole archive, {label}: {total / tib:,.0f} TiB, "
+            f"${total / tib * args.price_per_tib:,.0f} at ${args.price_per_tib}/TiB"
         )
+    print(f"bytes an event, events and swaps: {per_archive_event:,.0f}")
 
 
 if __name__ == "__main__":

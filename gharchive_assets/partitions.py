@@ -4,7 +4,7 @@ and the daily report; and how a run covers them.
 
 Why the models are daily: a year is 8,760 hours, and every hourly asset
 costs the UI, the backfill daemon and run creation per partition. Three
-hourly assets and 29 daily models plan 37,000 asset partitions a year where
+hourly assets and 32 daily models plan 38,000 asset partitions a year where
 32 hourly ones planned 280,000 (docs/backfills.md has the measurements).
 """
 

@@ -1,4 +1,4 @@
 {#- One row per organisation: the latest login, first and last seen. -#}
-{{ config(unique_key='org_key') }}
+{{ config(materialized='view') }}
 
-{{ dimension_rows('org_key', 'org_id', 'org_login') }}
+{{ dimension_rows('dim_orgs_by_day', 'org_key', 'org_id', 'org_login') }}

@@ -1,4 +1,4 @@
 {#- One row per repository: the latest owner/name, first and last seen. -#}
-{{ config(unique_key='repo_key') }}
+{{ config(materialized='view') }}
 
-{{ dimension_rows('repo_key', 'repo_id', 'repo_name') }}
+{{ dimension_rows('dim_repos_by_day', 'repo_key', 'repo_id', 'repo_name') }}
