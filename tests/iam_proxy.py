@@ -18,8 +18,11 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import sqlglot
@@ -111,9 +114,9 @@ class Proxy:
                         if permission not in proxy.permissions.get(resource, set()):
                             raise Refused(f"{permission} on {resource}")
                 except Refused as refusal:
-                    proxy.refused.append(f"{refusal} ({self.command} {parts.path})")
+                    proxy.record("refused", [f"{refusal} ({self.command} {parts.path})"])
                     return self._reply(403, _forbidden(str(refusal)), "application/json")
-                proxy.allowed.extend(f"{p} on {r}" for p, r in needed)
+                proxy.record("allowed", [f"{p} on {r}" for p, r in needed])
                 status, headers, data = proxy.forward(self.command, self.path, self.headers, body)
                 self._reply(status, data, headers.get("content-type", ""), headers)
 
@@ -133,8 +136,17 @@ class Proxy:
             def log_message(self, *args):
                 pass
 
+        self._log_lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.host = f"http://127.0.0.1:{self._server.server_port}"
+
+    log: Path | None = None  # where a proxy in its own process records, for its parent
+
+    def record(self, outcome: str, entries: list[str]) -> None:
+        getattr(self, outcome).extend(entries)
+        if self.log is not None and entries:
+            with self._log_lock, open(self.log, "a") as log:
+                log.write(json.dumps({outcome: entries}) + "\n")
 
     def needs(self, method: str, path: str, query: dict, body: bytes) -> list[tuple[str, str]]:
         raise NotImplementedError
@@ -317,3 +329,61 @@ def _target_of(statement: exp.Expression) -> exp.Table | None:
             target = target.this
         return target if isinstance(target, exp.Table) else None
     return None
+
+
+KINDS = {"gcs": GcsIamProxy, "bigquery": BigQueryIamProxy}
+
+
+class ProxyProcess:
+    """A proxy in a process of its own: a test that runs dbt in its own process
+    would otherwise share the interpreter (and its lock) with the proxy's
+    threads. ``refused`` and ``allowed`` are read from the proxy's log."""
+
+    def __init__(self, kind: str, upstream: str, permissions: dict[str, set[str]], directory: Path):
+        self.log = directory / f"{kind}-proxy.jsonl"
+        self._config = directory / f"{kind}-proxy.json"
+        self._config.write_text(json.dumps(
+            {"kind": kind, "upstream": upstream, "log": str(self.log),
+             "permissions": {k: sorted(v) for k, v in permissions.items()}}
+        ))  # fmt: skip
+        self._process: subprocess.Popen | None = None
+        self.host = ""
+
+    def _entries(self, outcome: str) -> list[str]:
+        if not self.log.exists():
+            return []
+        lines = self.log.read_text().splitlines()
+        return [entry for line in lines for entry in json.loads(line).get(outcome, [])]
+
+    @property
+    def refused(self) -> list[str]:
+        return self._entries("refused")
+
+    @property
+    def allowed(self) -> list[str]:
+        return self._entries("allowed")
+
+    def __enter__(self) -> ProxyProcess:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tests.iam_proxy", str(self._config)],
+            stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1],
+        )  # fmt: skip
+        self.host = self._process.stdout.readline().strip()
+        if not self.host:
+            raise RuntimeError(f"the {self._config.name} proxy did not start")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    config = json.loads(Path(sys.argv[1]).read_text())
+    proxy = KINDS[config["kind"]](
+        config["upstream"], {k: set(v) for k, v in config["permissions"].items()}
+    )
+    proxy.log = Path(config["log"])
+    print(proxy.host, flush=True)
+    proxy._server.serve_forever()

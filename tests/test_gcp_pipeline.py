@@ -28,7 +28,7 @@ from gharchive_assets.settings import Settings
 from gharchive_assets.testing.synthetic import write_hour
 from tests import expected
 from tests.bq_emulator import client_for
-from tests.iam_proxy import PIPELINE, BigQueryIamProxy, GcsIamProxy, holds, terraform_grants
+from tests.iam_proxy import PIPELINE, ProxyProcess, holds, terraform_grants
 from tests.pipeline import materialize_days, materialize_hours
 
 FIRST, LAST = "2015-01-01-22:00", "2015-01-02-00:00"
@@ -72,12 +72,11 @@ def _gcp(stack, gcs_emulator, bq_emulator, archive_server, generated_archive, tm
         "${google_bigquery_dataset.events.dataset_id}": settings.bq_dataset,
         "${google_bigquery_dataset.analytics.dataset_id}": settings.bq_analytics_dataset,
     })[PIPELINE])  # fmt: skip
-    gcs = stack.enter_context(GcsIamProxy(gcs_emulator.host, grants))
+    logs = tmp_path_factory.mktemp("iam")
+    gcs = stack.enter_context(ProxyProcess("gcs", gcs_emulator.host, grants, logs))
+    load_reads = {f"gs://{settings.gcs_bucket}": grants[settings.gcs_bucket]}
     bq = stack.enter_context(
-        BigQueryIamProxy(
-            bq_emulator.endpoint,
-            {**grants, f"gs://{settings.gcs_bucket}": grants[settings.gcs_bucket]},
-        )
+        ProxyProcess("bigquery", bq_emulator.endpoint, {**grants, **load_reads}, logs)
     )
     PROXIES.update(gcs=gcs, bq=bq)
     storage_host = stack.enter_context(pytest.MonkeyPatch.context())
