@@ -62,6 +62,7 @@ CALLS: dict[str, tuple[str, set[str]]] = {
 STATEMENTS = {
     "SELECT": {"bigquery.tables.getData"},
     "MERGE": {"bigquery.tables.getData", "bigquery.tables.updateData"},
+    "INSERT INTO": {"bigquery.tables.updateData"},
     "ALTER TABLE": {"bigquery.tables.update"},
 }
 DBT_BUILD = {  # dbt-bigquery: views, incremental tables, insert_overwrite merges, tests

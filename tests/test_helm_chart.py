@@ -51,8 +51,10 @@ def test_every_values_key_is_one_the_chart_knows(helm_values):
         (lambda v: v.update(extraManifests=[]), "extraManifests"),
         (lambda v: v["concurrency"].update(enable=True), "concurrency.enable"),
         (
-            lambda v: v["dagster-user-deployments"]["deployments"][0].update(serviceAccount={}),
-            "dagster-user-deployments.deployments[0].serviceAccount",
+            lambda v: v["dagster-user-deployments"]["deployments"][0].update(
+                includeConfigInLaunchRuns={}
+            ),
+            "dagster-user-deployments.deployments[0].includeConfigInLaunchRuns",
         ),
         (
             lambda v: v["runLauncher"]["config"]["k8sRunLauncher"]["runK8sConfig"].update(
