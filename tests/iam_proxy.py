@@ -104,6 +104,9 @@ class Proxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: with Nagle's algorithm and
+            # the client's delayed ACK each answer would wait about 40 ms.
+            disable_nagle_algorithm = True
 
             def _handle(self):
                 parts = urlsplit(self.path)

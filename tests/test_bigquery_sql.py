@@ -23,9 +23,9 @@ RUN_VARS = {
     "window_start": "2024-01-01 23:00:00",
     "window_end": "2024-01-02 01:00:00",
 }
-# Relations whose rows are events, row for row (the source and the views over
-# it): BigQuery partitions them by the day of created_at.
-EVENT_VIEWS = {"events", "int_events__deduped"}
+# Relations whose rows are events, row for row: the source (partitioned by the
+# day of created_at) and the views over it.
+EVENT_VIEWS = {"events"}
 
 
 # How dbt builds: (run vars, incremental?).
@@ -74,6 +74,8 @@ def partitioned_reads(manifest: dict) -> dict[str, str]:
             continue
         if node["name"].startswith("stg_gharchive__"):
             reads[node["name"]] = "created_at"
+        elif node["name"] == "int_events__deduped":  # a table of events by event_day
+            reads[node["name"]] = "event_day"
         elif (node["config"].get("partition_by") or {}).get("field") == "day" or (
             node["name"] == "int_actor_actions_daily"  # a view of daily aggregates
         ):
@@ -139,3 +141,23 @@ def test_the_check_sees_a_read_without_a_filter():
     )
     select = next(bounded.find_all(exp.Table)).find_ancestor(exp.Select)
     assert filters_literally(select.args.get("where"), "created_at")
+
+
+def test_every_incremental_model_replaces_whole_day_partitions(hourly_run):
+    """dbt-bigquery's default strategy is a merge, which without a unique key
+    appends: a re-run would double the day. Every incremental model overwrites
+    the run's days' partitions instead."""
+    incremental = {
+        node["name"]: node["config"]
+        for node in hourly_run["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+    }
+    assert "int_events__deduped" in incremental and "repo_activity_daily" in incremental
+    wrong = {
+        name: config.get("incremental_strategy")
+        for name, config in incremental.items()
+        if config.get("incremental_strategy") != "insert_overwrite"
+        or (config.get("partition_by") or {}).get("data_type") != "date"
+        or not config.get("partitions")
+    }
+    assert wrong == {}

@@ -36,15 +36,14 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Every day, said as a literal bound on the partitioning column (the
-    timestamp when given): BigQuery refuses a read of a table with
+{#- Every day, said as a literal bound on the partitioning column (the date,
+    and the timestamp when given): BigQuery refuses a read of a table with
     require_partition_filter (events) whose filter is `where true`, as a first
     build, a full refresh or a plain `dbt build` would render. -#}
 {% macro every_day(day_column, time_column=none) -%}
-    {%- if time_column -%}
-    {{ time_column }} >= cast('1970-01-01 00:00:00' as timestamp)
-    {%- else -%}
     {{ day_column }} >= cast('1970-01-01' as date)
+    {%- if time_column %}
+    and {{ time_column }} >= cast('1970-01-01 00:00:00' as timestamp)
     {%- endif -%}
 {%- endmacro %}
 
