@@ -12,6 +12,8 @@ warehouse needed: ``compile_as_incremental``), and sqlglot finds each read.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import sqlglot
 from sqlglot import exp
@@ -38,19 +40,31 @@ MODES = {
 
 
 @pytest.fixture(scope="module")
-def hourly_run(tmp_path_factory) -> dict:
+def compiled(tmp_path_factory) -> dict[str, dict]:
+    """The manifest of each way of building, compiled for the bigquery target
+    by dbt processes started together (each is mostly its own parse)."""
+    with ThreadPoolExecutor(max_workers=len(MODES)) as pool:
+        futures = {
+            mode: pool.submit(
+                compile_hourly_run_for_bigquery,
+                tmp_path_factory.mktemp("compiled"),
+                run_vars,
+                incremental=incremental,
+            )
+            for mode, (run_vars, incremental) in MODES.items()
+        }
+        return {mode: future.result() for mode, future in futures.items()}
+
+
+@pytest.fixture(scope="module")
+def hourly_run(compiled) -> dict:
     """The manifest of an hourly run compiled for the bigquery target."""
-    return compile_hourly_run_for_bigquery(tmp_path_factory.mktemp("compiled"), RUN_VARS)
+    return compiled["incremental run"]
 
 
 @pytest.fixture(scope="module", params=list(MODES))
-def build(request, tmp_path_factory) -> dict:
-    run_vars, incremental = MODES[request.param]
-    if (run_vars, incremental) == MODES["incremental run"]:
-        return request.getfixturevalue("hourly_run")
-    return compile_hourly_run_for_bigquery(
-        tmp_path_factory.mktemp("compiled"), run_vars, incremental=incremental
-    )
+def build(request, compiled) -> dict:
+    return compiled[request.param]
 
 
 def filters_literally(where: exp.Expression | None, column: str) -> bool:
