@@ -243,7 +243,7 @@ def main() -> None:
     archive = per_archive_event * ARCHIVE_EVENTS
     for label, total in (
         ("events and swaps", archive),
-        ("dimensions (a MERGE a day, growing)", dimensions_total),
+        ("reads of dimension views (none)", dimensions_total),
     ):
         print(
             f"whole archive, {label}: {total / tib:,.0f} TiB, "

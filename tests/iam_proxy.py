@@ -33,7 +33,8 @@ ROLES = {
     "roles/storage.objectViewer": {"storage.objects.get", "storage.objects.list"},
     "roles/storage.objectAdmin": {
         "storage.objects.create", "storage.objects.delete", "storage.objects.get",
-        "storage.objects.list", "storage.objects.update",
+        "storage.objects.list", "storage.objects.update", "storage.multipartUploads.create",
+        "storage.multipartUploads.abort", "storage.multipartUploads.list",
     },
     "roles/storage.legacyBucketReader": {"storage.buckets.get", "storage.objects.list"},
     "roles/bigquery.dataEditor": {

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from google.cloud import bigquery, storage
 
-from tests.test_terraform import TERRAFORM, load, resources
+from tests.iam_proxy import PIPELINE, holds, terraform_grants
 
 REPO = Path(__file__).resolve().parents[1]
 CODE = {
@@ -73,22 +73,6 @@ DBT_BUILD = {  # dbt-bigquery: views, incremental tables, insert_overwrite merge
     "events": {"bigquery.tables.get", "bigquery.tables.getData"},
 }  # fmt: skip
 
-# The predefined roles' permissions that matter here (Google's role reference).
-ROLES = {
-    "roles/storage.objectAdmin": {
-        "storage.objects.create", "storage.objects.delete", "storage.objects.get",
-        "storage.objects.list", "storage.objects.update", "storage.multipartUploads.create",
-        "storage.multipartUploads.abort", "storage.multipartUploads.list",
-    },
-    "roles/bigquery.dataEditor": {
-        "bigquery.datasets.get", "bigquery.tables.create", "bigquery.tables.delete",
-        "bigquery.tables.get", "bigquery.tables.getData", "bigquery.tables.list",
-        "bigquery.tables.update", "bigquery.tables.updateData", "bigquery.tables.export",
-    },
-    "roles/bigquery.jobUser": {"bigquery.jobs.create", "resourcemanager.projects.get"},
-}  # fmt: skip
-PIPELINE = "serviceAccount:${google_service_account.pipeline.email}"
-
 
 def api_methods() -> set[str]:
     """Every public method of the client classes the pipeline uses."""
@@ -121,24 +105,13 @@ def statements(path: Path) -> set[str]:
 @pytest.fixture(scope="module")
 def granted() -> dict[str, set[str]]:
     """Permissions terraform grants the pipeline, by scope."""
-    config = load(TERRAFORM)
-
-    def of(kind: str, **where: str) -> set[str]:
-        return {
-            permission
-            for grant in resources(config, kind).values()
-            if grant["member"] == PIPELINE and all(grant.get(k) == v for k, v in where.items())
-            for permission in ROLES.get(grant["role"], set())
-        }
-
-    return {
-        "bucket": of("google_storage_bucket_iam_member", bucket="${google_storage_bucket.lake.name}"),
-        "events": of("google_bigquery_dataset_iam_member",
-                     dataset_id="${google_bigquery_dataset.events.dataset_id}"),
-        "analytics": of("google_bigquery_dataset_iam_member",
-                        dataset_id="${google_bigquery_dataset.analytics.dataset_id}"),
-        "project": of("google_project_iam_member"),
-    }  # fmt: skip
+    scopes = {
+        "${google_storage_bucket.lake.name}": "bucket",
+        "${google_bigquery_dataset.events.dataset_id}": "events",
+        "${google_bigquery_dataset.analytics.dataset_id}": "analytics",
+    }
+    held = holds(terraform_grants(scopes)[PIPELINE])
+    return {scope: held.get(scope, set()) for scope in (*scopes.values(), "project")}
 
 
 def test_every_client_call_the_code_makes_is_listed():

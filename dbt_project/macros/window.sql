@@ -61,8 +61,8 @@
     days (a plain `dbt build`). is_incremental() is the calling model's own,
     so call it from the model. -#}
 {% macro in_touched_days(day_column, time_column=none) -%}
-    {%- if is_incremental() and has_run_days() -%}
-    {{ in_run_days(day_column, time_column) }}
+    {%- if is_incremental() -%}
+    {{ in_days(day_column, time_column) }}
     {%- else -%}
     {{ every_day(day_column, time_column) }}
     {%- endif -%}

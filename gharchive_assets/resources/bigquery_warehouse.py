@@ -235,28 +235,22 @@ class BigQueryWarehouseResource(WarehouseResource):
         return table_id
 
     def _repartition_advice(self, client) -> str:
-        events = self._table_id(client, "events")
-        return (
-            f"{events} was made by an older release, partitioned by archive_hour: every "
-            "model would read all of history. Rewrite it once (a full scan of the table), "
-            "with the pipeline stopped:\n"
-            f"  CREATE TABLE `{events}_by_created_at` PARTITION BY DATE(created_at) "
-            f"CLUSTER BY {', '.join(CLUSTER_FIELDS)} OPTIONS (require_partition_filter = TRUE) "
-            f"AS SELECT * FROM `{events}`;\n"
-            f"  DROP TABLE `{events}`;\n"
-            f"  ALTER TABLE `{events}_by_created_at` RENAME TO events;"
+        return _rewrite_advice(
+            self._table_id(client, "events"),
+            "partitioned by archive_hour: every model would read all of history",
+            "a full scan of the table",
+            "by_created_at",
+            f"PARTITION BY DATE(created_at) CLUSTER BY {', '.join(CLUSTER_FIELDS)} "
+            "OPTIONS (require_partition_filter = TRUE)",
         )
 
     def _ledger_advice(self, client) -> str:
-        ledger = self._table_id(client, "loaded_hours")
-        return (
-            f"{ledger} was made by an older release, unpartitioned: swaps into different "
-            "days would conflict on it. Rewrite it once (a few MB), with the pipeline "
-            "stopped:\n"
-            f"  CREATE TABLE `{ledger}_by_day` PARTITION BY DATE(archive_hour) "
-            f"AS SELECT * FROM `{ledger}`;\n"
-            f"  DROP TABLE `{ledger}`;\n"
-            f"  ALTER TABLE `{ledger}_by_day` RENAME TO loaded_hours;"
+        return _rewrite_advice(
+            self._table_id(client, "loaded_hours"),
+            "unpartitioned: swaps into different days would conflict on it",
+            "a few MB",
+            "by_day",
+            "PARTITION BY DATE(archive_hour)",
         )
 
     def _ledger_row(self, client, hour: datetime) -> list:
@@ -360,6 +354,18 @@ def staging_table(table_id: str) -> bigquery.Table:
     table = bigquery.Table(table_id, schema=bigquery_schema())
     table.expires = datetime.now(UTC) + STAGING_LIFETIME
     return table
+
+
+def _rewrite_advice(table_id: str, why: str, cost: str, suffix: str, layout: str) -> str:
+    """The one-off rewrite of a table an older release made with another layout."""
+    name = table_id.rsplit(".", 1)[-1]
+    return (
+        f"{table_id} was made by an older release, {why}. Rewrite it once ({cost}), "
+        "with the pipeline stopped:\n"
+        f"  CREATE TABLE `{table_id}_{suffix}` {layout} AS SELECT * FROM `{table_id}`;\n"
+        f"  DROP TABLE `{table_id}`;\n"
+        f"  ALTER TABLE `{table_id}_{suffix}` RENAME TO {name};"
+    )
 
 
 def _create_or_widen(client: bigquery.Client, table: bigquery.Table, name: str) -> bigquery.Table:
