@@ -52,7 +52,7 @@ from clean_hour import HOUR, KEY  # noqa: E402
 
 from gharchive_assets.clean.cleaner import clean_archive_file  # noqa: E402
 from gharchive_assets.contract.events_schema import COLUMNS  # noqa: E402
-from gharchive_assets.dbt_project import compile_hourly_run_for_bigquery  # noqa: E402
+from tests.dbt_compile import compile_hourly_run_for_bigquery  # noqa: E402
 
 HOURS_PER_YEAR = 8_760
 # A run of the hour bench/clean_hour.py generates.

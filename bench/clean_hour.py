@@ -24,9 +24,11 @@ from pathlib import Path
 
 import orjson
 
-from gharchive_assets.testing.synthetic import ArchiveFaker
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from tests.synthetic import ArchiveFaker  # noqa: E402
+
 OUT = HERE / "out"
 HOUR = datetime(2024, 1, 1, 5, tzinfo=UTC)
 KEY = "2024-01-01-05:00"

@@ -3,7 +3,7 @@
 Builds the marts the dashboard reads straight into a DuckDB warehouse, at the
 row counts a day of 2024 gives (about 4.8 million events: a million
 repositories and 600,000 contributors a day, ...), for 30 days, then times every
-view's queries (the :class:`Marts` methods a view calls, through the same
+view's queries (the :class:`MartsReader` methods a view calls, through the same
 ``DuckDBWarehouseResource`` the dashboard uses, cold: Streamlit's one-minute
 cache off) for the opening range (the latest day), a week and the month.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from gharchive_assets.dashboard.marts import Filters, Marts
+from gharchive_assets.reporting.marts import Filters, MartsReader
 from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource
 
 FIRST = date(2024, 3, 1)
@@ -168,7 +168,7 @@ VIEWS = {
 }
 
 
-def time_view(marts: Marts, filters: Filters, calls) -> float:
+def time_view(marts: MartsReader, filters: Filters, calls) -> float:
     started = time.perf_counter()
     answer = None
     for method, arguments in calls:
@@ -194,14 +194,17 @@ def main() -> None:
     size = path.stat().st_size
     print(f"built {args.days} days of 2024-size marts (x{args.scale:g}) in "
           f"{time.perf_counter() - started:.0f} s: {size / 2**30:.2f} GiB")  # fmt: skip
-    marts = Marts(DuckDBWarehouseResource(path=str(path)), "duckdb")
+    marts = MartsReader(DuckDBWarehouseResource(path=str(path)), "duckdb")
     last = FIRST + timedelta(days=args.days - 1)
     ranges = {
         "latest day": Filters(last, last),
         "a week": Filters(last - timedelta(days=6), last),
         f"{args.days} days": Filters(FIRST, last),
     }
-    for prune, label in ((False, "every key aggregated"), (True, "top lists pruned (Marts.top)")):
+    for prune, label in (
+        (False, "every key aggregated"),
+        (True, "top lists pruned (MartsReader.top)"),
+    ):
         marts.prune_top_lists = prune
         print(f"\n{label}\n{'view':16}" + "".join(f"{name:>14}" for name in ranges))
         for view, calls in VIEWS.items():

@@ -68,7 +68,7 @@ def file_name(index: int) -> str:
 
 def build_mirror(events: int, hours: int) -> Path:
     """Hours 0..hours-1 of generated events (cached per size)."""
-    from gharchive_assets.testing.synthetic import ArchiveFaker
+    from tests.synthetic import ArchiveFaker
 
     mirror = OUT / f"mirror-{events}"
     mirror.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 import orjson
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
 OUT = HERE / "out" / "source_union"
 KEY = "2024-01-01-05:00"
 FILE = "2024-01-01-5.json.gz"
@@ -30,7 +31,7 @@ def build(events: int) -> None:
     """The hour and a trimmed copy of it (testing.synthetic.trimmed_copy)."""
     from datetime import UTC, datetime
 
-    from gharchive_assets.testing.synthetic import ArchiveFaker, trimmed_copy
+    from tests.synthetic import ArchiveFaker, trimmed_copy
 
     done = OUT / f"built-{events}"
     if done.exists():

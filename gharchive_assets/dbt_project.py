@@ -1,12 +1,9 @@
 """The dbt project (``dbt_project/``) as dagster-dbt sees it: one ``DbtProject``
-per dbt target, a manifest that is never stale, the executable, the run's vars."""
+per dbt target, prepared by dagster-dbt, the executable, the run's vars."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -68,12 +65,6 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else "dbt"
 
 
-def dbt_project_for(settings: Settings) -> DbtProject:
-    """The project for the settings' dbt target (the assets and the dbt resource share it)."""
-    return _dbt_project(settings.dbt_target)
-
-
-@cache
 def _dbt_project(target: str) -> DbtProject:
     return DbtProject(
         project_dir=DBT_PROJECT_DIR,
@@ -81,6 +72,38 @@ def _dbt_project(target: str) -> DbtProject:
         target=target,
         target_path=Path("target") / target,
     )
+
+
+# One project per output of profiles.yml, each with its manifest under
+# target/<name>/. `dagster-dbt project prepare-and-package --file
+# gharchive_assets/dbt_project.py` finds and parses them (make setup, the image's
+# build); under `dagster dev`, prepare_if_dev parses the chosen one again at load.
+LOCAL_PROJECT = _dbt_project("local")
+GCP_PROJECT = _dbt_project("gcp")
+GCP_EMULATOR_PROJECT = _dbt_project("gcp_emulator")
+PROJECTS = {
+    project.target: project for project in (LOCAL_PROJECT, GCP_PROJECT, GCP_EMULATOR_PROJECT)
+}
+PREPARE_COMMAND = "dagster-dbt project prepare-and-package --file gharchive_assets/dbt_project.py"
+
+
+def dbt_project_for(settings: Settings) -> DbtProject:
+    """The project for the settings' dbt target (the assets and the dbt resource share it)."""
+    return PROJECTS[settings.dbt_target]
+
+
+@cache
+def prepared_project(settings: Settings) -> DbtProject:
+    """The settings' project, its manifest parsed again under ``dagster dev``
+    (dagster-dbt's ``prepare_if_dev``); elsewhere it must have been prepared."""
+    project = dbt_project_for(settings)
+    project.prepare_if_dev()
+    if not project.manifest_path.exists():
+        raise FileNotFoundError(
+            f"dbt's manifest {project.manifest_path} is missing: run `make setup`, or "
+            f"`{PREPARE_COMMAND}` in the checkout, then load the definitions again"
+        )
+    return project
 
 
 @contextmanager
@@ -95,54 +118,3 @@ def dbt_invocation(
         yield invocation
     finally:
         shutil.rmtree(invocation.target_path, ignore_errors=True)
-
-
-def _newest_source_change(project_dir: Path) -> float:
-    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
-    for folder in ("models", "macros", "tests", "seeds"):
-        files.extend((project_dir / folder).rglob("*.*"))
-    return max((path.stat().st_mtime for path in files if path.exists()), default=0.0)
-
-
-def ensure_manifest(project: DbtProject, force: bool = False) -> Path:
-    """Parse the dbt project when its manifest is missing or older than a model,
-    macro or test (an edited project must never run with a stale manifest)."""
-    manifest = project.manifest_path
-    stale = not manifest.exists() or (
-        manifest.stat().st_mtime < _newest_source_change(Path(project.project_dir))
-    )
-    if force or stale:
-        command = [
-            dbt_executable(),
-            "parse",
-            "--quiet",
-            "--project-dir", str(project.project_dir),
-            "--profiles-dir", str(project.profiles_dir),
-            "--target", str(project.target),
-            "--target-path", str(project.target_path),
-        ]  # fmt: skip
-        completed = subprocess.run(command, capture_output=True, text=True, check=False)
-        if completed.returncode != 0:
-            raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
-    return project.manifest_path
-
-
-def compile_hourly_run_for_bigquery(
-    target_dir: Path, run_vars: dict, incremental: bool = True
-) -> dict:
-    """The manifest of a run's SQL for the bigquery target, compiled with no
-    warehouse: an incremental run (``compile_as_incremental``), or a first
-    build or full refresh (``incremental=False``, as is_incremental() is then).
-    What the offline SQL check and the cost benchmark read."""
-    subprocess.run(
-        [
-            dbt_executable(), "compile", "--target", "gcp_emulator",
-            "--target-path", str(target_dir), "--no-populate-cache",
-            "--vars", json.dumps({"compile_as_incremental": incremental, **run_vars}),
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "GHARCHIVE_TARGET": "gcp", "DBT_LOG_PATH": str(target_dir)},
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    return json.loads((target_dir / "manifest.json").read_text())

@@ -1,23 +1,38 @@
-"""The code location: the defs folder, plus what applies to everything.
+"""The code location: each stage's definitions, built from one ``Settings``.
 
 ``dagster -m gharchive_assets.definitions``, ``dg`` and ``workspace.yaml`` load
-``defs``; tests call :func:`build_definitions` with their own :class:`Settings`.
+``defs`` (settings from the environment); tests call :func:`build_definitions`
+with their own :class:`Settings`. Every module of ``defs/`` is one stage and
+gives its definitions for the settings it is handed.
 """
-
-from pathlib import Path
 
 import dagster as dg
 
 from gharchive_assets.console_log import concise_console
-from gharchive_assets.settings import Settings, load_settings, settings_in_use
+from gharchive_assets.defs.analytics import analytics_defs, full_history_tests_defs
+from gharchive_assets.defs.automation import automation_defs
+from gharchive_assets.defs.events import events_defs
+from gharchive_assets.defs.lake import lake_defs
+from gharchive_assets.defs.report import report_defs
+from gharchive_assets.defs.resources import target_resources
+from gharchive_assets.settings import Settings, load_settings
+
+# In the order data flows: lake -> events -> dbt models -> report; then what keeps them up.
+STAGES = (
+    lake_defs,
+    events_defs,
+    analytics_defs,
+    full_history_tests_defs,
+    report_defs,
+    automation_defs,
+    target_resources,
+)
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    """Every module of ``gharchive_assets/defs``, built with ``settings``."""
-    with settings_in_use(settings):
-        folder = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+    """Every stage of ``defs/``, built with ``settings``."""
     return dg.Definitions.merge(
-        folder,
+        *(stage(settings) for stage in STAGES),
         # The hourly chain is linear: steps cannot overlap, so running them in
         # one process saves a process start (and definitions load) per step.
         # The console logger prints a line per message and no stack traces

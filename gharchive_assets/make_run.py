@@ -22,7 +22,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from gharchive_assets.contract.lake_paths import key_for, parse_key
+from gharchive_assets.archive_hour import key_for, parse_key
 from gharchive_assets.partitions import day_of
 from gharchive_assets.run_range import partitions_start_for
 from gharchive_assets.settings import WHOLE_RANGE, SettingsError, load_settings

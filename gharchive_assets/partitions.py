@@ -16,7 +16,7 @@ from typing import Any
 
 import dagster as dg
 
-from gharchive_assets.contract.lake_paths import ARCHIVE_FIRST_HOUR, KEY_FORMAT, parse_key
+from gharchive_assets.archive_hour import ARCHIVE_FIRST_HOUR, KEY_FORMAT, parse_key
 
 # A failed step names at most this many hours in its message (all are in its metadata).
 LISTED_FAILURES = 24

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime, timedelta
 
-from gharchive_assets.contract.lake_paths import ARCHIVE_FIRST_HOUR, key_for, parse_key
+from gharchive_assets.archive_hour import ARCHIVE_FIRST_HOUR, key_for, parse_key
 from gharchive_assets.settings import SettingsError, load_settings
 
 

@@ -1,24 +1,21 @@
 """The project's configuration, read from the environment in one place.
 
 Nothing reads ``os.environ`` at import time: :func:`load_settings` is called
-when definitions are built. The defs modules ask :func:`current_settings`,
-which tests (and ``definitions.build_definitions``) set for one load with
-:func:`settings_in_use`.
+when definitions are built, and ``definitions.build_definitions`` hands the
+result to every stage of ``defs/`` (tests hand their own).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from gharchive_assets.archive_hour import ARCHIVE_FIRST_HOUR, ArchiveHour, parse_key
 from gharchive_assets.clean.archive_lines import MAX_LINE_BYTES
-from gharchive_assets.contract.lake_paths import ARCHIVE_FIRST_HOUR, parse_key
 
 DEFAULT_BASE_URL = "https://data.gharchive.org"
 DEFAULT_START = "2015-01-01-00:00"
@@ -45,8 +42,8 @@ class SourceSpec:
     url: str
     first_key: str | None = None
 
-    def serves(self, key: str) -> bool:
-        return self.first_key is None or parse_key(key) >= parse_key(self.first_key)
+    def serves(self, hour: ArchiveHour) -> bool:
+        return self.first_key is None or hour.start >= parse_key(self.first_key)
 
 
 SOURCE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
@@ -88,13 +85,13 @@ class Settings:
         """Every source, the first one's files at the CONTRACT's raw/ paths."""
         return self.sources or (SourceSpec("gharchive", self.base_url),)
 
-    def sources_serving(self, key: str) -> list[tuple[SourceSpec, str | None]]:
-        """The sources that serve hour ``key``, each with the name its lake file
+    def sources_serving(self, hour: ArchiveHour) -> list[tuple[SourceSpec, str | None]]:
+        """The sources that serve ``hour``, each with the name its lake file
         carries (None: the first source's, at the CONTRACT's raw/ path)."""
         return [
             (spec, None if index == 0 else spec.name)
             for index, spec in enumerate(self.archive_sources)
-            if spec.serves(key)
+            if spec.serves(hour)
         ]
 
     @property
@@ -227,24 +224,6 @@ def _hour_key(name: str, value: str) -> str:
             f"hour {ARCHIVE_FIRST_HOUR}, not {value!r}"
         )
     return value
-
-
-_IN_USE: ContextVar[Settings | None] = ContextVar("gharchive_settings", default=None)
-
-
-def current_settings() -> Settings:
-    """The settings of the definitions being built: those in use, else the environment's."""
-    return _IN_USE.get() or load_settings()
-
-
-@contextmanager
-def settings_in_use(settings: Settings) -> Iterator[Settings]:
-    """Build definitions with ``settings`` (tests; ``definitions.build_definitions``)."""
-    token = _IN_USE.set(settings)
-    try:
-        yield settings
-    finally:
-        _IN_USE.reset(token)
 
 
 def _sources(text: str | None) -> tuple[SourceSpec, ...]:

@@ -9,12 +9,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from gharchive_assets.dbt_project import dbt_project_for, ensure_manifest
+from gharchive_assets.dbt_project import PREPARE_COMMAND, PROJECTS
 from gharchive_assets.settings import Settings
-from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
 from tests.archive_server import ArchiveServer
 from tests.bq_emulator import BigQueryEmulator
 from tests.gcs_emulator import GCSEmulator
+from tests.synthetic import ArchiveFaker, write_hour
 
 REAL_HOUR = Path(__file__).resolve().parents[2] / "shared/fixtures/gharchive/2015-01-01-1.json.gz"
 
@@ -24,9 +24,14 @@ def utc(*args) -> datetime:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def fresh_dbt_manifest():
-    """Parse the dbt project once per session, so no stale manifest is used."""
-    ensure_manifest(dbt_project_for(Settings()), force=True)
+def dbt_manifests():
+    """dbt's manifests, as `make test` prepares them (dagster-dbt's
+    prepare-and-package, redone when dbt_project/ changes). Run directly, pytest
+    prepares those that are missing; after editing models, run `make setup`."""
+    for project in PROJECTS.values():
+        if not project.manifest_path.exists():
+            print(f"preparing {project.target}'s manifest, as `{PREPARE_COMMAND}` does")
+            project.preparer.prepare(project)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import sys
 
 import dagster as dg
 
-from gharchive_assets.defs.warehouse import CLEAN_EVENTS_HOUR, EVENTS_ASSET_KEY
+from gharchive_assets.defs.events import CLEAN_EVENTS_HOUR, EVENTS_ASSET_KEY
 from gharchive_assets.settings import load_settings
 from tests.pipeline import materialize_hours
 

@@ -26,11 +26,11 @@ from gharchive_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
 from gharchive_assets.definitions import build_definitions
 from gharchive_assets.reporting.daily_report import PALETTE
 from gharchive_assets.settings import Settings
-from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
 from tests import expected
 from tests.archive_server import ArchiveServer
 from tests.loopback import free_port, wait_for_port
 from tests.pipeline import materialize_hours, query, step_failure_message
+from tests.synthetic import ArchiveFaker, write_hour
 
 DAY_ONE, TRIMMED_DAY = date(2015, 1, 1), date(2025, 11, 3)
 # An automation account with a plain name, pushing at a machine's pace, and a

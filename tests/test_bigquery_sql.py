@@ -18,7 +18,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from gharchive_assets.dbt_project import compile_hourly_run_for_bigquery
+from tests.dbt_compile import compile_hourly_run_for_bigquery
 
 RUN_VARS = {
     "run_days": ["2024-01-01", "2024-01-02"],

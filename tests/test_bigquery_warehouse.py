@@ -14,8 +14,10 @@ from google.api_core import exceptions as google_errors
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery, storage
 
+from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean import clean_hour_into_lake
-from gharchive_assets.contract.lake_paths import clean_path, parse_key
+from gharchive_assets.lake.gcs import GCSLakeResource
+from gharchive_assets.lake.paths import clean_path
 from gharchive_assets.resources import bigquery_warehouse
 from gharchive_assets.resources.bigquery_warehouse import (
     LOADED_HOURS_SCHEMA,
@@ -29,10 +31,10 @@ from gharchive_assets.resources.bigquery_warehouse import (
     staging_table,
 )
 from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource, duckdb_table_ddl
-from gharchive_assets.resources.gcs_lake import GCSLakeResource
 from tests.bq_emulator import client_for
 
 KEY = "2015-01-01-23:00"
+HOUR = ArchiveHour.of(KEY)
 BUCKET = "warehouse-lake"
 
 
@@ -48,7 +50,7 @@ def clean_hour_in_bucket(gcs_emulator, generated_archive):
     storage.Client(project="test", credentials=AnonymousCredentials()).create_bucket(BUCKET)
     lake = GCSLakeResource(gcs=GCSResource(project="test"), bucket=BUCKET)
     raw_file = generated_archive["dir"] / "2015-01-01-23.json.gz"
-    result = clean_hour_into_lake(lake, KEY, raw_file)
+    result = clean_hour_into_lake(lake, HOUR, raw_file)
     records = next(r for hour, r in generated_archive["hours"].items() if hour.hour == 23)
     return lake, result, records
 
@@ -63,9 +65,9 @@ def warehouse(endpoint: str, dataset: str = "gharchive") -> BigQueryWarehouseRes
 def duckdb_beside(lake, root: Path, name: str) -> tuple[DuckDBWarehouseResource, str]:
     """A DuckDB warehouse whose local lake holds the bucket's clean hour: it
     loads only its own lake's files, whose payloads its view reads."""
-    local = root / "lake" / clean_path(KEY)
+    local = root / "lake" / clean_path(HOUR)
     local.parent.mkdir(parents=True, exist_ok=True)
-    with lake.local_copy(clean_path(KEY)) as clean_file:
+    with lake.local_copy(clean_path(HOUR)) as clean_file:
         shutil.copyfile(clean_file, local)
     return DuckDBWarehouseResource(path=str(root / name)), str(local)
 
@@ -73,15 +75,15 @@ def duckdb_beside(lake, root: Path, name: str) -> tuple[DuckDBWarehouseResource,
 def test_an_hour_is_swapped_in_once_however_often_it_is_loaded(bq_endpoint, clean_hour_in_bucket):
     lake, cleaned, records = clean_hour_in_bucket
     bq = warehouse(bq_endpoint)
-    uri = lake.uri(clean_path(KEY))
-    first = bq.replace_hour(parse_key(KEY), uri, cleaned.raw_sha256)
+    uri = lake.uri(clean_path(HOUR))
+    first = bq.replace_hour(HOUR, uri, cleaned.raw_sha256)
     assert (first.rows, first.replaced_rows) == (len(records), 0)
-    second = bq.replace_hour(parse_key(KEY), uri, cleaned.raw_sha256)
+    second = bq.replace_hour(HOUR, uri, cleaned.raw_sha256)
     assert (second.rows, second.replaced_rows) == (len(records), len(records))
 
     # Two runs of the hour at the same time.
     threads = [
-        threading.Thread(target=bq.replace_hour, args=(parse_key(KEY), uri, cleaned.raw_sha256))
+        threading.Thread(target=bq.replace_hour, args=(HOUR, uri, cleaned.raw_sha256))
         for _ in range(2)
     ]
     for thread in threads:
@@ -91,7 +93,7 @@ def test_an_hour_is_swapped_in_once_however_often_it_is_loaded(bq_endpoint, clea
 
     ((count, distinct),) = bq.query(
         f"select count(*), count(distinct id) from {bq.events_table} where archive_hour = ?",
-        [parse_key(KEY)],
+        [ArchiveHour.of(KEY).start],
     )
     assert count == distinct == len(records)
     assert bq.query(f"select rows, source_sha256 from {bq.loaded_hours_table}") == [
@@ -102,9 +104,9 @@ def test_an_hour_is_swapped_in_once_however_often_it_is_loaded(bq_endpoint, clea
 def test_bigquery_and_duckdb_hold_the_same_rows(bq_endpoint, clean_hour_in_bucket, tmp_path):
     lake, cleaned, records = clean_hour_in_bucket
     bq = warehouse(bq_endpoint)
-    bq.replace_hour(parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256)
+    bq.replace_hour(HOUR, lake.uri(clean_path(HOUR)), cleaned.raw_sha256)
     duck, local_file = duckdb_beside(lake, tmp_path, "warehouse.duckdb")
-    duck.replace_hour(parse_key(KEY), local_file, cleaned.raw_sha256)
+    duck.replace_hour(HOUR, local_file, cleaned.raw_sha256)
     sql = (
         "select type, count(*), count(distinct actor_id), min(created_at), max(created_at) "
         "from {table} group by type order by type"
@@ -138,7 +140,7 @@ def test_events_partitioned_by_archive_hour_are_refused_with_the_rewrite_to_run(
     client.create_table(table)
     with pytest.raises(EventsTableLayoutError, match=r"PARTITION BY DATE\(created_at\)"):
         warehouse(bq_endpoint, "by_hour").replace_hour(
-            parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256
+            HOUR, lake.uri(clean_path(HOUR)), cleaned.raw_sha256
         )
 
 
@@ -146,9 +148,7 @@ def test_a_new_events_table_is_partitioned_by_the_day_of_created_at(
     bq_endpoint, clean_hour_in_bucket
 ):
     lake, cleaned, _ = clean_hour_in_bucket
-    warehouse(bq_endpoint).replace_hour(
-        parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256
-    )
+    warehouse(bq_endpoint).replace_hour(HOUR, lake.uri(clean_path(HOUR)), cleaned.raw_sha256)
     client = client_for(bq_endpoint)
     table = client.get_table("test.gharchive.events")
     assert (table.time_partitioning.type_, table.time_partitioning.field) == ("DAY", "created_at")
@@ -159,7 +159,7 @@ def test_a_missing_dataset_names_the_variable_to_fix(bq_endpoint, clean_hour_in_
     lake, cleaned, _ = clean_hour_in_bucket
     with pytest.raises(WarehouseAccessError, match="GHARCHIVE_BQ_DATASET"):
         warehouse(bq_endpoint, dataset="no_such_dataset").replace_hour(
-            parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256
+            HOUR, lake.uri(clean_path(HOUR)), cleaned.raw_sha256
         )
 
 
@@ -174,7 +174,7 @@ def test_an_older_events_table_gains_the_new_columns(bq_endpoint, clean_hour_in_
     older.time_partitioning = bigquery.TimePartitioning(field="created_at")
     client.create_table(older)
     warehouse(bq_endpoint, "older").replace_hour(
-        parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256
+        HOUR, lake.uri(clean_path(HOUR)), cleaned.raw_sha256
     )
     (row,) = warehouse(bq_endpoint, "older").query(
         "select count(*), countif(pr_created_at is not null) from older.events"
@@ -185,7 +185,7 @@ def test_an_older_events_table_gains_the_new_columns(bq_endpoint, clean_hour_in_
     with duck.connect() as connection:
         connection.execute("create schema gharchive")
         connection.execute(duckdb_table_ddl("gharchive").replace("pr_created_at TIMESTAMP,", ""))
-    duck.replace_hour(parse_key(KEY), local_file, cleaned.raw_sha256)
+    duck.replace_hour(HOUR, local_file, cleaned.raw_sha256)
     (row,) = duck.query("select count(*), count(pr_created_at) from gharchive.events")
     assert row[0] == len(records) and row[1] > 0
 
@@ -205,7 +205,7 @@ def test_the_ledger_row_is_written_in_the_swap_s_transaction(bq_endpoint, clean_
     client.create_table(ledger)
     with pytest.raises(google_errors.GoogleAPICallError, match="rows"):  # the ledger's MERGE
         warehouse(bq_endpoint, "torn").replace_hour(
-            parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256
+            HOUR, lake.uri(clean_path(HOUR)), cleaned.raw_sha256
         )
     (count,) = warehouse(bq_endpoint, "torn").query(
         "select count(*) from torn.events where created_at >= timestamp '2011-02-12'"
@@ -256,7 +256,7 @@ def test_an_unpartitioned_ledger_is_refused_with_the_rewrite(bq_endpoint, clean_
     client.create_table(bigquery.Table("test.old_ledger.loaded_hours", LOADED_HOURS_SCHEMA))
     with pytest.raises(EventsTableLayoutError, match="PARTITION BY DATE\\(archive_hour\\)"):
         warehouse(bq_endpoint, "old_ledger").replace_hour(
-            parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256
+            HOUR, lake.uri(clean_path(HOUR)), cleaned.raw_sha256
         )
 
 
@@ -276,8 +276,8 @@ def test_a_new_hour_is_inserted_and_a_reloaded_one_merged(bq_endpoint, clean_hou
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(BigQueryWarehouseResource, "_swap_script", recorded)
-        first = target.replace_hour(parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256)
-        again = target.replace_hour(parse_key(KEY), lake.uri(clean_path(KEY)), cleaned.raw_sha256)
+        first = target.replace_hour(HOUR, lake.uri(clean_path(HOUR)), cleaned.raw_sha256)
+        again = target.replace_hour(HOUR, lake.uri(clean_path(HOUR)), cleaned.raw_sha256)
     assert (first.replaced_rows, again.replaced_rows) == (0, first.rows)
     assert "INSERT INTO" in scripts[0] and "DELETE" not in scripts[0]
     assert "THEN DELETE" in scripts[1]

@@ -13,11 +13,12 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
+from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean import HourFailed, clean_hour_into_lake
 from gharchive_assets.clean.archive_lines import MAX_INFLATE
-from gharchive_assets.resources.local_lake import LocalLakeResource
-from gharchive_assets.testing.synthetic import ArchiveFaker, bad_lines, write_hour
+from gharchive_assets.lake.resource import LocalLakeResource
 from tests.conftest import REAL_HOUR
+from tests.synthetic import ArchiveFaker, bad_lines, write_hour
 
 HOUR = datetime(2015, 1, 1, 5, tzinfo=UTC)
 KEY = "2015-01-01-05:00"
@@ -31,7 +32,7 @@ def lake(tmp_path) -> LocalLakeResource:
 
 
 def clean(lake, raw_file, fraction=0.01):
-    result = clean_hour_into_lake(lake, KEY, raw_file, fraction)
+    result = clean_hour_into_lake(lake, ArchiveHour.at(HOUR), raw_file, fraction)
     table = pq.read_table(lake.uri(CLEAN)).to_pylist()
     return result, table
 
@@ -186,10 +187,13 @@ def test_mostly_garbage_fails_the_hour_and_keeps_the_quarantine(tmp_path, lake):
         HourFailed,
         match=r"hour 2015-01-01-05:00: 50 of 100 lines .*GHARCHIVE_MAX_QUARANTINE_FRACTION",
     ):
-        clean_hour_into_lake(lake, KEY, path)
+        clean_hour_into_lake(lake, ArchiveHour.at(HOUR), path)
     assert lake.size(CLEAN) is None, "nothing reaches clean/"
     assert len(quarantined(lake)) == 50
-    assert clean_hour_into_lake(lake, KEY, path, max_quarantine_fraction=0.6).rows == 50
+    assert (
+        clean_hour_into_lake(lake, ArchiveHour.at(HOUR), path, max_quarantine_fraction=0.6).rows
+        == 50
+    )
 
 
 @pytest.mark.parametrize(
@@ -206,7 +210,7 @@ def test_unreadable_files_fail_the_hour_and_write_nothing(tmp_path, lake, conten
     path = tmp_path / "2015-01-01-5.json.gz"
     path.write_bytes(content)
     with pytest.raises(HourFailed, match=message) as failure:
-        clean_hour_into_lake(lake, KEY, path)
+        clean_hour_into_lake(lake, ArchiveHour.at(HOUR), path)
     assert "hour 2015-01-01-05:00" in str(failure.value)
     assert "2015-01-01-5.json.gz" in str(failure.value)
     assert "re-download" in str(failure.value)
@@ -257,7 +261,7 @@ def test_command_line_reports_a_bad_file(tmp_path):
     not REAL_HOUR.exists(), reason="the shared real archive hour is not beside the repo"
 )
 def test_real_2015_hour(tmp_path, lake):
-    result = clean_hour_into_lake(lake, "2015-01-01-01:00", REAL_HOUR)
+    result = clean_hour_into_lake(lake, ArchiveHour.of("2015-01-01-01:00"), REAL_HOUR)
     with gzip.open(REAL_HOUR) as handle:
         records = [json.loads(line) for line in handle]
     assert result.rows == len(records) == 7427

@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 import pyarrow.parquet as pq
 import pytest
 
+from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean import block_parser, clean_hour_into_lake
 from gharchive_assets.clean.block_parser import MAX_STRING_BYTES, chunk_bounds, payload_array
-from gharchive_assets.clean.directory_lake import DirectoryLake
-from gharchive_assets.testing.synthetic import ArchiveFaker, bad_lines, write_hour
+from gharchive_assets.lake.directory import DirectoryLake
+from tests.synthetic import ArchiveFaker, bad_lines, write_hour
 
 HOUR = datetime(2015, 1, 1, 5, tzinfo=UTC)
 KEY = "2015-01-01-05:00"
@@ -43,7 +44,7 @@ def hour_file(tmp_path, kind: str):
 
 def clean_into(root, raw_file):
     lake = DirectoryLake(root)
-    result = clean_hour_into_lake(lake, KEY, raw_file, max_quarantine_fraction=0.05)
+    result = clean_hour_into_lake(lake, ArchiveHour.of(KEY), raw_file, max_quarantine_fraction=0.05)
     rows = pq.read_table(lake.path(CLEAN)).to_pylist()
     quarantine = lake.path(QUARANTINE)
     return result, rows, quarantine.read_bytes() if quarantine.exists() else b""

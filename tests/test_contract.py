@@ -9,16 +9,16 @@ import sys
 import pytest
 from dagster_gcp import GCSResource
 
-from gharchive_assets.clean.directory_lake import DirectoryLake
-from gharchive_assets.contract.lake import Lake
 from gharchive_assets.contract.warehouse import Warehouse
+from gharchive_assets.lake.directory import DirectoryLake
+from gharchive_assets.lake.gcs import GCSLakeResource
+from gharchive_assets.lake.resource import LocalLakeResource
+from gharchive_assets.lake.store import Lake
 from gharchive_assets.resources.bigquery_warehouse import (
     BigQueryWarehouseResource,
     GharchiveBigQueryResource,
 )
 from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource
-from gharchive_assets.resources.gcs_lake import GCSLakeResource
-from gharchive_assets.resources.local_lake import LocalLakeResource
 
 LAKES = {
     "directory": lambda: DirectoryLake("/nonexistent"),
@@ -72,8 +72,9 @@ def test_the_cleaning_engine_and_the_contract_import_no_dagster():
     probe = (
         "import sys\n"
         "import gharchive_assets.clean, gharchive_assets.clean.__main__\n"
-        "import gharchive_assets.contract.lake, gharchive_assets.contract.warehouse\n"
-        "import gharchive_assets.contract.lake_paths, gharchive_assets.contract.events_schema\n"
+        "import gharchive_assets.contract.warehouse, gharchive_assets.contract.events_schema\n"
+        "import gharchive_assets.lake.paths, gharchive_assets.lake.store\n"
+        "import gharchive_assets.lake.directory, gharchive_assets.archive_hour\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'dbt', 'pandas'))\n"
         "print(','.join(loaded))\n"
     )

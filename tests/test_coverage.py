@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 
+from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean import clean_archive_file
 from gharchive_assets.clean.coverage import (
     DEGRADED_BELOW,
@@ -23,7 +24,7 @@ from gharchive_assets.clean.coverage import (
 from gharchive_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
 from gharchive_assets.reporting.daily_report import DayCoverage, coverage_html
 from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource
-from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
+from tests.synthetic import ArchiveFaker, write_hour
 
 
 def expected_coverage(records: list[dict], hour: datetime) -> dict:
@@ -55,8 +56,7 @@ def test_the_cleaner_measures_coverage_as_the_records_give_it(tmp_path, era):
     if era == "events":
         records = [r for r in records if int(r["id"]) % 3]
     raw = write_hour(tmp_path / "raw", hour, records)
-    key = hour.strftime("%Y-%m-%d-%H:%M")
-    result = clean_archive_file(raw, key, tmp_path)
+    result = clean_archive_file(raw, ArchiveHour.at(hour), tmp_path)
     figures = {name: result.coverage[name] for name in expected_coverage(records, hour)}
     assert figures == pytest.approx(expected_coverage(records, hour))
     assert result.coverage["raw_bytes"] == raw.stat().st_size
@@ -124,7 +124,10 @@ def test_coverage_hourly_flags_degraded_hours_by_the_trailing_median(tmp_path):
         hour
         for hour, *figures in ledger
         if degradation(
-            LedgerCoverage(*figures), warehouse.coverage_of_hours_before(hour, TRAILING_HOURS)
+            LedgerCoverage(*figures),
+            warehouse.coverage_of_hours_before(
+                ArchiveHour.at(hour.replace(tzinfo=UTC)), TRAILING_HOURS
+            ),
         )
     )
     assert judged == degraded

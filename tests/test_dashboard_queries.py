@@ -1,5 +1,5 @@
 """The dashboard's top lists rank exactly as a full aggregation does, while
-aggregating only the keys that can reach the list (Marts.top)."""
+aggregating only the keys that can reach the list (MartsReader.top)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from gharchive_assets.dashboard.marts import Filters, Marts
+from gharchive_assets.reporting.marts import Filters, MartsReader
 from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource
 
 FIRST = date(2024, 3, 1)
 
 
 @pytest.fixture(scope="module")
-def marts(tmp_path_factory) -> Marts:
+def marts(tmp_path_factory) -> MartsReader:
     """Ten days of repositories, one row per repository and day (the marts'
     grain): a few busy every day, a long tail, ties, and keys busy on one day
     only (a spike must not hide a steady repository)."""
@@ -48,7 +48,7 @@ def marts(tmp_path_factory) -> Marts:
             "insert into analytics.repo_activity_daily (day, repo_key, repo_name, events, "
             "stars, forks) select * from generated"
         )
-    return Marts(DuckDBWarehouseResource(path=str(path)), "duckdb")
+    return MartsReader(DuckDBWarehouseResource(path=str(path)), "duckdb")
 
 
 @pytest.mark.parametrize("days", [1, 3, 10])
@@ -76,12 +76,13 @@ def test_a_long_range_aggregates_candidates_only(marts):
     """Ten days, top five by events: one seed query, then one aggregation of
     the candidates (an IN over the keys with a large enough day), exact."""
     asked = []
-    frame = marts.frame
-    marts.frame = lambda sql, parameters, columns: (
-        asked.append(sql) or frame(sql, parameters, columns)
+    rows = marts.rows
+    marts.rows = lambda sql, parameters=(), **parts: (
+        asked.append(sql.format(analytics=marts.schema, **parts)) or rows(sql, parameters, **parts)
     )
     try:
         marts.top_repositories(Filters(FIRST, FIRST + timedelta(days=9)), "events", 5)
     finally:
-        del marts.frame
-    assert len(asked) == 1 and " in (select repo_key" in asked[0]
+        del marts.rows
+    aggregations = [sql for sql in asked if "group by" in sql]
+    assert len(aggregations) == 1 and " in (select repo_key" in aggregations[0]

@@ -10,10 +10,11 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 import pytest
 
+from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean import clean_hour_into_lake
-from gharchive_assets.clean.directory_lake import DirectoryLake
 from gharchive_assets.contract.events_schema import COLUMN_NAMES
-from gharchive_assets.contract.lake_paths import clean_path, parse_key
+from gharchive_assets.lake.directory import DirectoryLake
+from gharchive_assets.lake.paths import clean_path
 from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource, duckdb_table_ddl
 
 KEYS = ("2015-01-01-22:00", "2015-01-01-23:00")
@@ -24,15 +25,14 @@ def lake(tmp_path, generated_archive):
     """The generated 22:00 and 23:00 hours, cleaned into a lake beside the warehouse."""
     lake = DirectoryLake(tmp_path / "lake")
     for key in KEYS:
-        hour = parse_key(key)
-        raw_file = generated_archive["dir"] / f"{hour:%Y-%m-%d}-{hour.hour}.json.gz"
-        clean_hour_into_lake(lake, key, raw_file)
+        hour = ArchiveHour.of(key)
+        clean_hour_into_lake(lake, hour, generated_archive["dir"] / hour.file_name)
     return lake
 
 
 def clean_rows(lake: DirectoryLake, key: str) -> list[tuple]:
     """The hour's clean rows as DuckDB would return them: every column, naive UTC."""
-    table = pq.read_table(lake.path(clean_path(key)))
+    table = pq.read_table(lake.path(clean_path(ArchiveHour.of(key))))
     rows = []
     for row in table.to_pylist():
         values = [row[name] for name in COLUMN_NAMES]
@@ -43,7 +43,7 @@ def clean_rows(lake: DirectoryLake, key: str) -> list[tuple]:
 def events_rows(warehouse: DuckDBWarehouseResource, key: str) -> list[tuple]:
     rows = warehouse.query(
         f"select {', '.join(COLUMN_NAMES)} from gharchive.events where archive_hour = ?",
-        [parse_key(key).replace(tzinfo=None)],
+        [ArchiveHour.of(key).naive_start],
     )
     return sorted(rows, key=lambda r: (r[0], r[2]))
 
@@ -51,7 +51,9 @@ def events_rows(warehouse: DuckDBWarehouseResource, key: str) -> list[tuple]:
 def test_the_view_answers_every_column_as_the_clean_files_hold_them(tmp_path, lake):
     warehouse = DuckDBWarehouseResource(path=str(tmp_path / "warehouse.duckdb"))
     for key in KEYS:
-        warehouse.replace_hour(parse_key(key), str(lake.path(clean_path(key))), "sha")
+        warehouse.replace_hour(
+            ArchiveHour.of(key), str(lake.path(clean_path(ArchiveHour.of(key)))), "sha"
+        )
     for key in KEYS:
         rows = events_rows(warehouse, key)
         assert rows == clean_rows(lake, key)
@@ -68,7 +70,9 @@ def test_the_view_answers_every_column_as_the_clean_files_hold_them(tmp_path, la
 def test_rows_are_stored_in_created_at_order_so_a_day_filter_prunes(tmp_path, lake):
     warehouse = DuckDBWarehouseResource(path=str(tmp_path / "warehouse.duckdb"))
     key = KEYS[1]
-    warehouse.replace_hour(parse_key(key), str(lake.path(clean_path(key))), "sha")
+    warehouse.replace_hour(
+        ArchiveHour.of(key), str(lake.path(clean_path(ArchiveHour.of(key)))), "sha"
+    )
     stored = [
         t for (t,) in warehouse.query("select created_at from gharchive.events_without_payload")
     ]
@@ -77,12 +81,12 @@ def test_rows_are_stored_in_created_at_order_so_a_day_filter_prunes(tmp_path, la
 
 def test_reloading_an_hour_gives_its_space_back(tmp_path, lake):
     warehouse = DuckDBWarehouseResource(path=str(tmp_path / "warehouse.duckdb"))
-    path = str(lake.path(clean_path(KEYS[0])))
-    warehouse.replace_hour(parse_key(KEYS[0]), path, "sha")
-    warehouse.replace_hour(parse_key(KEYS[0]), path, "sha")
+    path = str(lake.path(clean_path(ArchiveHour.of(KEYS[0]))))
+    warehouse.replace_hour(ArchiveHour.of(KEYS[0]), path, "sha")
+    warehouse.replace_hour(ArchiveHour.of(KEYS[0]), path, "sha")
     settled = (tmp_path / "warehouse.duckdb").stat().st_size
     for _ in range(4):
-        warehouse.replace_hour(parse_key(KEYS[0]), path, "sha")
+        warehouse.replace_hour(ArchiveHour.of(KEYS[0]), path, "sha")
     assert (tmp_path / "warehouse.duckdb").stat().st_size <= settled
     assert warehouse.query("select count(*) from gharchive.events")[0][0] == len(
         clean_rows(lake, KEYS[0])
@@ -91,10 +95,10 @@ def test_reloading_an_hour_gives_its_space_back(tmp_path, lake):
 
 def test_a_file_outside_the_lake_is_refused_with_the_path_it_wants(tmp_path, lake):
     elsewhere = tmp_path / "copy.parquet"
-    elsewhere.write_bytes(lake.path(clean_path(KEYS[0])).read_bytes())
+    elsewhere.write_bytes(lake.path(clean_path(ArchiveHour.of(KEYS[0]))).read_bytes())
     warehouse = DuckDBWarehouseResource(path=str(tmp_path / "warehouse.duckdb"))
     with pytest.raises(ValueError, match=r"2015-01-01-22:00.*lake/clean/events/date=2015-01-01"):
-        warehouse.replace_hour(parse_key(KEYS[0]), str(elsewhere), "sha")
+        warehouse.replace_hour(ArchiveHour.of(KEYS[0]), str(elsewhere), "sha")
 
 
 def test_an_older_warehouse_with_payloads_in_its_table_is_converted(tmp_path, lake):
@@ -107,9 +111,11 @@ def test_an_older_warehouse_with_payloads_in_its_table_is_converted(tmp_path, la
             connection.execute(
                 f"insert into gharchive.events select {', '.join(COLUMN_NAMES)} "
                 "from read_parquet(?)",
-                [str(lake.path(clean_path(key)))],
+                [str(lake.path(clean_path(ArchiveHour.of(key))))],
             )
     # Loading one hour converts the table; the other hour is not reloaded.
-    warehouse.replace_hour(parse_key(KEYS[1]), str(lake.path(clean_path(KEYS[1]))), "sha")
+    warehouse.replace_hour(
+        ArchiveHour.of(KEYS[1]), str(lake.path(clean_path(ArchiveHour.of(KEYS[1])))), "sha"
+    )
     for key in KEYS:
         assert events_rows(warehouse, key) == clean_rows(lake, key)

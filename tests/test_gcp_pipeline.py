@@ -19,17 +19,16 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
 from gharchive_assets import local_instance
-from gharchive_assets.dbt_project import dbt_project_for, ensure_manifest
 from gharchive_assets.definitions import build_definitions
 from gharchive_assets.partitions import day_of
 from gharchive_assets.resources.bigquery_warehouse import bigquery_schema
 from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.settings import Settings
-from gharchive_assets.testing.synthetic import write_hour
 from tests import expected
 from tests.bq_emulator import client_for
 from tests.iam_proxy import PIPELINE, ProxyProcess, holds, terraform_grants
 from tests.pipeline import materialize_days, materialize_hours
+from tests.synthetic import write_hour
 
 FIRST, LAST = "2015-01-01-22:00", "2015-01-02-00:00"
 REPO = Path(__file__).resolve().parents[1]
@@ -86,8 +85,6 @@ def _gcp(stack, gcs_emulator, bq_emulator, archive_server, generated_archive, tm
     shutil.copyfile(REPO / "deploy" / "dagster.local.yaml", home / "dagster.yaml")
     local_instance.prepare(home)
     with dbt_environment(settings):
-        # Parsed once, before four processes would each find it stale.
-        ensure_manifest(dbt_project_for(settings), force=True)
         env = {**os.environ, "DAGSTER_HOME": str(home), "GHARCHIVE_BASE_URL": archive_server.url,
                "GHARCHIVE_GCS_BUCKET": settings.gcs_bucket}  # fmt: skip
         env.pop("GHARCHIVE_START", None)

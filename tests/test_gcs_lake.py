@@ -12,8 +12,8 @@ from dagster_gcp import GCSResource
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from gharchive_assets.defs.lake import build_lake_assets
-from gharchive_assets.resources.gcs_lake import GCSLakeResource, LakeAccessError
+from gharchive_assets.defs.lake import lake_defs
+from gharchive_assets.lake.gcs import GCSLakeResource, LakeAccessError
 from gharchive_assets.resources.source import ArchiveSourceResource
 from gharchive_assets.settings import Settings
 
@@ -64,7 +64,7 @@ def test_a_missing_bucket_names_the_variable_to_fix(gcs_emulator, tmp_path):
 def test_raw_and_clean_hours_land_in_the_bucket(
     bucket, archive_server, generated_archive, tmp_path
 ):
-    raw_asset, clean_asset = build_lake_assets(Settings(target="gcp"))
+    raw_asset, clean_asset = lake_defs(Settings(target="gcp")).assets
     resources = {
         "source": ArchiveSourceResource(base_url=archive_server.url),
         "lake": lake_for(bucket),

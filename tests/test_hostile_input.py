@@ -13,10 +13,11 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
+from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean import block_parser
 from gharchive_assets.clean.archive_lines import MAX_NESTING_DEPTH
 from gharchive_assets.clean.cleaner import HourFailed, clean_archive_file
-from gharchive_assets.testing.synthetic import ArchiveFaker, trimmed_copy, write_hour
+from tests.synthetic import ArchiveFaker, trimmed_copy, write_hour
 
 HOUR = datetime(2024, 3, 1, 12, tzinfo=UTC)
 KEY = "2024-03-01-12:00"
@@ -31,7 +32,9 @@ def clean(tmp_path, primary, *others, fraction=0.01, **options):
     workdir = tmp_path / "work"
     workdir.mkdir(exist_ok=True)
     others = [(f"s{i}", path) for i, path in enumerate(others, start=2)]
-    result = clean_archive_file(primary, KEY, workdir, fraction, others, "s1", **options)
+    result = clean_archive_file(
+        primary, ArchiveHour.of(KEY), workdir, fraction, others, "s1", **options
+    )
     rows = pq.read_table(result.events_file).to_pylist()
     quarantine = []
     if result.quarantine_file:

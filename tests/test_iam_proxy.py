@@ -127,7 +127,7 @@ def test_without_the_bucket_lookup_grant_a_run_fails_at_plan_start(as_identity, 
 def test_the_lake_needs_only_the_pipelines_object_role(as_identity, tmp_path):
     from dagster_gcp import GCSResource
 
-    from gharchive_assets.resources.gcs_lake import GCSLakeResource
+    from gharchive_assets.lake.gcs import GCSLakeResource
 
     def lake() -> GCSLakeResource:
         return GCSLakeResource(gcs=GCSResource(project="test"), bucket=LAKE)

@@ -28,8 +28,8 @@ from gharchive_assets.clean.block_parser import (
 )
 from gharchive_assets.clean.timestamps import timestamp_micros
 from gharchive_assets.contract.events_schema import COLUMN_NAMES
-from gharchive_assets.testing.synthetic import ArchiveFaker
 from tests.conftest import REAL_HOUR
+from tests.synthetic import ArchiveFaker
 
 HOUR = datetime(2015, 1, 1, 0, tzinfo=UTC)
 ARCHIVE_HOUR = 1_420_070_400_000_000

@@ -14,13 +14,14 @@ from pathlib import Path
 import psutil
 import pytest
 
+from gharchive_assets.archive_hour import ARCHIVE_FIRST_HOUR, ArchiveHour, key_for, parse_key
 from gharchive_assets.concurrency import WAREHOUSE_SWAPS
-from gharchive_assets.contract.lake_paths import ARCHIVE_FIRST_HOUR, key_for, parse_key, raw_path
+from gharchive_assets.lake.paths import raw_path
 from gharchive_assets.local_instance import instance_at, prepare
 from gharchive_assets.settings import Settings
-from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
 from tests.archive_server import ArchiveServer
 from tests.pipeline import query
+from tests.synthetic import ArchiveFaker, write_hour
 from tests.test_pool_slots import gone_pid, started_run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -209,7 +210,7 @@ def test_make_run_from_the_archives_first_hour_to_now_starts_at_once(tmp_path):
             started = time.monotonic()
             plan, first_run = make.stdout.readline(), make.stdout.readline()
             said = time.monotonic() - started
-            downloaded = tmp_path / "data" / "lake" / raw_path(ARCHIVE_FIRST_HOUR)
+            downloaded = tmp_path / "data" / "lake" / raw_path(ArchiveHour.of(ARCHIVE_FIRST_HOUR))
             while not downloaded.exists() and time.monotonic() - started < 120:
                 time.sleep(0.5)
             downloading = time.monotonic() - started

@@ -20,17 +20,17 @@ from pathlib import Path
 import dagster as dg
 import orjson
 
-from gharchive_assets.contract.lake_paths import parse_key
+from gharchive_assets.archive_hour import parse_key
 from gharchive_assets.defs.automation import plan_catch_up
 from gharchive_assets.partitions import hourly_partitions
 from gharchive_assets.reporting import run_summary
 from gharchive_assets.resources.source import ArchiveSourceResource
 from gharchive_assets.run_launcher import run_worker_pid
 from gharchive_assets.settings import Settings
-from gharchive_assets.testing.synthetic import ArchiveFaker
 from tests import expected
 from tests.archive_server import ArchiveServer
 from tests.pipeline import materialize_command, materialize_hours, query, step_failure_message
+from tests.synthetic import ArchiveFaker
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -7,31 +7,33 @@ from datetime import UTC, datetime
 import dagster as dg
 import pytest
 
-from gharchive_assets.contract.lake_paths import (
-    archive_file_name,
-    clean_path,
-    parse_key,
-    quarantine_path,
-    raw_path,
-)
+from gharchive_assets.archive_hour import ArchiveHour, parse_key
 from gharchive_assets.dbt_project import dbt_window_vars
+from gharchive_assets.lake.paths import clean_path, quarantine_path, raw_path
 from gharchive_assets.partitions import hourly_partitions
 from gharchive_assets.settings import SettingsError, load_settings
 
 
 def test_key_names_the_archive_file_with_an_unpadded_hour():
-    assert archive_file_name("2015-01-01-01:00") == "2015-01-01-1.json.gz"
-    assert archive_file_name("2024-12-31-23:00") == "2024-12-31-23.json.gz"
-    assert raw_path("2015-01-01-01:00") == "raw/2015/01/01/2015-01-01-1.json.gz"
-    assert clean_path("2015-01-01-01:00") == "clean/events/date=2015-01-01/hour=01/events.parquet"
-    assert quarantine_path("2015-01-01-01:00") == "quarantine/2015/01/01/2015-01-01-1.jsonl"
-    assert parse_key("2015-01-01-01:00") == datetime(2015, 1, 1, 1, tzinfo=UTC)
+    hour = ArchiveHour.of("2015-01-01-01:00")
+    assert hour.file_name == "2015-01-01-1.json.gz"
+    assert ArchiveHour.of("2024-12-31-23:00").file_name == "2024-12-31-23.json.gz"
+    assert raw_path(hour) == "raw/2015/01/01/2015-01-01-1.json.gz"
+    assert raw_path(hour, "mirror") == "raw/2015/01/01/2015-01-01-1.mirror.json.gz"
+    assert clean_path(hour) == "clean/events/date=2015-01-01/hour=01/events.parquet"
+    assert quarantine_path(hour) == "quarantine/2015/01/01/2015-01-01-1.jsonl"
+    assert hour.start == parse_key(hour.key) == datetime(2015, 1, 1, 1, tzinfo=UTC)
+    assert str(hour) == hour.key == "2015-01-01-01:00"
+    assert hour.shifted(-2).key == "2014-12-31-23:00" and hour.end == datetime(
+        2015, 1, 1, 2, tzinfo=UTC
+    )
+    assert ArchiveHour.at(datetime(2015, 1, 1, 1, tzinfo=UTC)) == hour
 
 
 @pytest.mark.parametrize("bad", ["2015-01-01", "2015-01-01-01:30", "2015-01-01 01:00"])
 def test_malformed_keys_are_refused(bad):
-    with pytest.raises(ValueError):
-        parse_key(bad)
+    with pytest.raises(ValueError, match=r"partition key|on the hour"):
+        ArchiveHour.of(bad)
 
 
 def test_partitions_reach_back_to_the_archive_start_and_no_further():

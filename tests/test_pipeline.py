@@ -156,27 +156,24 @@ def test_checks_are_reported_with_each_load(loaded):
 
 
 def test_check_verdicts():
-    from gharchive_assets.defs.warehouse import check_results
+    from gharchive_assets.defs.events import check_results
+    from gharchive_assets.hours.loader import LoadFindings
 
-    duplicates, band = check_results(
-        {
-            "2015-01-01-22:00": (1000, 0, 1000.0),
-            "2015-01-01-23:00": (10, 3, 1000.0),  # a duplicate and far below the median
-            "2015-01-02-00:00": (900, 0, None),  # too little history to judge
-        }
+    found = LoadFindings(
+        rows={"2015-01-01-22:00": 1000, "2015-01-01-23:00": 10, "2015-01-02-00:00": 900},
+        # A duplicate and far below the median; then too little history to judge.
+        duplicates={"2015-01-01-22:00": 0, "2015-01-01-23:00": 3, "2015-01-02-00:00": 0},
+        medians={"2015-01-01-22:00": 1000.0, "2015-01-01-23:00": 1000.0, "2015-01-02-00:00": None},
+        captures={"2015-01-01-22:00": 0.9, "2015-01-01-23:00": 0.3, "2013-01-01-00:00": None},
+        degraded={"2015-01-01-23:00": "capture ratio 0.300 against a median of 0.900"},
     )
+    duplicates, band, coverage = check_results(found)
     assert not duplicates.passed
     assert duplicates.metadata["hours_with_duplicates"].value == {"2015-01-01-23:00": 3}
     assert not band.passed
     assert list(band.metadata["hours_outside_band"].value) == ["2015-01-01-23:00"]
     assert duplicates.severity == band.severity == dg.AssetCheckSeverity.WARN
 
-    from gharchive_assets.defs.warehouse import coverage_result
-
-    coverage = coverage_result(
-        {"2015-01-01-23:00": "capture ratio 0.300 against a median of 0.900"},
-        {"2015-01-01-22:00": 0.9, "2015-01-01-23:00": 0.3, "2013-01-01-00:00": None},
-    )
     assert not coverage.passed and coverage.severity == dg.AssetCheckSeverity.WARN
     assert coverage.description == "1 of 3 hours degraded: see analytics.coverage_hourly"
     assert coverage.metadata["lowest_capture_ratio"].value == 0.3

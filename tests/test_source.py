@@ -12,7 +12,8 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from gharchive_assets.contract.lake_paths import clean_path
+from gharchive_assets.archive_hour import ArchiveHour
+from gharchive_assets.lake.paths import clean_path
 from gharchive_assets.resources.source import (
     ArchiveSourceResource,
     HourNotPublished,
@@ -23,6 +24,7 @@ from gharchive_assets.settings import Settings
 from tests.pipeline import materialize_hours, query
 
 KEY = "2015-01-01-22:00"
+HOUR = ArchiveHour.of(KEY)
 FILE = "2015-01-01-22.json.gz"
 
 
@@ -34,21 +36,21 @@ def faults(archive_server):
 
 def test_download_streams_the_file_with_its_hash(archive_server, generated_archive, tmp_path):
     source = ArchiveSourceResource(base_url=archive_server.url)
-    download = source.download(KEY, tmp_path / "hour.json.gz")
+    download = source.download(HOUR, tmp_path / "hour.json.gz")
     served = (generated_archive["dir"] / FILE).read_bytes()
     assert (tmp_path / "hour.json.gz").read_bytes() == served
     assert download.sha256 == hashlib.sha256(served).hexdigest()
     assert download.size == len(served)
     assert download.last_modified and download.url == f"{archive_server.url}/{FILE}"
-    assert source.describe(KEY).size == len(served)
+    assert source.describe(HOUR).size == len(served)
 
 
 def test_file_mirror_works_like_http(generated_archive, tmp_path):
     source = ArchiveSourceResource(base_url=generated_archive["dir"].as_uri())
-    download = source.download(KEY, tmp_path / "hour.json.gz")
+    download = source.download(HOUR, tmp_path / "hour.json.gz")
     assert download.size == (generated_archive["dir"] / FILE).stat().st_size
     with pytest.raises(HourNotPublished):
-        source.describe("2015-01-03-00:00")
+        source.describe(ArchiveHour.of("2015-01-03-00:00"))
 
 
 @pytest.mark.parametrize(
@@ -63,7 +65,7 @@ def test_bad_answers_raise_clear_errors(archive_server, faults, tmp_path, fault,
     faults[FILE] = fault
     with pytest.raises(error, match=message):
         ArchiveSourceResource(base_url=archive_server.url, backoff_seconds=0.01).download(
-            KEY, tmp_path / "x"
+            HOUR, tmp_path / "x"
         )
 
 
@@ -71,7 +73,7 @@ def test_transient_errors_are_tried_again_with_backoff(archive_server, faults, t
     faults[FILE] = ("flaky", 2)
     messages = []
     source = ArchiveSourceResource(base_url=archive_server.url, backoff_seconds=0.01)
-    download = source.download(KEY, tmp_path / "x", messages.append)
+    download = source.download(HOUR, tmp_path / "x", messages.append)
     assert download.size > 0
     assert [m.split(" (")[0] for m in messages] == ["try 1 failed", "try 2 failed"]
 
@@ -79,13 +81,13 @@ def test_transient_errors_are_tried_again_with_backoff(archive_server, faults, t
     with pytest.raises(SourceError, match=r"HTTP 503 .*\(after 3 tries\)"):
         ArchiveSourceResource(
             base_url=archive_server.url, attempts=3, backoff_seconds=0.01
-        ).download(KEY, tmp_path / "y")
+        ).download(HOUR, tmp_path / "y")
 
     faults[FILE] = ("status", 404)
     requests = len(archive_server.requests)
     with pytest.raises(HourNotPublished):
         ArchiveSourceResource(base_url=archive_server.url, backoff_seconds=0.01).download(
-            KEY, tmp_path / "z"
+            HOUR, tmp_path / "z"
         )
     assert len(archive_server.requests) == requests + 1, "a 404 is not tried again"
 
@@ -222,7 +224,7 @@ def test_a_backoff_under_a_second_is_said_as_it_is(archive_server, faults, tmp_p
     faults[FILE] = ("flaky", 1)
     said = []
     source = ArchiveSourceResource(base_url=archive_server.url, backoff_seconds=0.5)
-    source.download(KEY, tmp_path / "hour.json.gz", said.append)
+    source.download(HOUR, tmp_path / "hour.json.gz", said.append)
     assert any("trying again in 0.5 s" in line for line in said), said
 
 
@@ -256,7 +258,7 @@ def test_a_source_that_cannot_be_reached_fails_fast_naming_the_variable(where, t
     said = []
     started = time.monotonic()
     with pytest.raises(SourceUnreachable) as failure:
-        source.download(KEY, tmp_path / "hour.json.gz", said.append)
+        source.download(HOUR, tmp_path / "hour.json.gz", said.append)
     assert time.monotonic() - started < 5
     assert len(said) == 1, "tried once more, not four times"
     message = str(failure.value)
@@ -269,8 +271,8 @@ def test_a_same_size_republish_without_validators_is_said_and_found_by_sha256(tm
     that only the size tells a republish, and verify_sha256 finds one that keeps it."""
     import gzip
 
-    from gharchive_assets.testing.synthetic import ArchiveFaker
     from tests.archive_server import ArchiveServer
+    from tests.synthetic import ArchiveFaker
 
     records = ArchiveFaker(seed=8).hour(datetime(2015, 1, 1, 22, tzinfo=UTC), 50)
     login = records[0]["actor"]["login"]
@@ -298,7 +300,7 @@ def test_a_same_size_republish_without_validators_is_said_and_found_by_sha256(tm
         ]
         assert sum("gives neither ETag nor Last-Modified" in w for w in warnings) == 1
         assert "verify_sha256: true" in next(w for w in warnings if "neither ETag" in w)
-        logins = pq.read_table(settings.lake_root / clean_path(KEY)).column("actor_login")
+        logins = pq.read_table(settings.lake_root / clean_path(HOUR)).column("actor_login")
         assert renamed not in logins.to_pylist(), "the size alone cannot tell"
 
         verified = materialize_hours(
@@ -306,5 +308,5 @@ def test_a_same_size_republish_without_validators_is_said_and_found_by_sha256(tm
             run_config={"ops": {"raw_archive_hour": {"config": {"verify_sha256": True}}}},
         )  # fmt: skip
         assert verified.success
-        logins = pq.read_table(settings.lake_root / clean_path(KEY)).column("actor_login")
+        logins = pq.read_table(settings.lake_root / clean_path(HOUR)).column("actor_login")
         assert renamed in logins.to_pylist()

@@ -10,14 +10,15 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pytest
 
-from gharchive_assets.contract.lake_paths import raw_path
+from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.definitions import build_definitions
 from gharchive_assets.defs.automation import plan_catch_up
+from gharchive_assets.lake.paths import raw_path
 from gharchive_assets.partitions import hourly_partitions
 from gharchive_assets.resources.source import ArchiveSourceResource
 from gharchive_assets.settings import Settings, SettingsError, SourceSpec, load_settings
-from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
 from tests.pipeline import materialize_hours, query
+from tests.synthetic import ArchiveFaker, write_hour
 from tests.test_coverage import expected_coverage
 
 HOUR = datetime(2015, 1, 1, 22, tzinfo=UTC)
@@ -63,12 +64,12 @@ def two_sources(tmp_path_factory):
 def test_each_source_s_file_is_kept_byte_for_byte(two_sources):
     settings, root, _, _ = two_sources
     lake = settings.lake_root
-    key = "2015-01-01-22:00"
+    key = ArchiveHour.of("2015-01-01-22:00")
     assert (lake / raw_path(key)).read_bytes() == (root / "a/2015-01-01-22.json.gz").read_bytes()
     assert (lake / raw_path(key, "b")).read_bytes() == (
         root / "b/2015-01-01-22.json.gz"
     ).read_bytes()
-    assert not (lake / raw_path("2015-01-01-23:00", "b")).exists()
+    assert not (lake / raw_path(ArchiveHour.of("2015-01-01-23:00"), "b")).exists()
 
 
 def test_the_clean_hour_is_the_union_with_each_event_once(two_sources):
@@ -138,7 +139,8 @@ def test_the_variable_is_read_and_checked():
     assert settings.base_url == "https://a.example"
     (_, second) = settings.archive_sources
     assert (second.name, second.first_key) == ("opendigger", "2026-09-06-00:00")
-    assert not second.serves("2026-09-05-23:00") and second.serves("2026-09-06-00:00")
+    assert not second.serves(ArchiveHour.of("2026-09-05-23:00"))
+    assert second.serves(ArchiveHour.of("2026-09-06-00:00"))
     assert load_settings({}).archive_sources == (SourceSpec("gharchive", settings_default_url()),)
     with pytest.raises(SettingsError, match="GHARCHIVE_SOURCES"):
         load_settings({"GHARCHIVE_SOURCES": "a=https://x,a=https://y"})

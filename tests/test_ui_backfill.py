@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gharchive_assets.settings import Settings
-from gharchive_assets.testing.synthetic import ArchiveFaker, write_hour
 from tests import expected
 from tests.archive_server import ArchiveServer
 from tests.dagster_dev import CANCEL, DagsterDev, backfill_status, graphql, launch_backfill
 from tests.loopback import free_port
 from tests.pipeline import query
+from tests.synthetic import ArchiveFaker, write_hour
 
 HOURS = [datetime(2015, 1, 3, h, tzinfo=UTC) for h in range(6)]
 KEYS = [f"{hour:%Y-%m-%d-%H}:00" for hour in HOURS]

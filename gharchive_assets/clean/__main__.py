@@ -12,8 +12,9 @@ import json
 import sys
 from pathlib import Path
 
+from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean.cleaner import HourFailed, clean_hour_into_lake
-from gharchive_assets.clean.directory_lake import DirectoryLake
+from gharchive_assets.lake.directory import DirectoryLake
 
 
 class _RefusePandas(importlib.abc.MetaPathFinder):
@@ -41,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lake = DirectoryLake(args.dest_dir)
     try:
-        result = clean_hour_into_lake(lake, args.partition, args.src, args.max_quarantine_fraction)
+        hour = ArchiveHour.of(args.partition)
+        result = clean_hour_into_lake(lake, hour, args.src, args.max_quarantine_fraction)
     except (HourFailed, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

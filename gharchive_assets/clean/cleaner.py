@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean.archive_lines import (
     MAX_LINE_BYTES,
     ArchiveFileError,
@@ -37,8 +38,8 @@ from gharchive_assets.clean.coverage import HourCoverage
 from gharchive_assets.clean.source_union import StagedSource, unite_sources
 from gharchive_assets.clean.timestamps import EPOCH, ONE_MICROSECOND, iso
 from gharchive_assets.contract.events_schema import ARROW_SCHEMA
-from gharchive_assets.contract.lake import Lake
-from gharchive_assets.contract.lake_paths import clean_path, parse_key, quarantine_path
+from gharchive_assets.lake.paths import clean_path, quarantine_path
+from gharchive_assets.lake.store import Lake
 
 BATCH_ROWS = 8_192
 # In every clean file's footer. 2: the created_at window, id, line-length and
@@ -60,7 +61,7 @@ class HourFailed(RuntimeError):
 
 @dataclass
 class CleanResult:
-    partition_key: str
+    hour: ArchiveHour
     rows: int = 0
     lines: int = 0
     quarantined_lines: int = 0
@@ -82,7 +83,7 @@ class CleanResult:
 
     def summary(self) -> dict:
         return {
-            "partition": self.partition_key,
+            "partition": self.hour.key,
             "rows": self.rows,
             "quarantined": self.quarantined_lines,
             "repaired": self.repaired_lines,
@@ -153,7 +154,7 @@ class _QuarantineFile:
 
 def clean_archive_file(
     raw_file: Path,
-    partition_key: str,
+    hour: ArchiveHour,
     workdir: Path,
     max_quarantine_fraction: float = 0.01,
     other_sources: Sequence[tuple[str, Path]] = (),
@@ -177,7 +178,7 @@ def clean_archive_file(
     """
     with _interpreter_tuned_for_cleaning():
         files = [(source_name, raw_file), *other_sources]
-        return _clean(files, partition_key, workdir, max_quarantine_fraction, max_line_bytes)
+        return _clean(files, hour, workdir, max_quarantine_fraction, max_line_bytes)
 
 
 @dataclass
@@ -241,11 +242,11 @@ def _read_source(
     return read
 
 
-def _clean(files, partition_key, workdir, max_quarantine_fraction, max_line_bytes):
+def _clean(files, hour: ArchiveHour, workdir, max_quarantine_fraction, max_line_bytes):
     raw_file = files[0][1]
     started = time.monotonic()
-    archive_hour = (parse_key(partition_key) - EPOCH) // ONE_MICROSECOND
-    result = CleanResult(partition_key)
+    archive_hour = (hour.start - EPOCH) // ONE_MICROSECOND
+    result = CleanResult(hour)
     coverage = HourCoverage(archive_hour)
     events_file = workdir / "events.parquet"
     quarantine = _QuarantineFile(workdir / "quarantine.jsonl")
@@ -277,7 +278,7 @@ def _clean(files, partition_key, workdir, max_quarantine_fraction, max_line_byte
         metadata["coverage"] = orjson.dumps(result.coverage).decode()
     except ArchiveFileError as error:
         raise HourFailed(
-            f"hour {partition_key}: the archive file {raw_file.name} {error}. "
+            f"hour {hour}: the archive file {raw_file.name} {error}. "
             "Nothing was loaded for this hour. The raw file is kept for inspection; "
             "re-download the hour (materialise raw_archive_hour again), and if the "
             "source still serves a bad file, report it to GH Archive."
@@ -291,7 +292,7 @@ def _clean(files, partition_key, workdir, max_quarantine_fraction, max_line_byte
     if result.lines and result.quarantined_lines > max_quarantine_fraction * result.lines:
         reasons = ", ".join(f"{n} {r}" for r, n in result.quarantine_reasons.most_common(3))
         raise HourFailed(
-            f"hour {partition_key}: {result.quarantined_lines:,} of {result.lines:,} lines of "
+            f"hour {hour}: {result.quarantined_lines:,} of {result.lines:,} lines of "
             f"{raw_file.name} could not be cleaned ({reasons}), more than the allowed "
             f"{max_quarantine_fraction:.1%}. Nothing was loaded for this hour; see the "
             "quarantine file for the lines, re-download the hour if the file is damaged, or "
@@ -400,7 +401,7 @@ def _write_batch(
 
 def clean_hour_into_lake(
     lake: Lake,
-    partition_key: str,
+    hour: ArchiveHour,
     raw_file: Path,
     max_quarantine_fraction: float = 0.01,
     other_sources: Sequence[tuple[str, Path]] = (),
@@ -416,7 +417,7 @@ def clean_hour_into_lake(
         try:
             result = clean_archive_file(
                 raw_file,
-                partition_key,
+                hour,
                 workdir,
                 max_quarantine_fraction,
                 other_sources,
@@ -425,11 +426,11 @@ def clean_hour_into_lake(
             )
         except HourFailed as failure:
             if failure.quarantine_file is not None:
-                lake.publish(failure.quarantine_file, quarantine_path(partition_key))
+                lake.publish(failure.quarantine_file, quarantine_path(hour))
             raise
         if result.quarantine_file is not None:
-            lake.publish(result.quarantine_file, quarantine_path(partition_key))
+            lake.publish(result.quarantine_file, quarantine_path(hour))
         else:
-            lake.delete(quarantine_path(partition_key))
-        lake.publish(result.events_file, clean_path(partition_key))
+            lake.delete(quarantine_path(hour))
+        lake.publish(result.events_file, clean_path(hour))
     return result

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+from gharchive_assets.archive_hour import ArchiveHour
+
 # The ledger of loaded hours (`loaded_hours`) records, per hour, the span of
 # created_at of the rows loaded and of those rows together with the rows they
 # replaced: the days whose marts the load changed (a re-load can move or drop
@@ -64,7 +66,7 @@ def days_covering(first: datetime, last: datetime) -> tuple[datetime, datetime]:
 
 @dataclass(frozen=True)
 class HourLoad:
-    archive_hour: datetime
+    hour: ArchiveHour
     rows: int
     replaced_rows: int
 
@@ -95,7 +97,7 @@ class Warehouse(Protocol):
 
     def replace_hour(
         self,
-        archive_hour: datetime,
+        hour: ArchiveHour,
         clean_file_uri: str,
         source_sha256: str,
         coverage: Mapping | None = None,

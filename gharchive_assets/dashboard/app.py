@@ -15,8 +15,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from gharchive_assets.dashboard.marts import Filters, Marts
 from gharchive_assets.reporting.daily_report import DayCoverage
+from gharchive_assets.reporting.marts import Filters, MartsReader
 from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.settings import load_settings
 
@@ -27,14 +27,14 @@ DEGRADED_COLOR = "#c23b52"
 
 
 @st.cache_resource
-def marts() -> Marts:
+def marts() -> MartsReader:
     settings = load_settings()
-    return Marts(warehouse_for(settings), settings.warehouse_kind)
+    return MartsReader(warehouse_for(settings), settings.warehouse_kind)
 
 
 @st.cache_data(ttl=FRESH_SECONDS, show_spinner=False)
 def read(method: str, filters: Filters, *arguments) -> pd.DataFrame | dict | list:
-    """A method of :class:`Marts`, cached per filters for a minute."""
+    """A method of :class:`MartsReader`, cached per filters for a minute."""
     return getattr(marts(), method)(filters, *arguments)
 
 

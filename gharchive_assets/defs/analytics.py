@@ -22,13 +22,12 @@ from gharchive_assets.concurrency import DBT_BUILDS
 from gharchive_assets.dbt_project import (
     RUN_BUILD_EXCLUDES,
     dbt_invocation,
-    dbt_project_for,
     dbt_window_vars,
-    ensure_manifest,
+    prepared_project,
 )
 from gharchive_assets.partitions import model_backfill_policy, model_days
 from gharchive_assets.resources.warehouse import WarehouseResource
-from gharchive_assets.settings import current_settings
+from gharchive_assets.settings import Settings
 
 # Keeping up: the models of a recent day are built once its newly loaded hours
 # are done, and not while one of them (or the day itself) is still running, so
@@ -73,13 +72,11 @@ class GharchiveDbtTranslator(DagsterDbtTranslator):
         )
 
 
-@dg.definitions
-def analytics_defs() -> dg.Definitions:
-    settings = current_settings()
-    project = dbt_project_for(settings)
+def analytics_defs(settings: Settings) -> dg.Definitions:
+    project = prepared_project(settings)
 
     @dbt_assets(
-        manifest=ensure_manifest(project),
+        manifest=project.manifest_path,
         project=project,
         name="analytics_models",
         pool=DBT_BUILDS,
@@ -155,34 +152,34 @@ FULL_HISTORY_DESCRIPTION = (
 )
 
 
-@dg.op(description=FULL_HISTORY_DESCRIPTION)
-def test_all_history(
-    context: dg.OpExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-) -> dg.Output:
-    project = dbt_project_for(current_settings())
-    with warehouse.exclusive(f"full-history dbt test of run {context.run_id}"):
-        args = ["test", "--vars", json.dumps(warehouse.dbt_vars())]
-        manifest = ensure_manifest(project)
-        with dbt_invocation(dbt, args, manifest=manifest, raise_on_error=False) as invocation:
-            for event in invocation.stream_raw_events():
-                info = event.raw_event.get("info", {})
-                if info.get("level") in ("warn", "error"):
-                    context.log.warning(info.get("msg", ""))
-            results = invocation.get_artifact("run_results.json")["results"]
-    failed = sorted(r["unique_id"] for r in results if r["status"] in ("fail", "error"))
-    warned = sorted(r["unique_id"] for r in results if r["status"] == "warn")
-    metadata = {"tests": len(results), "failed": len(failed), "warned": len(warned)}
-    if failed:
-        raise dg.Failure(
-            description=f"{len(failed)} of {len(results)} dbt tests failed over all history:\n"
-            + "\n".join(f"- {name}" for name in failed),
-            metadata=metadata,
-        )
-    return dg.Output(None, metadata=metadata)
+def full_history_tests_defs(settings: Settings) -> dg.Definitions:
+    manifest_path = prepared_project(settings).manifest_path
 
+    @dg.op(description=FULL_HISTORY_DESCRIPTION)
+    def test_all_history(
+        context: dg.OpExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ) -> dg.Output:
+        with warehouse.exclusive(f"full-history dbt test of run {context.run_id}"):
+            args = ["test", "--vars", json.dumps(warehouse.dbt_vars())]
+            with dbt_invocation(
+                dbt, args, manifest=manifest_path, raise_on_error=False
+            ) as invocation:
+                for event in invocation.stream_raw_events():
+                    info = event.raw_event.get("info", {})
+                    if info.get("level") in ("warn", "error"):
+                        context.log.warning(info.get("msg", ""))
+                results = invocation.get_artifact("run_results.json")["results"]
+        failed = sorted(r["unique_id"] for r in results if r["status"] in ("fail", "error"))
+        warned = sorted(r["unique_id"] for r in results if r["status"] == "warn")
+        metadata = {"tests": len(results), "failed": len(failed), "warned": len(warned)}
+        if failed:
+            raise dg.Failure(
+                description=f"{len(failed)} of {len(results)} dbt tests failed over all history:\n"
+                + "\n".join(f"- {name}" for name in failed),
+                metadata=metadata,
+            )
+        return dg.Output(None, metadata=metadata)
 
-@dg.definitions
-def full_history_tests_defs() -> dg.Definitions:
     @dg.job(name=FULL_HISTORY_TESTS, description=FULL_HISTORY_DESCRIPTION)
     def full_history_tests_job():
         test_all_history()

@@ -17,9 +17,10 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from gharchive_assets.contract.lake_paths import key_for, raw_path
+from gharchive_assets.archive_hour import ArchiveHour, key_for
+from gharchive_assets.lake.paths import raw_path
+from gharchive_assets.lake.resource import LakeResource
 from gharchive_assets.partitions import daily_partitions, hourly_partitions
-from gharchive_assets.resources.lake import LakeResource
 from gharchive_assets.resources.source import (
     ArchiveSourceResource,
     HourNotPublished,
@@ -28,7 +29,7 @@ from gharchive_assets.resources.source import (
     sources_of_hour,
 )
 from gharchive_assets.run_range import latest_complete_hour
-from gharchive_assets.settings import Settings, current_settings
+from gharchive_assets.settings import Settings
 
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -55,9 +56,7 @@ HOURLY_ASSETS = dg.AssetSelection.groups("lake", "warehouse")
 DAILY_REPORT = dg.AssetSelection.assets("daily_report")
 
 
-@dg.definitions
-def automation_defs() -> dg.Definitions:
-    settings = current_settings()
+def automation_defs(settings: Settings) -> dg.Definitions:
     partitions = hourly_partitions(settings.start)
     hourly_job = dg.define_asset_job(
         "hourly_archive_job",
@@ -85,21 +84,21 @@ def automation_defs() -> dg.Definitions:
 
 
 def not_ready(
-    key: str, source: ArchiveSourceResource, settings: Settings, now: datetime
+    hour: ArchiveHour, source: ArchiveSourceResource, settings: Settings, now: datetime
 ) -> str | None:
-    """Why hour ``key`` is not to be requested yet, or None: no source serving it
+    """Why ``hour`` is not to be requested yet, or None: no source serving it
     has published it, or one has not yet and still may (within the
     publication window); a source that lacks it past that window lost it."""
-    serving = sources_of_hour(source, settings, key)
+    serving = sources_of_hour(source, settings, hour)
     lacking = []
     for spec, _, each in serving:
         try:
-            each.describe(key)
+            each.describe(hour)
         except HourNotPublished:
             lacking.append(spec.name)
     if len(lacking) == len(serving):
         return "not published yet"
-    if lacking and not missing_for_good(key, now, settings.missing_after_hours):
+    if lacking and not missing_for_good(hour, now, settings.missing_after_hours):
         return f"not published yet by {', '.join(lacking)}"
     return None
 
@@ -120,7 +119,9 @@ def build_schedule(job, settings: Settings) -> dg.ScheduleDefinition:
         context: dg.ScheduleEvaluationContext, source: ArchiveSourceResource
     ):
         key = key_for(latest_complete_hour(context.scheduled_execution_time))
-        if reason := not_ready(key, source, settings, context.scheduled_execution_time):
+        if reason := not_ready(
+            ArchiveHour.of(key), source, settings, context.scheduled_execution_time
+        ):
             return dg.SkipReason(
                 f"hour {key}: {reason}; archive_hours_sensor requests it once it is published"
             )
@@ -170,19 +171,19 @@ class CatchUp:
 
 
 def republished(
-    key: str, source: ArchiveSourceResource, settings: Settings, lake: LakeResource
+    hour: ArchiveHour, source: ArchiveSourceResource, settings: Settings, lake: LakeResource
 ) -> str | None:
-    """How a source's file of hour ``key`` differs from the lake's copy (size,
+    """How a source's file of ``hour`` differs from the lake's copy (size,
     ETag, Last-Modified, as the raw step compares them), or None."""
-    for spec, name, each in sources_of_hour(source, settings, key):
-        held = lake.size(raw_path(key, name))
+    for spec, name, each in sources_of_hour(source, settings, hour):
+        held = lake.size(raw_path(hour, name))
         if held is None:
             continue
         try:
-            served = each.describe(key)
+            served = each.describe(hour)
         except HourNotPublished:
             continue
-        if changes := source_changes(served, held, lake.recorded_source(key, name)):
+        if changes := source_changes(served, held, lake.recorded_source(hour, name)):
             return f"{spec.name}: {'; '.join(changes)}"
     return None
 
@@ -258,7 +259,7 @@ def plan_catch_up(
             if now.timestamp() - verified.get(key, 0) < REVERIFY_AFTER.total_seconds():
                 continue
             verified[key] = now.timestamp()
-            how = republished(key, source, settings, lake)
+            how = republished(ArchiveHour.of(key), source, settings, lake)
             if how and changed.get(key) != how:
                 again[key] = changed[key] = how
             continue
@@ -281,7 +282,7 @@ def plan_catch_up(
         if last_check and now.timestamp() - last_check < RECHECK_AFTER.total_seconds():
             skipped[key] = "not published when last asked"
             continue
-        if reason := not_ready(key, source, settings, now):
+        if reason := not_ready(ArchiveHour.of(key), source, settings, now):
             checked[key] = now.timestamp()
             skipped[key] = reason
             continue

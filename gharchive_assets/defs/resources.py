@@ -1,11 +1,10 @@
-"""The chosen target's resources (``GHARCHIVE_TARGET``), for every asset of the folder."""
+"""The chosen target's resources (``GHARCHIVE_TARGET``), for every stage."""
 
 import dagster as dg
 
 from gharchive_assets.resources.targets import resources_for
-from gharchive_assets.settings import current_settings
+from gharchive_assets.settings import Settings
 
 
-@dg.definitions
-def target_resources() -> dg.Definitions:
-    return dg.Definitions(resources=resources_for(current_settings()))
+def target_resources(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(resources=resources_for(settings))

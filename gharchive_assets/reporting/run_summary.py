@@ -16,8 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from gharchive_assets.archive_hour import parse_key
 from gharchive_assets.console_log import plain_error
-from gharchive_assets.contract.lake_paths import parse_key
 from gharchive_assets.resources.duckdb_warehouse import WarehouseMissing
 from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.settings import load_settings

@@ -28,6 +28,7 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
+from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.concurrency import WAREHOUSE_SWAPS
 from gharchive_assets.contract.events_schema import COLUMNS
 from gharchive_assets.contract.warehouse import (
@@ -189,15 +190,15 @@ class BigQueryWarehouseResource(WarehouseResource):
 
     def replace_hour(
         self,
-        archive_hour: datetime,
+        hour: ArchiveHour,
         clean_file_uri: str,
         source_sha256: str,
         coverage: Mapping | None = None,
     ) -> HourLoad:
-        hour = archive_hour.astimezone(UTC)
+        start = hour.start
         with self.bigquery.get_client() as client:
             self._ensure_tables(client)
-            staging = self._create_staging(client, hour)
+            staging = self._create_staging(client, start)
             try:
                 client.load_table_from_uri(
                     clean_file_uri,
@@ -215,19 +216,19 @@ class BigQueryWarehouseResource(WarehouseResource):
                 def swap() -> int:
                     # Planned again after a conflict: another run may have
                     # loaded the hour meanwhile, and its rows must then go.
-                    replaced, *before = self._ledger_row(client, hour)
+                    replaced, *before = self._ledger_row(client, start)
                     spans = [*after, *touched_span(before, after)]
                     script = self._swap_script(
-                        client, staging, hour, rows, source_sha256, spans,
+                        client, staging, start, rows, source_sha256, spans,
                         coverage_values(coverage), replaces=replaced > 0,
                     )  # fmt: skip
                     client.query(script).result()
                     return replaced
 
-                replaced = retry_conflicts(swap, f"hour {hour:%Y-%m-%d %H}:00")
+                replaced = retry_conflicts(swap, f"hour {hour}")
             finally:
                 client.delete_table(staging, not_found_ok=True)
-        return HourLoad(archive_hour, rows, replaced)
+        return HourLoad(hour, rows, replaced)
 
     def _create_staging(self, client, hour: datetime) -> str:
         table_id = self._table_id(client, f"_staging_events_{hour:%Y%m%d%H}_{uuid.uuid4().hex[:8]}")

@@ -13,13 +13,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.contract.events_schema import COLUMNS
-from gharchive_assets.contract.lake_paths import clean_path, key_for
 from gharchive_assets.contract.warehouse import (
     LEDGER_COVERAGE_COLUMNS,
     LEDGER_COVERAGE_NAMES,
@@ -29,6 +28,7 @@ from gharchive_assets.contract.warehouse import (
     coverage_values,
     touched_span,
 )
+from gharchive_assets.lake.paths import clean_path
 from gharchive_assets.resources import file_lock
 from gharchive_assets.resources.warehouse import WarehouseResource
 
@@ -226,32 +226,32 @@ class DuckDBWarehouseResource(WarehouseResource):
 
     def replace_hour(
         self,
-        archive_hour: datetime,
+        hour: ArchiveHour,
         clean_file_uri: str,
         source_sha256: str,
         coverage: Mapping | None = None,
     ) -> HourLoad:
         """Swap the hour's rows for its clean file's, which must be the lake's
-        own (the view reads payloads there). Rows go in ``created_at`` order, so
-        a filter on a day or a span of time skips the rest of the table."""
-        hour = archive_hour.replace(tzinfo=None)
-        lake_file = self.lake / clean_path(key_for(archive_hour))
+        own (the view reads payloads there, by row). Rows go in ``created_at``
+        order, so a filter on a day or a span of time skips the rest of the table."""
+        lake_file = self.lake / clean_path(hour)
         if Path(clean_file_uri).resolve() != lake_file.resolve():
             raise ValueError(
-                f"hour {key_for(archive_hour)}: DuckDB loads the lake's clean file "
-                f"{lake_file}, where its view reads payloads, not {clean_file_uri}"
+                f"hour {hour}: DuckDB loads the lake's clean file {lake_file}, where its "
+                f"view reads payloads, not {clean_file_uri}"
             )
+        start = hour.naive_start
         select = ", ".join(_as_utc(c) for c in STORED_COLUMNS)
         names = ", ".join(c.name for c in STORED_COLUMNS)
         table = self.events_without_payload_table
-        with self.connect(purpose=f"loading hour {hour:%Y-%m-%d %H}:00") as connection:
+        with self.connect(purpose=f"loading hour {hour}") as connection:
             self._ensure_tables(connection)
             connection.execute("BEGIN TRANSACTION")
             try:
                 span = f"SELECT count(*), min(created_at), max(created_at) FROM {table} "
-                _, *before = connection.execute(span + "WHERE archive_hour = ?", [hour]).fetchone()
+                _, *before = connection.execute(span + "WHERE archive_hour = ?", [start]).fetchone()
                 replaced = connection.execute(
-                    f"DELETE FROM {table} WHERE archive_hour = ?", [hour]
+                    f"DELETE FROM {table} WHERE archive_hour = ?", [start]
                 ).fetchone()[0]
                 connection.execute(
                     f"INSERT INTO {table} ({names}, lake_row) SELECT {select}, file_row_number "
@@ -259,7 +259,7 @@ class DuckDBWarehouseResource(WarehouseResource):
                     [str(lake_file)],
                 )
                 rows, *after = connection.execute(
-                    span + "WHERE archive_hour = ?", [hour]
+                    span + "WHERE archive_hour = ?", [start]
                 ).fetchone()
                 measured = coverage_values(coverage)
                 connection.execute(
@@ -267,14 +267,14 @@ class DuckDBWarehouseResource(WarehouseResource):
                     f"source_sha256, loaded_at, {LEDGER_SPAN_NAMES}, {LEDGER_COVERAGE_NAMES}) "
                     "VALUES (?, ?, ?, now() AT TIME ZONE 'UTC', "
                     f"{', '.join('?' * (len(LEDGER_SPAN_COLUMNS) + len(measured)))})",
-                    [hour, rows, source_sha256, *after, *touched_span(before, after), *measured],
+                    [start, rows, source_sha256, *after, *touched_span(before, after), *measured],
                 )
                 self._create_events_view(connection)
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
-        return HourLoad(archive_hour, rows, replaced)
+        return HourLoad(hour, rows, replaced)
 
     def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
         """Rows of ``sql``; raises :class:`WarehouseMissing` rather than create the file."""

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlparse
 
 import dagster as dg
 
-from gharchive_assets.contract.lake_paths import archive_file_name, key_for, parse_key
+from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.settings import Settings, SourceSpec
 
 CHUNK_SIZE = 1 << 20
@@ -91,17 +91,17 @@ class ArchiveSourceResource(dg.ConfigurableResource):
     backoff_seconds: float = 2.0
     """Wait before the second try; it doubles for each further one."""
 
-    def url_for(self, key: str) -> str:
-        return f"{self.base_url.rstrip('/')}/{archive_file_name(key)}"
+    def url_for(self, hour: ArchiveHour) -> str:
+        return f"{self.base_url.rstrip('/')}/{hour.file_name}"
 
     def _local_path(self, url: str) -> Path:
         return Path(unquote(urlparse(url).path))
 
-    def describe(self, key: str) -> SourceFile:
+    def describe(self, hour: ArchiveHour) -> SourceFile:
         """What the source says about the hour's file, without downloading it:
         its size and, to tell a republished file, Last-Modified and ETag (a
         ``file://`` mirror gives the file's modification time)."""
-        url = self.url_for(key)
+        url = self.url_for(hour)
         if url.startswith("file://"):
             path = self._local_path(url)
             self._check_mirror_directory(path)
@@ -133,20 +133,19 @@ class ArchiveSourceResource(dg.ConfigurableResource):
             )
         return SourceError(f"{url}: download interrupted: {error}; {self._what_to_check()}")
 
-    def confirm_answers_around(self, key: str) -> str:
-        """The URL of an hour near ``key`` that the source serves, proving that a
-        404 for ``key`` is about that hour alone; raises :class:`SourceUnavailable`
+    def confirm_answers_around(self, hour: ArchiveHour) -> str:
+        """The URL of an hour near ``hour`` that the source serves, proving that a
+        404 for ``hour`` is about that hour alone; raises :class:`SourceUnavailable`
         when none of them is served."""
-        hour = parse_key(key)
         asked = []
         for offset in NEIGHBOUR_HOURS:
-            neighbour = key_for(hour + timedelta(hours=offset))
+            neighbour = hour.shifted(offset)
             try:
                 return self.describe(neighbour).url
             except HourNotPublished:
-                asked.append(archive_file_name(neighbour))
+                asked.append(neighbour.file_name)
         raise SourceUnavailable(
-            f"{self.url_for(key)} is not there, and neither are the hours around it "
+            f"{self.url_for(hour)} is not there, and neither are the hours around it "
             f"({', '.join(asked)}): the source serves none of them, so no hour is taken "
             f"for lost and nothing was changed. {self._what_to_check()}"
         )
@@ -171,7 +170,7 @@ class ArchiveSourceResource(dg.ConfigurableResource):
             )
 
     def download(
-        self, key: str, destination: Path, progress: Callable[[str], None] | None = None
+        self, hour: ArchiveHour, destination: Path, progress: Callable[[str], None] | None = None
     ) -> Download:
         """Stream the hour's file into ``destination``, hashing it on the way.
 
@@ -181,7 +180,7 @@ class ArchiveSourceResource(dg.ConfigurableResource):
         """
         for attempt in range(1, self.attempts + 1):
             try:
-                return self._download_once(key, destination, progress)
+                return self._download_once(hour, destination, progress)
             except HourNotPublished:
                 raise
             except SourceError as error:
@@ -197,8 +196,8 @@ class ArchiveSourceResource(dg.ConfigurableResource):
                 time.sleep(wait)
         raise AssertionError("unreachable")
 
-    def _download_once(self, key: str, destination: Path, progress) -> Download:
-        url = self.url_for(key)
+    def _download_once(self, hour: ArchiveHour, destination: Path, progress) -> Download:
+        url = self.url_for(hour)
         started = time.monotonic()
         try:
             if url.startswith("file://"):
@@ -247,21 +246,20 @@ def source_changes(served: SourceFile, held_bytes: int, recorded: dict | None) -
     return changes
 
 
-def missing_for_good(key: str, now: datetime, missing_after_hours: int) -> bool:
+def missing_for_good(hour: ArchiveHour, now: datetime, missing_after_hours: int) -> bool:
     """Whether a 404 for the hour means "never coming" rather than "not yet"."""
-    hour_end = parse_key(key) + timedelta(hours=1)
-    return now - hour_end > timedelta(hours=missing_after_hours)
+    return now - hour.end > timedelta(hours=missing_after_hours)
 
 
 def sources_of_hour(
-    source: ArchiveSourceResource, settings: Settings, key: str
+    source: ArchiveSourceResource, settings: Settings, hour: ArchiveHour
 ) -> list[tuple[SourceSpec, str | None, ArchiveSourceResource]]:
-    """Every source serving hour ``key`` (``GHARCHIVE_SOURCES``; else
+    """Every source serving ``hour`` (``GHARCHIVE_SOURCES``; else
     ``source`` alone), with the name its lake file carries and a resource
     reading it: ``source`` itself for the first, a copy for the others."""
     return [
         (spec, name, source if name is None else source.model_copy(update={"base_url": spec.url}))
-        for spec, name in settings.sources_serving(key)
+        for spec, name in settings.sources_serving(hour)
     ]
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 from dagster_gcp import GCSResource
 
 from gharchive_assets.dbt_project import DbtCli, dbt_executable, dbt_project_for
+from gharchive_assets.lake.gcs import GCSLakeResource
+from gharchive_assets.lake.resource import LakeResource, LocalLakeResource
 from gharchive_assets.resources.bigquery_warehouse import (
     BigQueryWarehouseResource,
     GharchiveBigQueryResource,
 )
 from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource
-from gharchive_assets.resources.gcs_lake import GCSLakeResource
-from gharchive_assets.resources.lake import LakeResource
-from gharchive_assets.resources.local_lake import LocalLakeResource
 from gharchive_assets.resources.source import ArchiveSourceResource
 from gharchive_assets.resources.warehouse import WarehouseResource
 from gharchive_assets.settings import Settings

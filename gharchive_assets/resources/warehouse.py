@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
+from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean.coverage import LedgerCoverage
 from gharchive_assets.clean.event_records import CREATED_AT_EARLIEST_HOURS, CREATED_AT_LATEST_HOURS
 from gharchive_assets.contract.warehouse import days_covering
@@ -47,39 +48,39 @@ class WarehouseResource(dg.ConfigurableResource):
             return (start.replace(tzinfo=None), start.replace(tzinfo=None))
         return days_covering(first.replace(tzinfo=None), last.replace(tzinfo=None))
 
-    def duplicate_ids_in_hour(self, archive_hour: datetime) -> int:
+    def duplicate_ids_in_hour(self, hour: ArchiveHour) -> int:
         """Copies of events of the hour beyond the first: rows whose key (id and
         created_at; GitHub's ids repeat across years) another row of the hour has too."""
-        first, after_last = self.created_at_bounds(archive_hour, archive_hour + timedelta(hours=1))
+        first, after_last = self.created_at_bounds(hour.start, hour.end)
         return self.query(
             "select count(*) - count(distinct concat(id, '/', cast(created_at as string))) "
             f"from {self.events_without_payload_table} "
             "where archive_hour = ? and created_at >= ? and created_at < ?",
-            [archive_hour.replace(tzinfo=None), first, after_last],
+            [hour.naive_start, first, after_last],
         )[0][0]
 
-    def rows_of_hours_before(self, archive_hour: datetime, hours: int) -> list[int]:
-        """The rows of (at most) the ``hours`` loaded hours before ``archive_hour``, newest first."""
+    def rows_of_hours_before(self, hour: ArchiveHour, hours: int) -> list[int]:
+        """The rows of (at most) the ``hours`` loaded hours before ``hour``, newest first."""
         return [
             count
             for (count,) in self.query(
                 f"select rows from {self.loaded_hours_table} where archive_hour < ? "
                 "order by archive_hour desc limit ?",
-                [archive_hour.replace(tzinfo=None), hours],
+                [hour.naive_start, hours],
             )
         ]
 
-    def coverage_of_hours_before(self, archive_hour: datetime, hours: int) -> list[LedgerCoverage]:
+    def coverage_of_hours_before(self, hour: ArchiveHour, hours: int) -> list[LedgerCoverage]:
         """The ledger's coverage of the loaded hours with events among the
-        ``hours`` before ``archive_hour``: what its degradation is judged against."""
-        hour = archive_hour.replace(tzinfo=None)
+        ``hours`` before ``hour``: what its degradation is judged against."""
+        start = hour.naive_start
         return [
             LedgerCoverage(*row)
             for row in self.query(
                 "select rows, distinct_event_ids, min_event_id, max_event_id "
                 f"from {self.loaded_hours_table} "
                 "where archive_hour >= ? and archive_hour < ? and rows > 0",
-                [hour - timedelta(hours=hours), hour],
+                [start - timedelta(hours=hours), start],
             )
         ]
 

@@ -1,7 +1,7 @@
 """The lake as a directory tree, with files published whole or not at all.
 
 Plain Python (no Dagster): the cleaner's command line writes into one, and the
-local target's ``LocalLakeResource`` delegates to one.
+local target's ``LocalLakeResource`` (``resource``) delegates to one.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from stat import S_ISREG
 
 import pyarrow.parquet as pq
 
-from gharchive_assets.contract.lake import sha256_of
+from gharchive_assets.lake.store import sha256_of
 
 STAGING_DIR = ".staging"
 
@@ -48,7 +48,7 @@ def sweep_stale_directories(
 
 
 class DirectoryLake:
-    """A :class:`~gharchive_assets.contract.lake.Lake` under ``root``."""
+    """A :class:`~gharchive_assets.lake.store.Lake` under ``root``."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)

@@ -1,10 +1,13 @@
-"""What the dashboard shows, read from the dbt marts only (never ``events``).
+"""The one reader of the dbt marts: the daily report and the dashboard ask it.
 
-One method per figure, each one query over day-grained marts filtered by the
-chosen days, so a view costs the same after years of history as after a week.
-The SQL is the same on DuckDB and BigQuery (positional ``?`` parameters); the
-two differences, percentiles and the case-insensitive search, are spelled
-per warehouse here.
+Every figure is one query over day-grained marts filtered by days, so it
+costs the same after years of history as after a week. Never ``events``.
+
+One placeholder style: SQL is written as plain strings where ``{analytics}``
+is the analytics schema (DuckDB) or dataset (BigQuery) and other ``{name}``
+fields are SQL fragments built here; values always go as positional ``?``
+parameters. The SQL is the same on both warehouses but for percentiles,
+spelled per warehouse.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ from datetime import date
 
 import pandas as pd
 
+from gharchive_assets.reporting.daily_report import DayCoverage, DayFigures
 from gharchive_assets.resources.warehouse import WarehouseResource
+
+REPORT_TOP = 10
 
 
 @dataclass(frozen=True)
 class Filters:
-    """The sidebar's choices: a range of UTC days (inclusive), event types
+    """The dashboard's choices: a range of UTC days (inclusive), event types
     (empty: all), bots in or out, and text searched in repository and
     organisation names."""
 
@@ -35,20 +41,27 @@ class Filters:
         return [self.first, self.last]
 
 
-class Marts:
-    """The dashboard's queries over one warehouse's analytics schema (or dataset)."""
+class MartsReader:
+    """Queries over one warehouse's analytics schema (or dataset)."""
 
     prune_top_lists = True
     """False: every top list aggregates every key (bench/dashboard.py's baseline)."""
 
-    def __init__(self, warehouse: WarehouseResource, kind: str):
+    def __init__(self, warehouse: WarehouseResource, kind: str = "duckdb"):
         self.warehouse = warehouse
         self.kind = kind  # "duckdb" or "bigquery"
         self.schema = warehouse.analytics_schema
 
-    def frame(self, sql: str, parameters: list, columns: list[str]) -> pd.DataFrame:
-        rows = self.warehouse.query(sql.format(a=self.schema), parameters)
-        return pd.DataFrame(rows, columns=columns)
+    # The one place SQL is completed and sent.
+    def rows(self, sql: str, parameters: list | tuple = (), **fragments: str) -> list[tuple]:
+        return self.warehouse.query(
+            sql.format(analytics=self.schema, **fragments), list(parameters)
+        )
+
+    def frame(
+        self, sql: str, parameters: list | tuple, columns: list[str], **fragments: str
+    ) -> pd.DataFrame:
+        return pd.DataFrame(self.rows(sql, parameters, **fragments), columns=columns)
 
     def _percentile(self, column: str, fraction: float) -> str:
         if self.kind == "bigquery":
@@ -97,23 +110,35 @@ class Marts:
         """
         days = (filters.last - filters.first).days + 1
         scope = [*filters.days, *parameters]
-        relation = f"{self.schema}.{table}"
-        rows = f"from {relation} where day between ? and ?{where}"
+        parts = {
+            "table": table,
+            "key": key,
+            "selected": columns,
+            "measure": measure,
+            "where": where,
+            "limit": str(int(limit)),
+            "offset": str(int(limit) - 1),
+        }
+        in_range = "from {analytics}.{table} where day between ? and ?{where}"
 
         def ranked(candidates: str = "", candidate_parameters: tuple = ()) -> pd.DataFrame:
             return self.frame(
-                f"select {columns} {rows}{candidates} group by {key} "
-                f"order by sum({measure}) desc, 1 limit {int(limit)}",
+                "select {selected} " + in_range + "{candidates} group by {key} "
+                "order by sum({measure}) desc, 1 limit {limit}",
                 [*scope, *candidate_parameters],
                 names,
+                candidates=candidates,
+                **parts,
             )
 
         def nth_largest(days_of: str, values: list) -> float | None:
             """The ``limit``-th largest value of ``measure`` on those days."""
-            found = self.warehouse.query(
-                f"select {measure} from {relation} where {days_of}{where} "
-                f"order by 1 desc limit 1 offset {int(limit) - 1}",
+            found = self.rows(
+                "select {measure} from {analytics}.{table} where {days_of}{where} "
+                "order by 1 desc limit 1 offset {offset}",
                 values,
+                days_of=days_of,
+                **parts,
             )
             return float(found[0][0]) if found and found[0][0] else None
 
@@ -124,7 +149,9 @@ class Marts:
         if threshold is None:
             threshold = nth_largest("day between ? and ?", scope)
             bound = days * threshold if threshold else None
-        candidates = f" and {key} in (select {key} {rows} and {measure} >= ?)"
+        candidates = (" and {key} in (select {key} " + in_range + " and {measure} >= ?)").format(
+            analytics=self.schema, **parts
+        )
         for _ in range(4):
             if not threshold or threshold <= 0:
                 break
@@ -142,58 +169,131 @@ class Marts:
     # The range the data allows.
     def loaded_days(self) -> tuple[date | None, date | None]:
         """The first and last day with events in the marts."""
-        (row,) = self.warehouse.query(
-            f"select min(day), max(day) from {self.schema}.daily_event_counts"
+        ((first, last),) = self.rows(
+            "select min(day), max(day) from {analytics}.daily_event_counts"
         )
-        return row[0], row[1]
+        return first, last
 
     def event_types(self) -> list[str]:
         return [
             name
-            for (name,) in self.warehouse.query(
-                f"select distinct event_type from {self.schema}.daily_event_counts "
-                "order by event_type"
+            for (name,) in self.rows(
+                "select distinct event_type from {analytics}.daily_event_counts order by event_type"
             )
         ]
+
+    # The daily report: one day.
+    def day_figures(self, day: date, top: int = REPORT_TOP) -> DayFigures:
+        """The report's rows for ``day``."""
+        on_day = [day]
+        return DayFigures(
+            day=day,
+            hourly=self.rows(
+                "select hour, event_type, events from {analytics}.hourly_event_counts "
+                "where day = ? order by hour, event_type",
+                on_day,
+            ),
+            top_repos=self.rows(
+                "select repo_name, events, stars, forks, pushes from "
+                "{analytics}.repo_activity_daily where day = ? "
+                "order by events desc, repo_name limit {top}",
+                on_day,
+                top=str(int(top)),
+            ),
+            top_people=self.rows(
+                "select actor_login, contributions, pushes, pull_requests_opened, "
+                "issues_opened from {analytics}.contributors_daily where day = ? and not is_bot "
+                "order by contributions desc, actor_login limit {top}",
+                on_day,
+                top=str(int(top)),
+            ),
+            top_bots=self.rows(
+                "select actor_login, contributions from {analytics}.contributors_daily "
+                "where day = ? and is_bot order by contributions desc, actor_login limit {top}",
+                on_day,
+                top=str(int(top)),
+            ),
+            bot_share=self.rows(
+                "select event_type, bot_events, human_events from {analytics}.bot_share_daily "
+                "where day = ? order by bot_events + human_events desc, event_type",
+                on_day,
+            ),
+            coverage=self.day_coverage(day),
+        )
+
+    def day_coverage(self, day: date) -> DayCoverage:
+        """The day's row of coverage_daily and its hours: which are loaded, which
+        degraded or missing at the source."""
+        found = self.rows(
+            "select capture_ratio from {analytics}.coverage_daily where day = ?", [day]
+        )
+        hours = self.rows(
+            "select archive_hour, is_missing, is_degraded from {analytics}.coverage_hourly "
+            "where day = ? order by archive_hour",
+            [day],
+        )
+        return DayCoverage.of_hours(hours, found[0][0] if found else None)
+
+    def report_index(self, days: set[date]) -> list[tuple]:
+        """(day, events, degraded) of every reported day: its distinct events as
+        the report counts them, and whether coverage_daily distrusts it."""
+        span = [min(days), max(days)]
+        events = dict(
+            self.rows(
+                "select day, sum(events) from {analytics}.daily_event_counts "
+                "where day between ? and ? group by day",
+                span,
+            )
+        )
+        distrusted = dict(
+            self.rows(
+                "select day, is_degraded or hours_loaded < 24 from {analytics}.coverage_daily "
+                "where day between ? and ?",
+                span,
+            )
+        )
+        return [(day, events.get(day), distrusted.get(day, True)) for day in days]
 
     # Overview.
     def headline(self, filters: Filters) -> dict:
         """Events, bots' share and actors over the range (types filtered)."""
         where, types = self._types(filters)
-        (row,) = self.warehouse.query(
-            f"select coalesce(sum(bot_events), 0), coalesce(sum(human_events), 0) "
-            f"from {self.schema}.bot_share_daily where day between ? and ?{where}",
+        ((bots, people),) = self.rows(
+            "select coalesce(sum(bot_events), 0), coalesce(sum(human_events), 0) "
+            "from {analytics}.bot_share_daily where day between ? and ?{where}",
             [*filters.days, *types],
+            where=where,
         )
-        bots, people = row
         return {"events": bots + people, "bot_events": bots, "human_events": people}
 
     def events_by_type(self, filters: Filters) -> pd.DataFrame:
         """Events per day and type; without bots, people's events only."""
         where, types = self._types(filters)
-        measure = "bot_events + human_events" if filters.with_bots else "human_events"
         return self.frame(
-            f"select day, event_type, {measure} from {{a}}.bot_share_daily "
-            f"where day between ? and ?{where} order by day, event_type",
+            "select day, event_type, {measure} from {analytics}.bot_share_daily "
+            "where day between ? and ?{where} order by day, event_type",
             [*filters.days, *types],
             ["day", "event_type", "events"],
+            measure="bot_events + human_events" if filters.with_bots else "human_events",
+            where=where,
         )
 
     def events_by_hour(self, filters: Filters) -> pd.DataFrame:
         """Events per hour (of created_at) and type: the view of a single day."""
         where, types = self._types(filters)
         return self.frame(
-            f"select hour, event_type, events from {{a}}.hourly_event_counts "
-            f"where day between ? and ?{where} order by hour, event_type",
+            "select hour, event_type, events from {analytics}.hourly_event_counts "
+            "where day between ? and ?{where} order by hour, event_type",
             [*filters.days, *types],
             ["hour", "event_type", "events"],
+            where=where,
         )
 
     def hour_coverage(self, filters: Filters) -> pd.DataFrame:
         """The loaded archive hours of the range: an hour absent here is not
         loaded, which is not the same as an hour loaded with no events."""
         return self.frame(
-            "select archive_hour, is_missing, is_degraded from {a}.coverage_hourly "
+            "select archive_hour, is_missing, is_degraded from {analytics}.coverage_hourly "
             "where day between ? and ? order by archive_hour",
             filters.days,
             ["archive_hour", "is_missing", "is_degraded"],
@@ -204,10 +304,11 @@ class Marts:
         return self.frame(
             "select day, sum(bot_events), sum(bot_events + human_events), "
             "sum(bot_events) / sum(bot_events + human_events) "
-            f"from {{a}}.bot_share_daily where day between ? and ?{where} "
+            "from {analytics}.bot_share_daily where day between ? and ?{where} "
             "group by day order by day",
             [*filters.days, *types],
             ["day", "bot_events", "events", "bot_share"],
+            where=where,
         )
 
     # Repositories.
@@ -240,14 +341,14 @@ class Marts:
         """One repository's days: stars, forks, pull requests, issues, releases."""
         return self.frame(
             "with activity as (select day, sum(stars) as stars, sum(forks) as forks, "
-            "sum(events) as events from {a}.repo_activity_daily "
+            "sum(events) as events from {analytics}.repo_activity_daily "
             "where day between ? and ? and repo_name = ? group by day), "
             "prs as (select day, sum(opened) as opened, sum(merged) as merged "
-            "from {a}.pull_requests_daily where day between ? and ? and repo_name = ? "
+            "from {analytics}.pull_requests_daily where day between ? and ? and repo_name = ? "
             "group by day), "
-            "issues as (select day, sum(opened) as opened from {a}.issues_daily "
+            "issues as (select day, sum(opened) as opened from {analytics}.issues_daily "
             "where day between ? and ? and repo_name = ? group by day), "
-            "releases as (select day, sum(releases) as releases from {a}.releases_daily "
+            "releases as (select day, sum(releases) as releases from {analytics}.releases_daily "
             "where day between ? and ? and repo_name = ? group by day) "
             "select activity.day, activity.events, activity.stars, activity.forks, "
             "coalesce(prs.opened, 0), coalesce(prs.merged, 0), coalesce(issues.opened, 0), "
@@ -272,7 +373,6 @@ class Marts:
     def top_people(self, filters: Filters, limit: int) -> pd.DataFrame:
         """Contributors of the range (anything but stars and forks); bots only
         when the filter keeps them."""
-        bots = "" if filters.with_bots else " and not is_bot"
         return self.top(
             "contributors_daily",
             "actor_key",
@@ -292,7 +392,7 @@ class Marts:
             ],
             filters,
             limit,
-            bots,
+            "" if filters.with_bots else " and not is_bot",
         )
 
     def top_organisations(self, filters: Filters, limit: int) -> pd.DataFrame:
@@ -314,10 +414,11 @@ class Marts:
         where, search = self._search("repo_name", filters.repo_search)
         return self.frame(
             "select day, sum(opened), sum(merged), sum(closed_merge_unknown) "
-            f"from {{a}}.pull_requests_daily where day between ? and ?{where} "
+            "from {analytics}.pull_requests_daily where day between ? and ?{where} "
             "group by day order by day",
             [*filters.days, *search],
             ["day", "opened", "merged", "closed_merge_unknown"],
+            where=where,
         )
 
     def time_to_merge(self, filters: Filters) -> pd.DataFrame:
@@ -325,31 +426,37 @@ class Marts:
         merges whose payload still carries the times."""
         where, search = self._search("repo_name", filters.repo_search)
         return self.frame(
-            f"select day, count(hours_to_merge), {self._percentile('hours_to_merge', 0.5)}, "
-            f"{self._percentile('hours_to_merge', 0.9)} from {{a}}.pull_request_merges "
-            f"where day between ? and ? and hours_to_merge is not null{where} "
+            "select day, count(hours_to_merge), {median}, {p90} "
+            "from {analytics}.pull_request_merges "
+            "where day between ? and ? and hours_to_merge is not null{where} "
             "group by day order by day",
             [*filters.days, *search],
             ["day", "merges_with_times", "median_hours", "p90_hours"],
+            median=self._percentile("hours_to_merge", 0.5),
+            p90=self._percentile("hours_to_merge", 0.9),
+            where=where,
         )
 
     def issues(self, filters: Filters) -> pd.DataFrame:
         where, search = self._search("repo_name", filters.repo_search)
         return self.frame(
             "select day, sum(opened), sum(closed), sum(comments_on_issues) "
-            f"from {{a}}.issues_daily where day between ? and ?{where} group by day order by day",
+            "from {analytics}.issues_daily where day between ? and ?{where} "
+            "group by day order by day",
             [*filters.days, *search],
             ["day", "opened", "closed", "comments"],
+            where=where,
         )
 
     def labels(self, filters: Filters, limit: int) -> pd.DataFrame:
         return self.frame(
             "select label, sum(issue_events), sum(issues_opened), sum(pull_request_events) "
-            "from {a}.issue_labels_daily where day between ? and ? "
+            "from {analytics}.issue_labels_daily where day between ? and ? "
             "group by label order by sum(issue_events) + sum(pull_request_events) desc, label "
-            f"limit {int(limit)}",
+            "limit {limit}",
             filters.days,
             ["label", "issue_events", "issues_opened", "pull_request_events"],
+            limit=str(int(limit)),
         )
 
     def releases(self, filters: Filters, limit: int) -> pd.DataFrame:
@@ -370,10 +477,12 @@ class Marts:
         where, search = self._search("repo_name", filters.repo_search)
         return self.frame(
             "select repo_name, created_by, org_login, created_at "
-            f"from {{a}}.new_repositories_daily where day between ? and ?{where} "
-            f"order by created_at desc, repo_name limit {int(limit)}",
+            "from {analytics}.new_repositories_daily where day between ? and ?{where} "
+            "order by created_at desc, repo_name limit {limit}",
             [*filters.days, *search],
             ["repository", "created_by", "organisation", "created_at"],
+            where=where,
+            limit=str(int(limit)),
         )
 
     # Coverage.
@@ -382,7 +491,7 @@ class Marts:
         no row (no hour loaded), which the caller shows as not loaded."""
         return self.frame(
             "select day, hours_loaded, hours_missing_at_source, hours_degraded, events, "
-            "capture_ratio, is_degraded from {a}.coverage_daily "
+            "capture_ratio, is_degraded from {analytics}.coverage_daily "
             "where day between ? and ? order by day",
             filters.days,
             [

@@ -1,8 +1,8 @@
 """The lake as the assets and the cleaner use it, whatever stores it.
 
-Two implementations: a directory tree (the local target and the cleaner's
-command line) and a GCS bucket (the gcp target), at the same relative paths
-(``lake_paths``). Every file appears whole or not at all.
+Two stores: a directory tree (``directory``: the local target and the
+cleaner's command line) and a GCS bucket (``gcs``: the gcp target), at the
+same relative paths (``paths``). Every file appears whole or not at all.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 from dagster_gcp import GCSResource
 from google.api_core import exceptions as google_errors
 
-from gharchive_assets.contract.lake import sha256_of
-from gharchive_assets.resources.lake import LakeResource
+from gharchive_assets.lake.resource import LakeResource
+from gharchive_assets.lake.store import sha256_of
 
 RESUMABLE_CHUNK_BYTES = 8 << 20
 FOOTER_READ_BYTES = 256 << 10
