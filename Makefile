@@ -1,4 +1,6 @@
 # make run | make test | make dev — each sets up .venv first (pinned versions).
+# Settings: a .env at the root (KEY=value lines) that make run, make dev and
+# make dashboard read; a variable set in the environment wins over it.
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -6,8 +8,9 @@ BIN := $(abspath $(VENV))/bin
 START ?= 2015-01-01-00:00
 END ?= 2015-01-01-02:00
 # A persistent local Dagster instance shared by `make run` and `make dev`,
-# unless DAGSTER_HOME is set.
-export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# unless DAGSTER_HOME is set (in the environment, or else in .env).
+DOTENV_DAGSTER_HOME := $(shell sed -n 's/^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}DAGSTER_HOME[[:space:]]*=[[:space:]]*["'"'"']\{0,1\}\([^"'"'"'\#]*\).*/\2/p' .env 2>/dev/null | tail -1)
+export DAGSTER_HOME ?= $(abspath $(or $(strip $(DOTENV_DAGSTER_HOME)),$(CURDIR)/.dagster_home))
 # Dagster writes the events it plans for a run, and a ranged step's
 # materialisations, in batches of this many (one transaction each on the local
 # instance: gharchive_assets/event_log.py), not one at a time.
@@ -15,8 +18,10 @@ export DAGSTER_EVENT_BATCH_SIZE ?= 1000
 # Let Python cache bytecode in .venv: without it every dagster or dbt process
 # recompiles its imports (a Dagster CLI start takes 11 s instead of 5 s).
 unexport PYTHONDONTWRITEBYTECODE
+# dagster-dbt runs the dbt beside this Python.
+export PATH := $(BIN):$(PATH)
 
-.PHONY: setup run test dev dashboard lint format lock clean hclfmt image
+.PHONY: setup run test test-fast dev dashboard lint format lock clean hclfmt image
 
 # The runtime pins (requirements.txt) and the test and development tools
 # (requirements-dev.txt), then the project itself with its C line scanner.
@@ -50,7 +55,15 @@ hclfmt: $(VENV)/.installed
 	  GOPATH=$(HCL_GOPATH) GO111MODULE=off GOCACHE=$(abspath $(VENV))/go-cache \
 	    go build -o $(BIN)/hclfmt github.com/hashicorp/hcl/v2/cmd/hclfmt; fi
 
-setup: $(VENV)/.installed
+# dbt's manifest for each target (local, gcp, gcp_emulator), by dagster-dbt's own
+# preparation (dbt parse), redone when anything in dbt_project/ changes.
+DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -path dbt_project/logs -prune -o -type f -print)
+DBT_PREPARED := dbt_project/target/.prepared
+$(DBT_PREPARED): $(VENV)/.installed $(DBT_SOURCES) gharchive_assets/dbt_project.py
+	cd $(CURDIR) && $(BIN)/dagster-dbt project prepare-and-package --file gharchive_assets/dbt_project.py >/dev/null
+	touch $@
+
+setup: $(VENV)/.installed $(DBT_PREPARED)
 	@mkdir -p $(DAGSTER_HOME)
 	@test -f $(DAGSTER_HOME)/dagster.yaml || cp deploy/dagster.local.yaml $(DAGSTER_HOME)/dagster.yaml
 	@$(BIN)/python -m gharchive_assets.local_instance $(DAGSTER_HOME)
@@ -81,13 +94,21 @@ test: setup $(BQ_VENV)/.installed $(CHECKOV_VENV)/.installed hclfmt $(IMAGE_FOR_
 	$(SQLFLUFF) lint models tests/singular
 	$(BIN)/pytest
 
+# The tests that start no process, server or emulator (about a minute); a test
+# that does and is not marked slow fails here (tests/conftest.py).
+test-fast: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest -m "not slow" --durations=5
+
 # First the pool slots of runs whose process is gone (a killed `make run`).
 # The backfill daemon checks for a cancel after every run it creates (Dagster's
 # default is every 25: close to a minute of runs still created after a cancel).
+# gharchive_assets/dev_server.py: .env read, dagster dev started in DAGSTER_HOME
+# and stopped whole within seconds of Ctrl-C or SIGTERM.
 dev: export DAGSTER_ASSET_BACKFILL_RUN_CHUNK_SIZE ?= 1
 dev: setup
 	@PYTHONWARNINGS=ignore $(BIN)/python -m gharchive_assets.pool_slots free
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	@$(BIN)/python -m gharchive_assets.dev_server --host 127.0.0.1 --port 3000
 
 # The dashboard over the marts (Streamlit) on 127.0.0.1:$(DASHBOARD_PORT), default 3001.
 dashboard: setup

@@ -28,7 +28,7 @@ FILE = "2024-01-01-5.json.gz"
 
 
 def build(events: int) -> None:
-    """The hour and a trimmed copy of it (testing.synthetic.trimmed_copy)."""
+    """The hour and a trimmed copy of it (tests.synthetic.trimmed_copy)."""
     from datetime import UTC, datetime
 
     from tests.synthetic import ArchiveFaker, trimmed_copy

@@ -3,6 +3,7 @@ per dbt target, prepared by dagster-dbt, the executable, the run's vars."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
@@ -97,6 +98,8 @@ def prepared_project(settings: Settings) -> DbtProject:
     """The settings' project, its manifest parsed again under ``dagster dev``
     (dagster-dbt's ``prepare_if_dev``); elsewhere it must have been prepared."""
     project = dbt_project_for(settings)
+    if shutil.which("dbt") is None:  # dagster-dbt runs `dbt`: the one beside this Python
+        os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     project.prepare_if_dev()
     if not project.manifest_path.exists():
         raise FileNotFoundError(

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from gharchive_assets.archive_hour import key_for, parse_key
+from gharchive_assets.local_env import apply_dotenv, dagster_working_directory
 from gharchive_assets.partitions import day_of
 from gharchive_assets.run_range import partitions_start_for
 from gharchive_assets.settings import WHOLE_RANGE, SettingsError, load_settings
@@ -74,7 +75,9 @@ def materialize(selection: str, first: str, last: str, env: dict[str, str]) -> i
         "-m", "gharchive_assets.definitions", "--select", selection,
         "--config-json", RUN_CONFIG, "--partition-range", f"{first}...{last}",
     ]  # fmt: skip
-    return subprocess.run(command, env=env, check=False).returncode
+    # Not in the checkout: dagster would read its .env over the environment.
+    cwd = dagster_working_directory(env)
+    return subprocess.run(command, env=env, cwd=cwd, check=False).returncode
 
 
 def run_hours(first: str, last: str, env: dict[str, str]) -> int:
@@ -102,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m gharchive_assets.make_run START END", file=sys.stderr)
         return 2
     start, end = args
+    taken = apply_dotenv()
     try:
         settings = load_settings()
         partitions_start = partitions_start_for(start, end, settings.start)
@@ -117,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         "PYTHONWARNINGS": "ignore",
     }
     ranges = monthly_ranges(parse_key(start), parse_key(end))
+    if taken:
+        print(f"make run: settings from .env: {', '.join(sorted(taken))}", flush=True)
     print(what_it_will_do(start, end, ranges, settings), flush=True)
     since, began = time.time(), time.monotonic()
     # Beside the runs: free the pool slots of runs whose process is gone, and say

@@ -1,8 +1,16 @@
-"""Shared fixtures: a generated archive, a loopback HTTP server, a temporary instance."""
+"""Shared fixtures: a generated archive, a loopback HTTP server, a temporary instance.
+
+The fast lane (``make test-fast``: ``pytest -m "not slow"``) runs what starts no
+process, server or emulator. A test is slow when it is marked so, or when it
+uses one of ``SERVER_FIXTURES``; in the fast lane, an unmarked test that starts
+a process or listens on a socket fails, so the marks stay true.
+"""
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,11 +24,40 @@ from tests.bq_emulator import BigQueryEmulator
 from tests.gcs_emulator import GCSEmulator
 from tests.synthetic import ArchiveFaker, write_hour
 
+# Fixtures that start a server or an emulator: a test using one is slow.
+SERVER_FIXTURES = {"archive_server", "gcs_emulator", "bq_emulator", "faults"}
+
 REAL_HOUR = Path(__file__).resolve().parents[2] / "shared/fixtures/gharchive/2015-01-01-1.json.gz"
 
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: starts a process, a server or an emulator")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def fast_lane_starts_nothing(request, monkeypatch):
+    """In the fast lane, starting a process or a server fails the test: mark it slow."""
+    if "not slow" not in (request.config.option.markexpr or ""):
+        return
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(
+            f"{request.node.nodeid} starts a process or a server: mark it "
+            "@pytest.mark.slow (the fast lane runs neither)"
+        )
+
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", refuse)
+    monkeypatch.setattr(socket.socket, "listen", refuse)
 
 
 @pytest.fixture(scope="session", autouse=True)

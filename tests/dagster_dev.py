@@ -73,9 +73,11 @@ def backfill_status(port: int, backfill_id: str) -> dict:
 
 
 class DagsterDev:
-    """`dagster dev -w workspace.yaml` on a free loopback port, ready when its
-    GraphQL answers; ``env`` is added to this process's environment, ``config``
-    replaces the local instance's dagster.yaml."""
+    """`make dev`'s process (gharchive_assets.dev_server: `dagster dev -w
+    workspace.yaml`) on a free loopback port, ready when its GraphQL answers;
+    ``env`` is added to this process's environment, ``config`` replaces the
+    local instance's dagster.yaml. No .env is read unless ``env`` names one
+    (GHARCHIVE_ENV_FILE)."""
 
     def __init__(self, home: Path, env: dict[str, str], port: int, config: str | None = None):
         home.mkdir(parents=True, exist_ok=True)
@@ -83,12 +85,17 @@ class DagsterDev:
             config = (REPO / "deploy" / "dagster.local.yaml").read_text()
         (home / "dagster.yaml").write_text(config)
         self.home, self.port = home, port
-        full_env = {**os.environ, **DAEMON_ENV, "DAGSTER_HOME": str(home), **env}
+        full_env = {
+            **os.environ,
+            **DAEMON_ENV,
+            "DAGSTER_HOME": str(home),
+            "GHARCHIVE_ENV_FILE": str(home / "no.env"),
+            **env,
+        }
         full_env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.log = open(home / "dagster_dev.log", "wb")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml",
-             "-h", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "gharchive_assets.dev_server", "--port", str(port)],
             cwd=REPO, env=full_env, stdout=self.log, stderr=self.log, start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + 180

@@ -32,6 +32,9 @@ from tests.loopback import free_port, wait_for_port
 from tests.pipeline import materialize_hours, query, step_failure_message
 from tests.synthetic import ArchiveFaker, write_hour
 
+# Starts processes, servers or emulators: not in the fast lane.
+pytestmark = pytest.mark.slow
+
 DAY_ONE, TRIMMED_DAY = date(2015, 1, 1), date(2025, 11, 3)
 # An automation account with a plain name, pushing at a machine's pace, and a
 # busy person whose login contains "bot" (bots by behaviour, macros/bots.sql).

@@ -20,6 +20,9 @@ from sqlglot import exp
 
 from tests.dbt_compile import compile_hourly_run_for_bigquery
 
+# Starts processes, servers or emulators: not in the fast lane.
+pytestmark = pytest.mark.slow
+
 RUN_VARS = {
     "run_days": ["2024-01-01", "2024-01-02"],
     "window_start": "2024-01-01 23:00:00",

@@ -33,6 +33,9 @@ from gharchive_assets.resources.bigquery_warehouse import (
 from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource, duckdb_table_ddl
 from tests.bq_emulator import client_for
 
+# Starts processes, servers or emulators: not in the fast lane.
+pytestmark = pytest.mark.slow
+
 KEY = "2015-01-01-23:00"
 HOUR = ArchiveHour.of(KEY)
 BUCKET = "warehouse-lake"

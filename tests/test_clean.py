@@ -218,6 +218,7 @@ def test_unreadable_files_fail_the_hour_and_write_nothing(tmp_path, lake, conten
     assert not any((tmp_path / "lake").rglob("*.parquet"))
 
 
+@pytest.mark.slow
 def test_command_line_writes_the_lake_layout_and_prints_json(tmp_path):
     records = ArchiveFaker(seed=9).hour(HOUR, 200)
     src = write_hour(tmp_path / "in", HOUR, records, extra_lines=[b"oops"])
@@ -237,6 +238,7 @@ def test_command_line_writes_the_lake_layout_and_prints_json(tmp_path):
     assert (dest / QUARANTINE).exists()
 
 
+@pytest.mark.slow
 def test_command_line_reports_a_bad_file(tmp_path):
     src = tmp_path / "2015-01-01-5.json.gz"
     src.write_bytes(b"<html>404</html>")

@@ -92,6 +92,7 @@ runpy.run_module("gharchive_assets.clean", run_name="__main__", alter_sys=True)
 """
 
 
+@pytest.mark.slow
 def test_the_command_line_works_where_the_scanner_is_not_built(tmp_path):
     raw_file = hour_file(tmp_path, "bad_lines")
     completed = subprocess.run(

@@ -17,6 +17,9 @@ from gharchive_assets.settings import Settings
 from tests.conftest import REAL_HOUR
 from tests.pipeline import query
 
+# Starts processes, servers or emulators: not in the fast lane.
+pytestmark = pytest.mark.slow
+
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
 

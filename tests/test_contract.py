@@ -68,6 +68,7 @@ def test_the_interfaces_name_what_the_assets_use():
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_the_cleaning_engine_and_the_contract_import_no_dagster():
     probe = (
         "import sys\n"

@@ -70,6 +70,7 @@ def ledger_row(hour: datetime, events: int, low: int, distinct: int, span: int) 
     return (hour.replace(tzinfo=None), events, distinct, low, low + span - 1, 0.0, events * 300)
 
 
+@pytest.mark.slow
 def test_coverage_hourly_flags_degraded_hours_by_the_trailing_median(tmp_path):
     """30 hours of steady capture, then one at a third of it, one with half
     the events, and a Timeline-era hour with no ids; built by dbt itself."""

@@ -18,6 +18,7 @@ DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 HADOLINT = Path(sys.executable).with_name("hadolint")
 
 
+@pytest.mark.slow
 def test_the_dockerfile_passes_hadolint():
     if not HADOLINT.exists():
         raise RuntimeError(f"{HADOLINT} is missing: run the tests through `make test`")

@@ -15,6 +15,9 @@ from gharchive_assets.event_log import BatchedPostgresEventLogStorage, BatchedSq
 from gharchive_assets.settings import Settings
 from tests.postgres import postgres_bin, postgres_cluster, postgres_config
 
+# Starts processes, servers or emulators: not in the fast lane.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 DAY = {
     "dagster/asset_partition_range_start": "2015-01-02-00:00",

@@ -11,10 +11,14 @@ import pytest
 
 from gharchive_assets.resources.file_lock import LockTimeout, exclusive
 
+# Starts processes: not in the fast lane.
+pytestmark = pytest.mark.slow
+
 HOLD = """
 import sys, time
 from pathlib import Path
 from gharchive_assets.resources.file_lock import exclusive
+
 with exclusive(Path(sys.argv[1]), "dbt build of run abc", 10):
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))

@@ -21,7 +21,7 @@ from tests.iam_proxy import PIPELINE, holds, terraform_grants
 
 REPO = Path(__file__).resolve().parents[1]
 CODE = {
-    "bucket": REPO / "gharchive_assets/resources/gcs_lake.py",
+    "bucket": REPO / "gharchive_assets/lake/gcs.py",
     "bigquery": REPO / "gharchive_assets/resources/bigquery_warehouse.py",
 }
 
@@ -114,12 +114,14 @@ def granted() -> dict[str, set[str]]:
     return {scope: held.get(scope, set()) for scope in (*scopes.values(), "project")}
 
 
+@pytest.mark.slow
 def test_every_client_call_the_code_makes_is_listed():
     for path in CODE.values():
         unlisted = (called_methods(path) & api_methods()) - set(CALLS)
         assert not unlisted, f"{path.name} calls {sorted(unlisted)}: add them to CALLS"
 
 
+@pytest.mark.slow
 def test_every_call_needs_only_what_terraform_grants(granted):
     missing = []
     for path in CODE.values():
@@ -146,6 +148,7 @@ def scope_of(permission: str, scopes: str) -> str:
     return "dataset" if "dataset" in scopes else scopes.split("+")[0]
 
 
+@pytest.mark.slow
 def test_a_bucket_lookup_would_need_a_permission_terraform_does_not_grant(granted):
     """Why the lake never calls get_bucket: storage.buckets.get is not in
     roles/storage.objectAdmin, the only role the pipeline has on the bucket."""

@@ -30,6 +30,9 @@ from tests.iam_proxy import PIPELINE, ProxyProcess, holds, terraform_grants
 from tests.pipeline import materialize_days, materialize_hours
 from tests.synthetic import write_hour
 
+# Starts processes, servers or emulators: not in the fast lane.
+pytestmark = pytest.mark.slow
+
 FIRST, LAST = "2015-01-01-22:00", "2015-01-02-00:00"
 REPO = Path(__file__).resolve().parents[1]
 

@@ -17,6 +17,9 @@ from gharchive_assets.lake.gcs import GCSLakeResource, LakeAccessError
 from gharchive_assets.resources.source import ArchiveSourceResource
 from gharchive_assets.settings import Settings
 
+# Starts processes, servers or emulators: not in the fast lane.
+pytestmark = pytest.mark.slow
+
 KEY = "2015-01-01-22:00"
 RAW = "raw/2015/01/01/2015-01-01-22.json.gz"
 CLEAN = "clean/events/date=2015-01-01/hour=22/events.parquet"

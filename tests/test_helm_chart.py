@@ -142,6 +142,7 @@ def launched_job(helm_values, kubeconfig, container_context) -> dict:
     return job
 
 
+@pytest.mark.slow
 def test_a_run_is_a_job_as_the_pipeline_with_its_workload_identity(helm_values, kubernetes):
     (deployment,) = helm_values["dagster-user-deployments"]["deployments"]
     context = code_location_container_context(helm_values, deployment, RELEASE, NAMESPACE)
@@ -170,6 +171,7 @@ def test_a_run_is_a_job_as_the_pipeline_with_its_workload_identity(helm_values, 
     assert members == {"serviceAccount:${var.project_id}.svc.id.goog[dagster/gharchive-pipeline]"}
 
 
+@pytest.mark.slow
 def test_without_the_code_locations_context_a_run_would_be_the_control_plane(
     helm_values, kubernetes
 ):

@@ -12,13 +12,13 @@ refuses what its roles on that bucket do not allow, as GCS would with 403.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
+from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.resources.bigquery_warehouse import WarehouseAccessError
 from tests.iam_proxy import (
     CONTROL,
@@ -28,6 +28,9 @@ from tests.iam_proxy import (
     holds,
     terraform_grants,
 )
+
+# Starts processes, servers or emulators: not in the fast lane.
+pytestmark = pytest.mark.slow
 
 LOGS, LAKE = "logs-bucket", "lake-bucket"
 NAMES = {
@@ -165,7 +168,7 @@ def test_without_its_dataset_grant_the_warehouse_says_what_to_grant(bq_emulator)
         pytest.raises(WarehouseAccessError, match=r"roles/bigquery\.dataEditor"),
     ):
         warehouse(proxy.host, "iam_events").replace_hour(
-            datetime(2015, 1, 1, tzinfo=UTC), "gs://lake-bucket/clean.parquet", ""
+            ArchiveHour.of("2015-01-01-00:00"), "gs://lake-bucket/clean.parquet", ""
         )
     assert proxy.refused == [
         "bigquery.datasets.get on iam_events (GET /bigquery/v2/projects/test/datasets/iam_events)"

@@ -28,6 +28,9 @@ from tests.bq_emulator import client_for
 from tests.dagster_dev import graphql
 from tests.loopback import free_port
 
+# Starts processes, servers or emulators: not in the fast lane.
+pytestmark = pytest.mark.slow
+
 IMAGE = "localhost/gharchive-assets:latest"
 HOUR = "2015-01-01-22:00"
 

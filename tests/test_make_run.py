@@ -24,6 +24,9 @@ from tests.pipeline import query
 from tests.synthetic import ArchiveFaker, write_hour
 from tests.test_pool_slots import gone_pid, started_run
 
+# Starts processes, servers or emulators: not in the fast lane.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 HOURS = [datetime(2012, 3, 10, 22, tzinfo=UTC), datetime(2012, 3, 10, 23, tzinfo=UTC)]
 

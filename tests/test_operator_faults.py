@@ -19,6 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 import orjson
+import pytest
 
 from gharchive_assets.archive_hour import parse_key
 from gharchive_assets.defs.automation import plan_catch_up
@@ -31,6 +32,9 @@ from tests import expected
 from tests.archive_server import ArchiveServer
 from tests.pipeline import materialize_command, materialize_hours, query, step_failure_message
 from tests.synthetic import ArchiveFaker
+
+# Starts processes, servers or emulators: not in the fast lane.
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

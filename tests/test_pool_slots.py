@@ -9,10 +9,14 @@ import time
 import uuid
 
 import dagster as dg
+import pytest
 from dagster._core.events import EngineEventData
 
 from gharchive_assets.concurrency import DBT_BUILDS, WAREHOUSE_SWAPS
 from gharchive_assets.pool_slots import free_dead_slots, holders, waits
+
+# Starts processes, servers or emulators: not in the fast lane.
+pytestmark = pytest.mark.slow
 
 POOLS_OF_ONE = {"concurrency": {"pools": {"granularity": "op", "default_limit": 1}}}
 

@@ -285,6 +285,7 @@ def test_binary_authorization_admits_only_our_images(dagster_home):
     )
 
 
+@pytest.mark.slow
 def test_outputs_are_exactly_the_pipeline_variables(config):
     named = {name.upper() for name in config["output"] if name.startswith("gharchive_")}
     assert named == GCP_VARIABLES
@@ -311,6 +312,7 @@ def test_outputs_are_exactly_the_pipeline_variables(config):
 CHECKOV = Path(__file__).resolve().parents[1] / ".venv-checkov" / "bin" / "checkov"
 
 
+@pytest.mark.slow
 def test_checkov_passes_with_every_skip_justified():
     if not CHECKOV.exists():
         raise RuntimeError(f"{CHECKOV} is missing: run the tests through `make test`")
@@ -335,6 +337,7 @@ def test_checkov_passes_with_every_skip_justified():
         assert check.startswith("CKV_") and len(reason) > 40, f"unjustified skip: {skip}"
 
 
+@pytest.mark.slow
 def test_terraform_files_are_formatted():
     """terraform fmt where a terraform binary exists, else hashicorp's hclfmt (make builds it)."""
     import shutil

@@ -17,6 +17,9 @@ from tests.loopback import free_port
 from tests.pipeline import query
 from tests.synthetic import ArchiveFaker, write_hour
 
+# Starts processes, servers or emulators: not in the fast lane.
+pytestmark = pytest.mark.slow
+
 HOURS = [datetime(2015, 1, 3, h, tzinfo=UTC) for h in range(6)]
 KEYS = [f"{hour:%Y-%m-%d-%H}:00" for hour in HOURS]
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"

@@ -11,12 +11,14 @@ import os
 import sys
 from pathlib import Path
 
+from gharchive_assets.local_env import apply_dotenv
 from gharchive_assets.settings import SettingsError, load_settings
 
 DEFAULT_PORT = "3001"
 
 
 def main() -> int:
+    apply_dotenv()  # .env, under the environment; streamlit's process inherits both
     try:
         settings = load_settings()
     except SettingsError as error:

@@ -10,9 +10,10 @@ keeping up, the models of a recent day follow its hours as they load
 """
 
 import json
-from collections.abc import Mapping
-from contextlib import ExitStack, redirect_stdout
-from datetime import timedelta
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, redirect_stdout
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -95,23 +96,13 @@ def analytics_defs(settings: Settings) -> dg.Definitions:
         # DuckDB takes one writer: dbt waits for (and then holds off) loads and other builds.
         with warehouse.exclusive(f"dbt build of run {context.run_id}"):
             days = warehouse.touched_days(window.start, window.end)
-            context.log.info(
-                f"dbt rebuilds {len(days)} UTC days: {', '.join(map(str, days[:10]))}"
-                + (" ..." if len(days) > 10 else "")
-            )
-            dbt_vars = {
-                **dbt_window_vars(window),
-                "run_days": [day.isoformat() for day in days],
-                **warehouse.dbt_vars(),
-            }
-            args = ["build", "--vars", json.dumps(dbt_vars), *RUN_BUILD_EXCLUDES]
+            context.log.info(f"dbt rebuilds {len(days)} UTC days: {listed(days)}")
+            args = build_args(window, days, warehouse.dbt_vars())
             log_path = settings.dbt_log_path(context.run_id)
-            with ExitStack() as stack:
-                if log_path:  # `make run`: a line per model and test would bury the rest
-                    log_path.parent.mkdir(parents=True, exist_ok=True)
-                    context.log.info(f"dbt's output: {log_path}")
-                    stack.enter_context(redirect_stdout(stack.enter_context(open(log_path, "a"))))
-                invocation = stack.enter_context(dbt_invocation(dbt, args, context=context))
+            with (
+                dbt_output_to(log_path, context.log),
+                dbt_invocation(dbt, args, context=context) as invocation,
+            ):
                 yield from invocation.stream()
                 report_dbt_warnings(context, invocation)
 
@@ -132,6 +123,34 @@ def analytics_defs(settings: Settings) -> dg.Definitions:
         description="The dbt models for a range of UTC days, once their hours are loaded.",
     )
     return dg.Definitions(assets=[analytics_models], sensors=[models_sensor], jobs=[models_job])
+
+
+def build_args(window: dg.TimeWindow, days: list[date], warehouse_vars: dict) -> list[str]:
+    """``dbt build`` of a run: its window, the days its loads touched (as
+    literals), the warehouse's vars; the full-history-only tests left out."""
+    dbt_vars = {
+        **dbt_window_vars(window),
+        "run_days": [day.isoformat() for day in days],
+        **warehouse_vars,
+    }
+    return ["build", "--vars", json.dumps(dbt_vars), *RUN_BUILD_EXCLUDES]
+
+
+def listed(days: list[date], shown: int = 10) -> str:
+    return ", ".join(map(str, days[:shown])) + (" ..." if len(days) > shown else "")
+
+
+@contextmanager
+def dbt_output_to(log_path: Path | None, log) -> Iterator[None]:
+    """dbt's line per model and test into ``log_path`` (``make run``: they
+    would bury the rest), else on standard output (the run's compute log)."""
+    if log_path is None:
+        yield
+        return
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log.info(f"dbt's output: {log_path}")
+    with open(log_path, "a") as out, redirect_stdout(out):
+        yield
 
 
 def report_dbt_warnings(context: dg.AssetExecutionContext, invocation) -> None:

@@ -266,6 +266,7 @@ def test_a_source_that_cannot_be_reached_fails_fast_naming_the_variable(where, t
     assert "(after 2 tries)" in message and "download interrupted" not in message
 
 
+@pytest.mark.slow
 def test_a_same_size_republish_without_validators_is_said_and_found_by_sha256(tmp_path, instance):
     """A mirror that sends neither ETag nor Last-Modified: the raw step says once
     that only the size tells a republish, and verify_sha256 finds one that keeps it."""
