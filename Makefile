@@ -60,8 +60,9 @@ hclfmt: $(VENV)/.installed
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -path dbt_project/logs -prune -o -type f -print)
 DBT_PREPARED := dbt_project/target/.prepared
 $(DBT_PREPARED): $(VENV)/.installed $(DBT_SOURCES) gharchive_assets/dbt_project.py
-	cd $(CURDIR) && $(BIN)/dagster-dbt project prepare-and-package --file gharchive_assets/dbt_project.py >/dev/null
-	touch $@
+	@echo "make: dbt's manifests, by dagster-dbt's prepare-and-package (dbt parse per target)"
+	@$(BIN)/dagster-dbt project prepare-and-package --file gharchive_assets/dbt_project.py >/dev/null
+	@touch $@
 
 setup: $(VENV)/.installed $(DBT_PREPARED)
 	@mkdir -p $(DAGSTER_HOME)

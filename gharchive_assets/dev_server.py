@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from gharchive_assets.local_env import apply_dotenv, dagster_working_directory
+from gharchive_assets.local_env import apply_dotenv, dagster_working_directory, settings_file
 from gharchive_assets.settings import SettingsError, load_settings
 
 WORKSPACE = Path(__file__).resolve().parents[1] / "workspace.yaml"
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make dev: {error}", file=sys.stderr)
         return 2
     if taken:
-        print(f"make dev: settings from .env: {', '.join(sorted(taken))}", flush=True)
+        print(f"make dev: from {settings_file()}: {', '.join(sorted(taken))}", flush=True)
     command = [
         str(Path(sys.executable).with_name("dagster")), "dev",
         "-w", str(WORKSPACE), "-h", args.host, "-p", str(args.port),

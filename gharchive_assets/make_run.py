@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from gharchive_assets.archive_hour import key_for, parse_key
-from gharchive_assets.local_env import apply_dotenv, dagster_working_directory
+from gharchive_assets.local_env import apply_dotenv, dagster_working_directory, settings_file
 from gharchive_assets.partitions import day_of
 from gharchive_assets.run_range import partitions_start_for
 from gharchive_assets.settings import WHOLE_RANGE, SettingsError, load_settings
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     ranges = monthly_ranges(parse_key(start), parse_key(end))
     if taken:
-        print(f"make run: settings from .env: {', '.join(sorted(taken))}", flush=True)
+        print(f"make run: from {settings_file()}: {', '.join(sorted(taken))}", flush=True)
     print(what_it_will_do(start, end, ranges, settings), flush=True)
     since, began = time.time(), time.monotonic()
     # Beside the runs: free the pool slots of runs whose process is gone, and say

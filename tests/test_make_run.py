@@ -50,13 +50,14 @@ def timeline_archive(tmp_path_factory):
 def make_run(tmp_path, server) -> subprocess.CompletedProcess:
     home = tmp_path / "dagster_home"
     home.mkdir(exist_ok=True)
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "GHARCHIVE_BASE_URL": server.url,
-        "GHARCHIVE_DATA_DIR": str(tmp_path / "data"),
-    }
-    env.pop("GHARCHIVE_START", None)
+    # The source and the data directory come from a settings file, as from .env.
+    settings_file = tmp_path / "settings.env"
+    settings_file.write_text(
+        f"GHARCHIVE_BASE_URL={server.url}\nGHARCHIVE_DATA_DIR={tmp_path / 'data'}\n"
+    )
+    env = {**os.environ, "DAGSTER_HOME": str(home), "GHARCHIVE_ENV_FILE": str(settings_file)}
+    for name in ("GHARCHIVE_START", "GHARCHIVE_BASE_URL", "GHARCHIVE_DATA_DIR"):
+        env.pop(name, None)
     command = [
         "make", "--no-print-directory", "run", f"VENV={sys.prefix}",
         "START=2012-03-10-22:00", f"END={DAMAGED}",
@@ -90,9 +91,15 @@ def test_make_run_loads_timeline_hours_and_a_bad_hour_holds_back_no_other(
     killed = killed_run_holding_the_warehouse(tmp_path / "dagster_home")
     completed = make_run(tmp_path, server)
     assert completed.returncode != 0, "an hour failed: the run says so"
-    assert completed.stdout.startswith(
+    said = [line for line in completed.stdout.splitlines() if line.startswith("make run:")]
+    settings_line, plan = said[:2]
+    assert settings_line == (
+        f"make run: from {tmp_path / 'settings.env'}: GHARCHIVE_BASE_URL, GHARCHIVE_DATA_DIR"
+    ), completed.stdout[:500]
+    assert plan.startswith(
         f"make run: 4 hours, 2012-03-10-22:00 .. {DAMAGED}, from {server.url} into the local target"
     ), completed.stdout[:500]
+    assert (tmp_path / "data" / "warehouse.duckdb").exists(), "the data directory from the file"
     # Before: the run waited for the killed run's slot for good, saying nothing.
     assert (
         f"pool slots: freed the slot of pool {WAREHOUSE_SWAPS} held by run {killed[:8]}"
