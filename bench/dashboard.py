@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from gharchive_assets.reporting.marts import Filters, MartsReader
-from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource
+from gharchive_assets.warehouse.duckdb_warehouse import DuckDBWarehouseResource
 
 FIRST = date(2024, 3, 1)
 # Rows per day of each mart at 2024 volume (GH Archive, spring 2024).

@@ -6,7 +6,7 @@ each takes a slot of a pool before it starts:
 
 - ``WAREHOUSE_SWAPS``: ``gharchive/events``, an hour's swap into the warehouse.
   DuckDB takes one writer; on BigQuery two swaps into the same day conflict
-  (and are retried, see resources/bigquery_warehouse.py), so a few at once is
+  (and are retried, see warehouse/bigquery_warehouse.py), so a few at once is
   fine there.
 - ``DBT_BUILDS``: the dbt step; two builds would overwrite the same days of
   the same marts.

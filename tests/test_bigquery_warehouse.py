@@ -18,8 +18,8 @@ from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean import clean_hour_into_lake
 from gharchive_assets.lake.gcs import GCSLakeResource
 from gharchive_assets.lake.paths import clean_path
-from gharchive_assets.resources import bigquery_warehouse
-from gharchive_assets.resources.bigquery_warehouse import (
+from gharchive_assets.warehouse import bigquery_warehouse
+from gharchive_assets.warehouse.bigquery_warehouse import (
     LOADED_HOURS_SCHEMA,
     BigQueryWarehouseResource,
     EventsTableLayoutError,
@@ -30,7 +30,7 @@ from gharchive_assets.resources.bigquery_warehouse import (
     retry_conflicts,
     staging_table,
 )
-from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource, duckdb_table_ddl
+from gharchive_assets.warehouse.duckdb_warehouse import DuckDBWarehouseResource, duckdb_table_ddl
 from tests.bq_emulator import client_for
 
 # Starts processes, servers or emulators: not in the fast lane.

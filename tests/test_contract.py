@@ -9,16 +9,16 @@ import sys
 import pytest
 from dagster_gcp import GCSResource
 
-from gharchive_assets.contract.warehouse import Warehouse
 from gharchive_assets.lake.directory import DirectoryLake
 from gharchive_assets.lake.gcs import GCSLakeResource
 from gharchive_assets.lake.resource import LocalLakeResource
 from gharchive_assets.lake.store import Lake
-from gharchive_assets.resources.bigquery_warehouse import (
+from gharchive_assets.warehouse.bigquery_warehouse import (
     BigQueryWarehouseResource,
     GharchiveBigQueryResource,
 )
-from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource
+from gharchive_assets.warehouse.duckdb_warehouse import DuckDBWarehouseResource
+from gharchive_assets.warehouse.interface import Warehouse
 
 LAKES = {
     "directory": lambda: DirectoryLake("/nonexistent"),
@@ -73,7 +73,7 @@ def test_the_cleaning_engine_and_the_contract_import_no_dagster():
     probe = (
         "import sys\n"
         "import gharchive_assets.clean, gharchive_assets.clean.__main__\n"
-        "import gharchive_assets.contract.warehouse, gharchive_assets.contract.events_schema\n"
+        "import gharchive_assets.warehouse.interface, gharchive_assets.contract.events_schema\n"
         "import gharchive_assets.lake.paths, gharchive_assets.lake.store\n"
         "import gharchive_assets.lake.directory, gharchive_assets.archive_hour\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'dbt', 'pandas'))\n"

@@ -23,7 +23,7 @@ from gharchive_assets.clean.coverage import (
 )
 from gharchive_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
 from gharchive_assets.reporting.daily_report import DayCoverage, coverage_html
-from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource
+from gharchive_assets.warehouse.duckdb_warehouse import DuckDBWarehouseResource
 from tests.synthetic import ArchiveFaker, write_hour
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from gharchive_assets.reporting.marts import Filters, MartsReader
-from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource
+from gharchive_assets.warehouse.duckdb_warehouse import DuckDBWarehouseResource
 
 FIRST = date(2024, 3, 1)
 

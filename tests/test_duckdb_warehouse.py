@@ -15,7 +15,7 @@ from gharchive_assets.clean import clean_hour_into_lake
 from gharchive_assets.contract.events_schema import COLUMN_NAMES
 from gharchive_assets.lake.directory import DirectoryLake
 from gharchive_assets.lake.paths import clean_path
-from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource, duckdb_table_ddl
+from gharchive_assets.warehouse.duckdb_warehouse import DuckDBWarehouseResource, duckdb_table_ddl
 
 KEYS = ("2015-01-01-22:00", "2015-01-01-23:00")
 

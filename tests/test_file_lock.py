@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from gharchive_assets.resources.file_lock import LockTimeout, exclusive
+from gharchive_assets.warehouse.file_lock import LockTimeout, exclusive
 
 # Starts processes: not in the fast lane.
 pytestmark = pytest.mark.slow
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 HOLD = """
 import sys, time
 from pathlib import Path
-from gharchive_assets.resources.file_lock import exclusive
+from gharchive_assets.warehouse.file_lock import exclusive
 
 with exclusive(Path(sys.argv[1]), "dbt build of run abc", 10):
     print("held", flush=True)

@@ -22,7 +22,7 @@ from tests.iam_proxy import PIPELINE, holds, terraform_grants
 REPO = Path(__file__).resolve().parents[1]
 CODE = {
     "bucket": REPO / "gharchive_assets/lake/gcs.py",
-    "bigquery": REPO / "gharchive_assets/resources/bigquery_warehouse.py",
+    "bigquery": REPO / "gharchive_assets/warehouse/bigquery_warehouse.py",
 }
 
 # Client method -> (scope, permissions). Scopes: the lake bucket, a dataset

@@ -21,9 +21,9 @@ from google.cloud import storage
 from gharchive_assets import local_instance
 from gharchive_assets.definitions import build_definitions
 from gharchive_assets.partitions import day_of
-from gharchive_assets.resources.bigquery_warehouse import bigquery_schema
 from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.settings import Settings
+from gharchive_assets.warehouse.bigquery_warehouse import bigquery_schema
 from tests import expected
 from tests.bq_emulator import client_for
 from tests.iam_proxy import PIPELINE, ProxyProcess, holds, terraform_grants

@@ -188,7 +188,7 @@ def test_a_span_from_an_older_load_with_impossible_timestamps_stays_a_few_days()
     its ends and the window's days, never the 47,000 days between."""
     from datetime import date, timedelta
 
-    from gharchive_assets.resources.warehouse import days_touched
+    from gharchive_assets.warehouse.resource import days_touched
 
     hour = datetime(2024, 3, 1, 12)
     days = days_touched(hour, datetime(1970, 1, 1), datetime(2099, 1, 1, 5))

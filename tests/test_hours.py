@@ -12,9 +12,9 @@ from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.hours import FetchOptions, HourCleaner, HourFetcher, HourLoader
 from gharchive_assets.lake.paths import clean_path, raw_path
 from gharchive_assets.lake.resource import LocalLakeResource
-from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource
 from gharchive_assets.resources.source import ArchiveSourceResource, SourceUnavailable
 from gharchive_assets.settings import Settings
+from gharchive_assets.warehouse.duckdb_warehouse import DuckDBWarehouseResource
 from tests.synthetic import ArchiveFaker, write_hour
 
 HOUR = ArchiveHour.of("2015-01-01-22:00")

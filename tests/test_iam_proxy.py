@@ -19,7 +19,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
 from gharchive_assets.archive_hour import ArchiveHour
-from gharchive_assets.resources.bigquery_warehouse import WarehouseAccessError
+from gharchive_assets.warehouse.bigquery_warehouse import WarehouseAccessError
 from tests.iam_proxy import (
     CONTROL,
     PIPELINE,

@@ -27,8 +27,8 @@ from gharchive_assets.dbt_project import (
     prepared_project,
 )
 from gharchive_assets.partitions import model_backfill_policy, model_days
-from gharchive_assets.resources.warehouse import WarehouseResource
 from gharchive_assets.settings import Settings
+from gharchive_assets.warehouse.resource import WarehouseResource
 
 # Keeping up: the models of a recent day are built once its newly loaded hours
 # are done, and not while one of them (or the day itself) is still running, so

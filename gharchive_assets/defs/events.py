@@ -14,8 +14,8 @@ from gharchive_assets.concurrency import WAREHOUSE_SWAPS
 from gharchive_assets.hours.loader import BAND, HISTORY_HOURS, HourLoader, LoadFindings
 from gharchive_assets.lake.resource import LakeResource
 from gharchive_assets.partitions import backfill_policy, for_each_hour, hourly_partitions
-from gharchive_assets.resources.warehouse import WarehouseResource
 from gharchive_assets.settings import Settings
+from gharchive_assets.warehouse.resource import WarehouseResource
 
 EVENTS_ASSET_KEY = dg.AssetKey(["gharchive", "events"])
 CLEAN_EVENTS_HOUR = dg.AssetKey(["clean_events_hour"])

@@ -14,8 +14,8 @@ from gharchive_assets.reporting.daily_report import (
     report_name,
 )
 from gharchive_assets.reporting.marts import MartsReader
-from gharchive_assets.resources.warehouse import WarehouseResource
 from gharchive_assets.settings import Settings
+from gharchive_assets.warehouse.resource import WarehouseResource
 
 REPORT_MARTS = (
     "hourly_event_counts",

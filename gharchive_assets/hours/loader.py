@@ -18,7 +18,7 @@ from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean.coverage import TRAILING_HOURS, LedgerCoverage, degradation
 from gharchive_assets.lake.paths import clean_path
 from gharchive_assets.lake.resource import LakeResource
-from gharchive_assets.resources.warehouse import WarehouseResource
+from gharchive_assets.warehouse.resource import WarehouseResource
 
 BAND = (0.2, 5.0)
 HISTORY_HOURS = 24

@@ -18,7 +18,7 @@ from datetime import date
 import pandas as pd
 
 from gharchive_assets.reporting.daily_report import DayCoverage, DayFigures
-from gharchive_assets.resources.warehouse import WarehouseResource
+from gharchive_assets.warehouse.resource import WarehouseResource
 
 REPORT_TOP = 10
 

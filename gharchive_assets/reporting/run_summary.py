@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 
 from gharchive_assets.archive_hour import parse_key
 from gharchive_assets.console_log import plain_error
-from gharchive_assets.resources.duckdb_warehouse import WarehouseMissing
 from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.settings import load_settings
+from gharchive_assets.warehouse.duckdb_warehouse import WarehouseMissing
 
 
 def summarise(warehouse, start_key: str, end_key: str, top: int = 5) -> str:

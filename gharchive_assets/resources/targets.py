@@ -13,14 +13,14 @@ from dagster_gcp import GCSResource
 from gharchive_assets.dbt_project import DbtCli, dbt_executable, dbt_project_for
 from gharchive_assets.lake.gcs import GCSLakeResource
 from gharchive_assets.lake.resource import LakeResource, LocalLakeResource
-from gharchive_assets.resources.bigquery_warehouse import (
+from gharchive_assets.resources.source import ArchiveSourceResource
+from gharchive_assets.settings import Settings
+from gharchive_assets.warehouse.bigquery_warehouse import (
     BigQueryWarehouseResource,
     GharchiveBigQueryResource,
 )
-from gharchive_assets.resources.duckdb_warehouse import DuckDBWarehouseResource
-from gharchive_assets.resources.source import ArchiveSourceResource
-from gharchive_assets.resources.warehouse import WarehouseResource
-from gharchive_assets.settings import Settings
+from gharchive_assets.warehouse.duckdb_warehouse import DuckDBWarehouseResource
+from gharchive_assets.warehouse.resource import WarehouseResource
 
 
 def lake_for(settings: Settings) -> LakeResource:

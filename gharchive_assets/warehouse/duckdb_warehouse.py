@@ -19,7 +19,9 @@ import duckdb
 
 from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.contract.events_schema import COLUMNS
-from gharchive_assets.contract.warehouse import (
+from gharchive_assets.lake.paths import clean_path
+from gharchive_assets.warehouse import file_lock
+from gharchive_assets.warehouse.interface import (
     LEDGER_COVERAGE_COLUMNS,
     LEDGER_COVERAGE_NAMES,
     LEDGER_SPAN_COLUMNS,
@@ -28,9 +30,7 @@ from gharchive_assets.contract.warehouse import (
     coverage_values,
     touched_span,
 )
-from gharchive_assets.lake.paths import clean_path
-from gharchive_assets.resources import file_lock
-from gharchive_assets.resources.warehouse import WarehouseResource
+from gharchive_assets.warehouse.resource import WarehouseResource
 
 # DuckDB's own lock, should a process outside the pipeline (a DuckDB shell) hold the file.
 DUCKDB_LOCK_WAIT_SECONDS = 120.0

@@ -31,7 +31,7 @@ from google.cloud import bigquery
 from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.concurrency import WAREHOUSE_SWAPS
 from gharchive_assets.contract.events_schema import COLUMNS
-from gharchive_assets.contract.warehouse import (
+from gharchive_assets.warehouse.interface import (
     LEDGER_COVERAGE_COLUMNS,
     LEDGER_COVERAGE_NAMES,
     LEDGER_SPAN_COLUMNS,
@@ -41,7 +41,7 @@ from gharchive_assets.contract.warehouse import (
     days_covering,
     touched_span,
 )
-from gharchive_assets.resources.warehouse import ARCHIVE_FIRST_DAY, WarehouseResource
+from gharchive_assets.warehouse.resource import ARCHIVE_FIRST_DAY, WarehouseResource
 
 # BigQuery allows 10,000 partitions per table: days, not hours, hold 16+ years
 # (2011 to 2026 is about 5,800 days).

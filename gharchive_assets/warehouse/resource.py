@@ -2,7 +2,7 @@
 
 The warehouses themselves (``DuckDBWarehouseResource``,
 ``BigQueryWarehouseResource``) implement the contract's
-:class:`~gharchive_assets.contract.warehouse.Warehouse`; the helpers here are
+:class:`~gharchive_assets.warehouse.interface.Warehouse`; the helpers here are
 plain SQL on it, so both targets share them.
 """
 
@@ -17,7 +17,7 @@ import dagster as dg
 from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean.coverage import LedgerCoverage
 from gharchive_assets.clean.event_records import CREATED_AT_EARLIEST_HOURS, CREATED_AT_LATEST_HOURS
-from gharchive_assets.contract.warehouse import days_covering
+from gharchive_assets.warehouse.interface import days_covering
 
 # The archive's first day: a bound on created_at that keeps every row.
 ARCHIVE_FIRST_DAY = datetime(2011, 2, 12)
