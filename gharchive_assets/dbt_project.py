@@ -93,13 +93,19 @@ def dbt_project_for(settings: Settings) -> DbtProject:
     return PROJECTS[settings.dbt_target]
 
 
-@cache
 def prepared_project(settings: Settings) -> DbtProject:
     """The settings' project, its manifest parsed again under ``dagster dev``
-    (dagster-dbt's ``prepare_if_dev``); elsewhere it must have been prepared."""
-    project = dbt_project_for(settings)
-    if shutil.which("dbt") is None:  # dagster-dbt runs `dbt`: the one beside this Python
-        os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    (dagster-dbt's ``prepare_if_dev``); elsewhere it must have been prepared.
+    Once per target and process, however many stages ask."""
+    return _prepared(settings.dbt_target)
+
+
+@cache
+def _prepared(target: str) -> DbtProject:
+    project = PROJECTS[target]
+    if shutil.which("dbt") is None:  # dagster-dbt's preparer runs `dbt` from PATH
+        beside = Path(dbt_executable()).parent
+        os.environ["PATH"] = f"{beside}{os.pathsep}{os.environ.get('PATH', '')}"
     project.prepare_if_dev()
     if not project.manifest_path.exists():
         raise FileNotFoundError(

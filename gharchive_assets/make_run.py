@@ -112,12 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, SettingsError) as error:
         print(f"make run: {error}", file=sys.stderr)
         return 2
-    data_dir = os.environ.get("GHARCHIVE_DATA_DIR") or "data"
     env = {
         **os.environ,
         "GHARCHIVE_START": partitions_start,
         "GHARCHIVE_HOURS_PER_RUN": WHOLE_RANGE,
-        "GHARCHIVE_DBT_LOG_DIR": os.environ.get("GHARCHIVE_DBT_LOG_DIR") or f"{data_dir}/logs",
+        "GHARCHIVE_DBT_LOG_DIR": os.environ.get("GHARCHIVE_DBT_LOG_DIR")
+        or str(settings.data_dir / "logs"),
         "PYTHONWARNINGS": "ignore",
     }
     ranges = monthly_ranges(parse_key(start), parse_key(end))

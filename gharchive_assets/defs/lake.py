@@ -23,7 +23,11 @@ from gharchive_assets.resources.source import (
 from gharchive_assets.settings import Settings
 
 RAW_STEP_RETRIES = 2
-LINKS = {"path": dg.MetadataValue.path, "quarantine": dg.MetadataValue.path}
+LINKS = {
+    "path": dg.MetadataValue.path,
+    "quarantine": dg.MetadataValue.path,
+    "source_url": dg.MetadataValue.url,
+}
 
 
 class RawHourConfig(dg.Config):
@@ -51,8 +55,6 @@ def as_metadata(figures: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in figures.items():
         if name in LINKS:
             value = LINKS[name](value)
-        elif name == "source_url":
-            value = dg.MetadataValue.url(value)
         elif name == "events_by_type":
             rows = "\n".join(f"| {event_type} | {n:,} |" for event_type, n in value.items())
             value = dg.MetadataValue.md("| type | events |\n|---|---|\n" + rows)
