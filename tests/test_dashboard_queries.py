@@ -1,5 +1,7 @@
-"""The dashboard's top lists rank exactly as a full aggregation does, while
-aggregating only the keys that can reach the list (MartsReader.top)."""
+"""The dashboard's answers are exact: top lists rank as a full aggregation
+does while aggregating only the keys that can reach the list
+(MartsReader.top), and every view gives the same answer from the monthly
+rollups and edge days as from the daily marts alone."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import pandas as pd
 import pytest
 
 from gharchive_assets.reporting.marts import Filters, MartsReader
+from gharchive_assets.reporting.ranges import spans
 from gharchive_assets.warehouse.duckdb_warehouse import DuckDBWarehouseResource
+from tests.synthetic_marts import build_daily_marts, build_rollups
 
 FIRST = date(2024, 3, 1)
 
@@ -32,6 +36,7 @@ def marts(tmp_path_factory) -> MartsReader:
             rows.append((day, str(key), f"owner/repo{key}", events, events // 7, events % 5))
         rows.append((day, f"spike{offset}", f"spiky/repo{offset}", 5000, 0, 0))
     rows += [(FIRST, "tie-a", "tie/a", 9999, 0, 0), (FIRST, "tie-b", "tie/b", 9999, 0, 0)]
+    rows.append((FIRST, "literal", "under_score/100%-done", 1, 0, 0))
     path = tmp_path_factory.mktemp("marts") / "warehouse.duckdb"
     with duckdb.connect(str(path)) as db:
         db.execute(
@@ -72,6 +77,15 @@ def test_a_search_narrows_the_list(marts):
     assert set(top["repository"]) <= {f"spiky/repo{i}" for i in range(10)} and len(top) == 5
 
 
+def test_a_search_matches_its_text_literally(marts):
+    """``_`` and ``%`` are characters, not LIKE's wildcards."""
+    day = Filters(FIRST, FIRST)
+    for text in ("_", "%", "r_s", "100%-"):
+        found = marts.top_repositories(Filters(FIRST, FIRST, repo_search=text), "events", 50)
+        assert list(found["repository"]) == ["under_score/100%-done"], text
+    assert marts.top_repositories(day, "events", 5)["repository"].is_unique
+
+
 def test_a_long_range_aggregates_candidates_only(marts):
     """Ten days, top five by events: one seed query, then one aggregation of
     the candidates (an IN over the keys with a large enough day), exact."""
@@ -86,3 +100,109 @@ def test_a_long_range_aggregates_candidates_only(marts):
         del marts.rows
     aggregations = [sql for sql in asked if "group by" in sql]
     assert len(aggregations) == 1 and " in (select repo_key" in aggregations[0]
+
+
+# Rollups: 75 days from 2024-01-20, so ranges have edge days, whole months
+# (February, March) and both.
+ROLLED_FIRST, ROLLED_DAYS = date(2024, 1, 20), 75
+ROLLED_LAST = ROLLED_FIRST + timedelta(days=ROLLED_DAYS - 1)  # 2024-04-03
+RANGES = [
+    (ROLLED_LAST, ROLLED_LAST),  # the latest day
+    (date(2024, 2, 1), date(2024, 2, 29)),  # one whole month
+    (date(2024, 1, 25), date(2024, 3, 2)),  # edges around a month
+    (ROLLED_FIRST, ROLLED_LAST),  # all history: edges and two months
+    (date(2024, 2, 10), date(2024, 3, 9)),  # no whole month
+]
+VIEW_CALLS = [
+    ("headline", ()),
+    ("events_by_type", ()),
+    ("bot_share", ()),
+    ("top_repositories", ("events", 10)),
+    ("top_repositories", ("stars", 25)),
+    ("top_people", (10,)),
+    ("top_organisations", (10,)),
+    ("pull_requests", ()),
+    ("time_to_merge", ()),
+    ("issues", ()),
+    ("labels", (10,)),
+    ("releases", (10,)),
+    ("new_repositories", (10,)),
+    ("coverage_by_month", ()),
+]
+
+
+@pytest.fixture(scope="module")
+def rolled(tmp_path_factory) -> MartsReader:
+    """Small daily marts and the project's rollups of them (dbt run)."""
+    work = tmp_path_factory.mktemp("rolled")
+    build_daily_marts(work / "warehouse.duckdb", ROLLED_FIRST, ROLLED_DAYS, 0.002)
+    build_rollups(work / "warehouse.duckdb", work)
+    return MartsReader(DuckDBWarehouseResource(path=str(work / "warehouse.duckdb")), "duckdb")
+
+
+def both_ways(marts: MartsReader, method: str, *arguments):
+    """The answer from the rollups and edge days, and from the days alone."""
+    rolled_up = getattr(marts, method)(*arguments)
+    marts.use_rollups = False
+    try:
+        return rolled_up, getattr(marts, method)(*arguments)
+    finally:
+        marts.use_rollups = True
+
+
+def same(left, right) -> None:
+    if isinstance(left, dict):
+        assert left == right
+        return
+    pd.testing.assert_frame_equal(
+        left.reset_index(drop=True), right.reset_index(drop=True), check_dtype=False
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("first, last", RANGES)
+@pytest.mark.parametrize("with_bots", [True, False])
+def test_every_view_is_the_same_from_the_rollups(rolled, first, last, with_bots):
+    filters = Filters(first, last, with_bots=with_bots)
+    for method, arguments in VIEW_CALLS:
+        from_rollups, from_days = both_ways(rolled, method, filters, *arguments)
+        same(from_rollups, from_days)
+    searched = Filters(first, last, repo_search="/repo1", org_search="org2")
+    for method, arguments in VIEW_CALLS:
+        from_rollups, from_days = both_ways(rolled, method, searched, *arguments)
+        same(from_rollups, from_days)
+
+
+@pytest.mark.slow
+def test_a_repository_history_is_the_same_from_the_rollups(rolled):
+    every_day = Filters(ROLLED_FIRST, ROLLED_LAST)
+    top = rolled.top_repositories(every_day, "events", 3)
+    for key in top["repo_key"]:
+        for first, last in RANGES:
+            from_rollups, from_days = both_ways(
+                rolled, "repository_history", Filters(first, last), key
+            )
+            same(from_rollups, from_days)
+            assert not from_days.empty
+    history = rolled.repository_history(every_day, top["repo_key"].iloc[0])
+    assert history.columns[0] == "month" and len(history) == 4  # Jan..Apr
+    assert history["events"].sum() == top["events"].iloc[0]
+
+
+@pytest.mark.slow
+def test_a_year_reads_the_months_of_the_rollup(rolled):
+    """All history: the two whole months from the rollup, only the edges
+    from the daily mart; a range inside a month from the days alone."""
+    asked = []
+    rows = rolled.rows
+    rolled.rows = lambda sql, parameters=(), **parts: (
+        asked.append(sql.format(analytics=rolled.schema, **parts)) or rows(sql, parameters, **parts)
+    )
+    try:
+        rolled.top_repositories(Filters(ROLLED_FIRST, ROLLED_LAST), "events", 5)
+    finally:
+        del rolled.rows
+    aggregations = [sql for sql in asked if "group by" in sql]
+    assert aggregations and all("repo_activity_monthly" in sql for sql in aggregations)
+    assert [span.grain for span in spans(ROLLED_FIRST, ROLLED_LAST)] == ["day", "month", "day"]
+    assert [span.grain for span in spans(date(2024, 2, 10), date(2024, 3, 9))] == ["day"]

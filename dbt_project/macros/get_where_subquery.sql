@@ -2,7 +2,9 @@
     not scan years of events to test one hour. A test's `where` config may be
       run_window:<column>   rows whose <column> (a timestamp) is in the window
                             and whose created_at is on one of the run's days;
-      run_days:<column>     rows whose <column> (a date) is one of the run's days.
+      run_days:<column>     rows whose <column> (a date) is one of the run's days;
+      run_months:<column>   rows whose <column> (a month's first day) is one of
+                            the months of the run's days.
     Without a window (a plain `dbt build`) such a test looks at every row,
     through a filter on the partitioning column all the same (every_day).
     Any other `where` works as dbt's own. -#}
@@ -21,6 +23,8 @@
         {%- endif -%}
     {%- elif where and where.startswith('run_days:') -%}
         {%- set where = in_days(where[9:]) -%}
+    {%- elif where and where.startswith('run_months:') -%}
+        {%- set where = in_months(where[11:]) -%}
     {%- endif -%}
     {%- if where -%}
         {%- set filtered -%}

@@ -34,3 +34,13 @@
 {% macro loaded_hours() -%}
     {{ return(source('gharchive', 'events').incorporate(path={'identifier': 'loaded_hours'})) }}
 {%- endmacro %}
+
+{#- The `fraction` percentile of `column` in a group. BigQuery has no exact
+    percentile aggregate: approx_quantiles at 1 % steps there. -#}
+{% macro percentile(column, fraction) -%}
+    {%- if target.type == 'bigquery' -%}
+    approx_quantiles({{ column }}, 100)[offset({{ (fraction * 100) | round | int }})]
+    {%- else -%}
+    quantile_cont({{ column }}, {{ fraction }})
+    {%- endif -%}
+{%- endmacro %}

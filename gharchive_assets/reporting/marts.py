@@ -1,7 +1,10 @@
 """The one reader of the dbt marts: the daily report and the dashboard ask it.
 
-Every figure is one query over day-grained marts filtered by days, so it
-costs the same after years of history as after a week. Never ``events``.
+A range is read at the coarsest grain that is exact: its whole months from
+the monthly rollups, the days at its edges from the daily marts
+(reporting/ranges.py), so a year or all history costs about a day's view.
+A repository's history is read by key, which the marts keep in order.
+Never ``events``.
 
 One placeholder style: SQL is written as plain strings where ``{analytics}``
 is the analytics schema (DuckDB) or dataset (BigQuery) and other ``{name}``
@@ -18,6 +21,7 @@ from datetime import date
 import pandas as pd
 
 from gharchive_assets.reporting.daily_report import DayCoverage, DayFigures
+from gharchive_assets.reporting.ranges import MONTHLY_ROLLUPS, Span, charted_by_month, spans
 from gharchive_assets.warehouse.resource import WarehouseResource
 
 REPORT_TOP = 10
@@ -46,6 +50,9 @@ class MartsReader:
 
     prune_top_lists = True
     """False: every top list aggregates every key (bench/dashboard.py's baseline)."""
+    use_rollups = True
+    """False: every range from the daily marts alone (the baseline, and what
+    tests/test_dashboard_queries.py compares the rollups' answers with)."""
 
     def __init__(self, warehouse: WarehouseResource, kind: str = "duckdb"):
         self.warehouse = warehouse
@@ -68,6 +75,11 @@ class MartsReader:
             return f"approx_quantiles({column}, 100)[offset({round(fraction * 100)})]"
         return f"quantile_cont({column}, {fraction})"
 
+    def _month_of(self, column: str) -> str:
+        if self.kind == "bigquery":
+            return f"date_trunc({column}, month)"
+        return f"cast(date_trunc('month', {column}) as date)"
+
     @staticmethod
     def _types(filters: Filters, column: str = "event_type") -> tuple[str, list]:
         if not filters.event_types:
@@ -77,14 +89,68 @@ class MartsReader:
 
     @staticmethod
     def _search(column: str, text: str) -> tuple[str, list]:
+        """Names containing ``text`` literally, any case: ``%`` and ``_`` are
+        characters here, not LIKE's wildcards (strpos on both warehouses)."""
         if not text.strip():
             return "", []
-        return f" and lower({column}) like ?", [f"%{text.strip().lower()}%"]
+        return f" and strpos(lower({column}), ?) > 0", [text.strip().lower()]
+
+    # Ranges: whole months from the rollups, the edges from the daily marts.
+    def spans(self, table: str, filters: Filters, grain: str = "any") -> list[Span]:
+        """How ``table``'s rows of the range are read: as whole months and
+        edge days where it has a rollup (``grain`` "any" or "month"), as days
+        otherwise (``grain`` "day", no rollup, or ``use_rollups`` off)."""
+        monthly = grain != "day" and self.use_rollups and table in MONTHLY_ROLLUPS
+        return spans(filters.first, filters.last, monthly)
+
+    def ranged(
+        self,
+        table: str,
+        columns: list[str],
+        filters: Filters,
+        where: str = "",
+        parameters: list | tuple = (),
+        grain: str = "any",
+        daily: dict[str, str] | None = None,
+        monthly: dict[str, str] | None = None,
+    ) -> tuple[str, list]:
+        """``table``'s rows of the range as a subquery (SQL, its values): a
+        ``period`` column and ``columns``, one ``union all`` branch per span,
+        each filtered by ``where`` (its values ``parameters``). ``period`` is
+        the day or month the row sums; with ``grain`` "month", every row's
+        month. ``last_day`` is the latest day a row sums (a rollup's own
+        column): names are taken from it. ``daily`` and ``monthly`` give a
+        column's expression where it differs between the daily mart and its
+        rollup."""
+        branches, values = [], []
+        for span in self.spans(table, filters, grain):
+            if span.grain == "month":
+                source, column, period = MONTHLY_ROLLUPS[table], "month", "month"
+                expressions = monthly or {}
+            else:
+                source, column = table, "day"
+                period = self._month_of("day") if grain == "month" else "day"
+                expressions = {"last_day": "day", **(daily or {})}
+            selected = ", ".join(
+                f"{expressions[name]} as {name}" if name in expressions else name
+                for name in columns
+            )
+            branches.append(
+                f"select {period} as period, {selected} from {self.schema}.{source} "
+                f"where {column} between ? and ?{where}"
+            )
+            values += [span.first, span.last, *parameters]
+        return "(" + " union all ".join(branches) + ") ranged", values
+
+    def series_grain(self, filters: Filters) -> str:
+        """ "month" when a chart of the range draws months, else "day"."""
+        return "month" if charted_by_month(filters.first, filters.last) else "day"
 
     def top(
         self,
         table: str,
         key: str,
+        shared: list[str],
         columns: str,
         measure: str,
         names: list[str],
@@ -92,78 +158,86 @@ class MartsReader:
         limit: int,
         where: str = "",
         parameters: tuple = (),
+        rows_per_period: int = 1,
+        **expressions: dict[str, str],
     ) -> pd.DataFrame:
         """The ``limit`` keys of ``table`` with the largest ``sum(measure)`` over
-        the range (``columns`` as ``names``, the sum second), exactly as a
-        full ``group by`` would rank them, without aggregating every key.
+        the range (``columns`` over the range's ``shared`` columns, named
+        ``names``, the sum second), exactly as a full ``group by`` would rank
+        them, without aggregating every key.
 
-        The marts hold one row per key and day. A key whose every day is below
-        ``t`` sums to less than days x t, so once ``limit`` keys with a day at
-        ``t`` or more sum to at least that (the bound), no other key can enter
-        the list. The bound: the last day's ``limit``-th largest value, which
-        ``limit`` different keys reach on that day alone; ``t`` = bound / days
-        then makes one aggregation of the candidates exact. Should the last
-        day have too few keys, ``t`` starts at the range's ``limit``-th
-        largest day and is tightened; a range of many keys each small falls
-        back to the full aggregation. One aggregation of a few thousand
-        candidates instead of millions of keys: see bench/dashboard.py.
+        The range is read as whole months of the rollup and edge days
+        (:meth:`ranged`), each a row per key and period (``rows_per_period``
+        where a key has more). A key whose every row is below ``t`` sums to
+        less than rows x t, so once ``limit`` keys sum to at least that (the
+        bound), no other key can enter the list. The bound: the ``limit``-th
+        largest key of the range's last period, which ``limit`` different keys
+        reach on that period alone; ``t`` = bound / rows then makes one
+        aggregation of the candidates exact. Should the last period have too
+        few keys, ``t`` starts at the range's ``limit``-th largest row and is
+        tightened; a range of many keys each small falls back to the full
+        aggregation. See bench/dashboard.py.
         """
-        days = (filters.last - filters.first).days + 1
-        scope = [*filters.days, *parameters]
+        source, source_values = self.ranged(
+            table, shared, filters, where, parameters, **expressions
+        )
+        pieces = self.spans(table, filters)
+        rows = sum(span.periods for span in pieces) * rows_per_period
         parts = {
-            "table": table,
+            "source": source,
             "key": key,
             "selected": columns,
             "measure": measure,
-            "where": where,
             "limit": str(int(limit)),
             "offset": str(int(limit) - 1),
         }
-        in_range = "from {analytics}.{table} where day between ? and ?{where}"
 
-        def ranked(candidates: str = "", candidate_parameters: tuple = ()) -> pd.DataFrame:
+        def ranked(candidates: str = "", candidate_values: tuple = ()) -> pd.DataFrame:
             return self.frame(
-                "select {selected} " + in_range + "{candidates} group by {key} "
+                "select {selected} from {source}{candidates} group by {key} "
                 "order by sum({measure}) desc, 1 limit {limit}",
-                [*scope, *candidate_parameters],
+                [*source_values, *candidate_values],
                 names,
                 candidates=candidates,
                 **parts,
             )
 
-        def nth_largest(days_of: str, values: list) -> float | None:
-            """The ``limit``-th largest value of ``measure`` on those days."""
-            found = self.rows(
-                "select {measure} from {analytics}.{table} where {days_of}{where} "
-                "order by 1 desc limit 1 offset {offset}",
-                values,
-                days_of=days_of,
-                **parts,
-            )
+        def nth_largest(sql: str, values: list) -> float | None:
+            found = self.rows(sql, values, **parts)
             return float(found[0][0]) if found and found[0][0] else None
 
         if not self.prune_top_lists:
             return ranked()
-        bound = nth_largest("day = ?", [filters.last, *parameters])
-        threshold = bound / days if bound else None
-        if threshold is None:
-            threshold = nth_largest("day between ? and ?", scope)
-            bound = days * threshold if threshold else None
-        candidates = (" and {key} in (select {key} " + in_range + " and {measure} >= ?)").format(
-            analytics=self.schema, **parts
+        last = pieces[-1]
+        last_table = MONTHLY_ROLLUPS[table] if last.grain == "month" else table
+        last_column = "month" if last.grain == "month" else "day"
+        per_key = f"sum({measure})" if rows_per_period > 1 else measure
+        grouped = f" group by {key}" if rows_per_period > 1 else ""
+        bound = nth_largest(
+            f"select {per_key} from {self.schema}.{last_table} "
+            f"where {last_column} = ?{where}{grouped} order by 1 desc limit 1 offset {{offset}}",
+            [last.last, *parameters],
         )
+        threshold = bound / rows if bound else None
+        if threshold is None:
+            threshold = nth_largest(
+                "select {measure} from {source} order by 1 desc limit 1 offset {offset}",
+                source_values,
+            )
+            bound = rows * threshold if threshold else None
+        candidates = f" where {key} in (select {key} from {source} where {measure} >= ?)"
         for _ in range(4):
             if not threshold or threshold <= 0:
                 break
-            top = ranked(candidates, (*scope, threshold))
-            if len(top) < limit:  # the largest days belong to fewer keys: widen
+            top = ranked(candidates, (*source_values, threshold))
+            if len(top) < limit:  # the largest rows belong to fewer keys: widen
                 threshold = threshold / 4 if threshold > 1 else 0
-                bound = days * threshold
+                bound = rows * threshold
                 continue
             reached = float(top[names[1]].iloc[-1])
             if reached >= bound:
                 return top
-            threshold, bound = reached / days, reached
+            threshold, bound = reached / rows, reached
         return ranked()
 
     # The range the data allows.
@@ -258,24 +332,36 @@ class MartsReader:
     def headline(self, filters: Filters) -> dict:
         """Events, bots' share and actors over the range (types filtered)."""
         where, types = self._types(filters)
+        source, values = self.ranged(
+            "bot_share_daily", ["bot_events", "human_events"], filters, where, types
+        )
         ((bots, people),) = self.rows(
-            "select coalesce(sum(bot_events), 0), coalesce(sum(human_events), 0) "
-            "from {analytics}.bot_share_daily where day between ? and ?{where}",
-            [*filters.days, *types],
-            where=where,
+            "select coalesce(sum(bot_events), 0), coalesce(sum(human_events), 0) from {source}",
+            values,
+            source=source,
         )
         return {"events": bots + people, "bot_events": bots, "human_events": people}
 
     def events_by_type(self, filters: Filters) -> pd.DataFrame:
-        """Events per day and type; without bots, people's events only."""
+        """Events per day (per month over a long range) and type; without
+        bots, people's events only. The first column is ``day`` or ``month``."""
         where, types = self._types(filters)
+        grain = self.series_grain(filters)
+        source, values = self.ranged(
+            "bot_share_daily",
+            ["event_type", "bot_events", "human_events"],
+            filters,
+            where,
+            types,
+            grain,
+        )
         return self.frame(
-            "select day, event_type, {measure} from {analytics}.bot_share_daily "
-            "where day between ? and ?{where} order by day, event_type",
-            [*filters.days, *types],
-            ["day", "event_type", "events"],
+            "select period, event_type, sum({measure}) from {source} "
+            "group by period, event_type order by period, event_type",
+            values,
+            [grain, "event_type", "events"],
             measure="bot_events + human_events" if filters.with_bots else "human_events",
-            where=where,
+            source=source,
         )
 
     def events_by_hour(self, filters: Filters) -> pd.DataFrame:
@@ -300,20 +386,25 @@ class MartsReader:
         )
 
     def bot_share(self, filters: Filters) -> pd.DataFrame:
+        """Bots' share of the events per day (per month over a long range)."""
         where, types = self._types(filters)
+        grain = self.series_grain(filters)
+        source, values = self.ranged(
+            "bot_share_daily", ["bot_events", "human_events"], filters, where, types, grain
+        )
         return self.frame(
-            "select day, sum(bot_events), sum(bot_events + human_events), "
-            "sum(bot_events) / sum(bot_events + human_events) "
-            "from {analytics}.bot_share_daily where day between ? and ?{where} "
-            "group by day order by day",
-            [*filters.days, *types],
-            ["day", "bot_events", "events", "bot_share"],
-            where=where,
+            "select period, sum(bot_events), sum(bot_events + human_events), "
+            "sum(bot_events) / nullif(sum(bot_events + human_events), 0) "
+            "from {source} group by period order by period",
+            values,
+            [grain, "bot_events", "events", "bot_share"],
+            source=source,
         )
 
     # Repositories.
     def top_repositories(self, filters: Filters, by: str, limit: int) -> pd.DataFrame:
-        """The busiest repositories of the range by events, stars or forks."""
+        """The busiest repositories of the range by events, stars or forks,
+        with their key (what :meth:`repository_history` takes)."""
         if by not in ("events", "stars", "forks"):
             raise ValueError(f"top repositories by events, stars or forks, not {by!r}")
         where, search = self._search("repo_name", filters.repo_search)
@@ -322,9 +413,12 @@ class MartsReader:
         frame = self.top(
             "repo_activity_daily",
             "repo_key",
-            f"max_by(repo_name, day), sum({by}), " + ", ".join(f"sum({f})" for f in figures),
+            ["repo_key", "repo_name", "last_day", by, *figures],
+            f"max_by(repo_name, last_day), sum({by}), "
+            + ", ".join(f"sum({f})" for f in figures)
+            + ", repo_key",
             by,
-            ["repository", by, *figures],
+            ["repository", by, *figures, "repo_key"],
             filters,
             limit,
             where,
@@ -334,31 +428,53 @@ class MartsReader:
             columns={"pull_requests_opened": "pull_requests", "issues_opened": "issues"}
         )
         return frame[
-            ["repository", "events", "stars", "forks", "pushes", "pull_requests", "issues"]
+            [
+                "repository",
+                "events",
+                "stars",
+                "forks",
+                "pushes",
+                "pull_requests",
+                "issues",
+                "repo_key",
+            ]
         ]
 
-    def repository_history(self, filters: Filters, repo_name: str) -> pd.DataFrame:
-        """One repository's days: stars, forks, pull requests, issues, releases."""
+    def repository_history(self, filters: Filters, repo_key: str) -> pd.DataFrame:
+        """One repository's days (months over a long range): events, stars,
+        forks, pull requests, issues and releases. Read by key: the marts hold
+        each day's or month's rows in key order (DuckDB) or clustered by key
+        (BigQuery), so this reads a row group or block per period, not the
+        range."""
+        grain = self.series_grain(filters)
+        sources, values = {}, []
+        for name, table, columns in (
+            ("activity", "repo_activity_daily", ["events", "stars", "forks"]),
+            ("prs", "pull_requests_daily", ["opened", "merged"]),
+            ("issues", "issues_daily", ["opened"]),
+            ("releases", "releases_daily", ["releases"]),
+        ):
+            sources[name], found = self.ranged(
+                table, columns, filters, " and repo_key = ?", [repo_key], grain
+            )
+            values += found
         return self.frame(
-            "with activity as (select day, sum(stars) as stars, sum(forks) as forks, "
-            "sum(events) as events from {analytics}.repo_activity_daily "
-            "where day between ? and ? and repo_name = ? group by day), "
-            "prs as (select day, sum(opened) as opened, sum(merged) as merged "
-            "from {analytics}.pull_requests_daily where day between ? and ? and repo_name = ? "
-            "group by day), "
-            "issues as (select day, sum(opened) as opened from {analytics}.issues_daily "
-            "where day between ? and ? and repo_name = ? group by day), "
-            "releases as (select day, sum(releases) as releases from {analytics}.releases_daily "
-            "where day between ? and ? and repo_name = ? group by day) "
-            "select activity.day, activity.events, activity.stars, activity.forks, "
+            "with activity as (select period, sum(stars) as stars, sum(forks) as forks, "
+            "sum(events) as events from {activity} group by period), "
+            "prs as (select period, sum(opened) as opened, sum(merged) as merged "
+            "from {prs} group by period), "
+            "issues as (select period, sum(opened) as opened from {issues} group by period), "
+            "releases as (select period, sum(releases) as releases from {releases} "
+            "group by period) "
+            "select activity.period, activity.events, activity.stars, activity.forks, "
             "coalesce(prs.opened, 0), coalesce(prs.merged, 0), coalesce(issues.opened, 0), "
             "coalesce(releases.releases, 0) from activity "
-            "left join prs on prs.day = activity.day "
-            "left join issues on issues.day = activity.day "
-            "left join releases on releases.day = activity.day order by activity.day",
-            [*filters.days, repo_name] * 4,
+            "left join prs on prs.period = activity.period "
+            "left join issues on issues.period = activity.period "
+            "left join releases on releases.period = activity.period order by activity.period",
+            values,
             [
-                "day",
+                grain,
                 "events",
                 "stars",
                 "forks",
@@ -367,6 +483,7 @@ class MartsReader:
                 "issues_opened",
                 "releases",
             ],
+            **sources,
         )
 
     # People and organisations.
@@ -376,7 +493,19 @@ class MartsReader:
         return self.top(
             "contributors_daily",
             "actor_key",
-            "max_by(actor_login, day), sum(contributions), sum(pushes), "
+            [
+                "actor_key",
+                "actor_login",
+                "last_day",
+                "is_bot",
+                "contributions",
+                "pushes",
+                "pull_requests_opened",
+                "pull_request_reviews",
+                "issues_opened",
+                "comments",
+            ],
+            "max_by(actor_login, last_day), sum(contributions), sum(pushes), "
             "sum(pull_requests_opened), sum(pull_request_reviews), sum(issues_opened), "
             "sum(comments), max(case when is_bot then 1 else 0 end)",
             "contributions",
@@ -393,6 +522,8 @@ class MartsReader:
             filters,
             limit,
             "" if filters.with_bots else " and not is_bot",
+            # A month holds an actor's bot days apart from their other days.
+            rows_per_period=2 if filters.with_bots else 1,
         )
 
     def top_organisations(self, filters: Filters, limit: int) -> pd.DataFrame:
@@ -400,62 +531,118 @@ class MartsReader:
         return self.top(
             "org_activity_daily",
             "org_key",
-            "max_by(org_login, day), sum(events), max(actors), max(repos)",
+            [
+                "org_key",
+                "org_login",
+                "last_day",
+                "events",
+                "most_actors_in_a_day",
+                "most_repos_in_a_day",
+            ],
+            "max_by(org_login, last_day), sum(events), max(most_actors_in_a_day), "
+            "max(most_repos_in_a_day)",
             "events",
             ["organisation", "events", "most_actors_in_a_day", "most_repos_in_a_day"],
             filters,
             limit,
             where,
             tuple(search),
+            daily={"most_actors_in_a_day": "actors", "most_repos_in_a_day": "repos"},
         )
 
     # Pull requests, issues, releases, new repositories.
     def pull_requests(self, filters: Filters) -> pd.DataFrame:
         where, search = self._search("repo_name", filters.repo_search)
+        grain = self.series_grain(filters)
+        source, values = self.ranged(
+            "pull_requests_daily",
+            ["opened", "merged", "closed_merge_unknown"],
+            filters,
+            where,
+            search,
+            grain,
+        )
         return self.frame(
-            "select day, sum(opened), sum(merged), sum(closed_merge_unknown) "
-            "from {analytics}.pull_requests_daily where day between ? and ?{where} "
-            "group by day order by day",
-            [*filters.days, *search],
-            ["day", "opened", "merged", "closed_merge_unknown"],
-            where=where,
+            "select period, sum(opened), sum(merged), sum(closed_merge_unknown) "
+            "from {source} group by period order by period",
+            values,
+            [grain, "opened", "merged", "closed_merge_unknown"],
+            source=source,
         )
 
     def time_to_merge(self, filters: Filters) -> pd.DataFrame:
-        """Median and 90th percentile of hours to merge per day, over the
-        merges whose payload still carries the times."""
+        """Median and 90th percentile of hours to merge per day (per month over
+        a long range), over the merges whose payload still carries the times.
+        Percentiles do not add up: whole months come from their own rollup
+        (pull_request_merge_times_monthly), the edges from their merges."""
         where, search = self._search("repo_name", filters.repo_search)
-        return self.frame(
-            "select day, count(hours_to_merge), {median}, {p90} "
-            "from {analytics}.pull_request_merges "
-            "where day between ? and ? and hours_to_merge is not null{where} "
-            "group by day order by day",
-            [*filters.days, *search],
-            ["day", "merges_with_times", "median_hours", "p90_hours"],
-            median=self._percentile("hours_to_merge", 0.5),
-            p90=self._percentile("hours_to_merge", 0.9),
-            where=where,
-        )
+        grain = self.series_grain(filters)
+        pieces = spans(filters.first, filters.last, grain == "month" and not search)
+        period = self._month_of("day") if grain == "month" else "day"
+        frames = []
+        for span in pieces:
+            if span.grain == "month":
+                frames.append(
+                    self.frame(
+                        "select month, merges_with_times, median_hours, p90_hours "
+                        "from {analytics}.pull_request_merge_times_monthly "
+                        "where month between ? and ? order by month",
+                        [span.first, span.last],
+                        [grain, "merges_with_times", "median_hours", "p90_hours"],
+                    )
+                )
+                continue
+            frames.append(
+                self.frame(
+                    "select {period}, count(hours_to_merge), {median}, {p90} "
+                    "from {analytics}.pull_request_merges "
+                    "where day between ? and ? and hours_to_merge is not null{where} "
+                    "group by 1 order by 1",
+                    [span.first, span.last, *search],
+                    [grain, "merges_with_times", "median_hours", "p90_hours"],
+                    period=period,
+                    median=self._percentile("hours_to_merge", 0.5),
+                    p90=self._percentile("hours_to_merge", 0.9),
+                    where=where,
+                )
+            )
+        frames = [frame for frame in frames if not frame.empty]
+        if not frames:
+            return pd.DataFrame(columns=[grain, "merges_with_times", "median_hours", "p90_hours"])
+        return pd.concat(frames, ignore_index=True)
 
     def issues(self, filters: Filters) -> pd.DataFrame:
         where, search = self._search("repo_name", filters.repo_search)
+        grain = self.series_grain(filters)
+        source, values = self.ranged(
+            "issues_daily",
+            ["opened", "closed", "comments_on_issues"],
+            filters,
+            where,
+            search,
+            grain,
+        )
         return self.frame(
-            "select day, sum(opened), sum(closed), sum(comments_on_issues) "
-            "from {analytics}.issues_daily where day between ? and ?{where} "
-            "group by day order by day",
-            [*filters.days, *search],
-            ["day", "opened", "closed", "comments"],
-            where=where,
+            "select period, sum(opened), sum(closed), sum(comments_on_issues) "
+            "from {source} group by period order by period",
+            values,
+            [grain, "opened", "closed", "comments"],
+            source=source,
         )
 
     def labels(self, filters: Filters, limit: int) -> pd.DataFrame:
+        source, values = self.ranged(
+            "issue_labels_daily",
+            ["label", "issue_events", "issues_opened", "pull_request_events"],
+            filters,
+        )
         return self.frame(
             "select label, sum(issue_events), sum(issues_opened), sum(pull_request_events) "
-            "from {analytics}.issue_labels_daily where day between ? and ? "
-            "group by label order by sum(issue_events) + sum(pull_request_events) desc, label "
-            "limit {limit}",
-            filters.days,
+            "from {source} group by label "
+            "order by sum(issue_events) + sum(pull_request_events) desc, label limit {limit}",
+            values,
             ["label", "issue_events", "issues_opened", "pull_request_events"],
+            source=source,
             limit=str(int(limit)),
         )
 
@@ -464,7 +651,8 @@ class MartsReader:
         return self.top(
             "releases_daily",
             "repo_key",
-            "max_by(repo_name, day), sum(releases), max_by(latest_tag, day)",
+            ["repo_key", "repo_name", "last_day", "releases", "latest_tag"],
+            "max_by(repo_name, last_day), sum(releases), max_by(latest_tag, last_day)",
             "releases",
             ["repository", "releases", "latest_tag"],
             filters,
@@ -474,21 +662,32 @@ class MartsReader:
         )
 
     def new_repositories(self, filters: Filters, limit: int) -> pd.DataFrame:
+        """The newest repositories created in the range. A day's rows are
+        created that day, so when the last day alone has ``limit`` of them
+        they are the answer, and the rest of the range is not read."""
         where, search = self._search("repo_name", filters.repo_search)
-        return self.frame(
-            "select repo_name, created_by, org_login, created_at "
-            "from {analytics}.new_repositories_daily where day between ? and ?{where} "
-            "order by created_at desc, repo_name limit {limit}",
-            [*filters.days, *search],
-            ["repository", "created_by", "organisation", "created_at"],
-            where=where,
-            limit=str(int(limit)),
-        )
+
+        def newest(first: date) -> pd.DataFrame:
+            return self.frame(
+                "select repo_name, created_by, org_login, created_at "
+                "from {analytics}.new_repositories_daily where day between ? and ?{where} "
+                "order by created_at desc, repo_name limit {limit}",
+                [first, filters.last, *search],
+                ["repository", "created_by", "organisation", "created_at"],
+                where=where,
+                limit=str(int(limit)),
+            )
+
+        found = newest(filters.last)
+        if len(found) >= limit or filters.first == filters.last:
+            return found
+        return newest(filters.first)
 
     # Coverage.
     def coverage(self, filters: Filters) -> pd.DataFrame:
         """coverage_daily over the range: a day the marts have not heard of has
-        no row (no hour loaded), which the caller shows as not loaded."""
+        no row (no hour loaded), which the caller shows as not loaded. One row
+        a day: about 5,500 for all of GH Archive."""
         return self.frame(
             "select day, hours_loaded, hours_missing_at_source, hours_degraded, events, "
             "capture_ratio, is_degraded from {analytics}.coverage_daily "
@@ -503,4 +702,41 @@ class MartsReader:
                 "capture_ratio",
                 "is_degraded",
             ],
+        )
+
+    def coverage_by_month(self, filters: Filters) -> pd.DataFrame:
+        """Per month of the range (partial at its edges): days and hours
+        loaded, missing at the source and degraded, and events."""
+        source, values = self.ranged(
+            "coverage_daily",
+            [
+                "days_loaded",
+                "hours_loaded",
+                "hours_missing_at_source",
+                "hours_degraded",
+                "days_degraded",
+                "events",
+            ],
+            filters,
+            grain="month",
+            daily={
+                "days_loaded": "1",
+                "days_degraded": "case when is_degraded then 1 else 0 end",
+            },
+        )
+        return self.frame(
+            "select period, sum(days_loaded), sum(hours_loaded), sum(hours_missing_at_source), "
+            "sum(hours_degraded), sum(days_degraded), sum(events) "
+            "from {source} group by period order by period",
+            values,
+            [
+                "month",
+                "days_loaded",
+                "hours_loaded",
+                "hours_missing_at_source",
+                "hours_degraded",
+                "days_degraded",
+                "events",
+            ],
+            source=source,
         )

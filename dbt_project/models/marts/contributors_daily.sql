@@ -40,3 +40,4 @@ select
     end as rank_without_bots
 from actions
 inner join behaviour on actions.day = behaviour.day and actions.actor_key = behaviour.actor_key
+{{- key_order(['actions.day', 'actions.actor_key']) }}

@@ -37,3 +37,4 @@ select
         as comments_on_pull_requests
 from issue_events
 group by event_day, repo_key
+{{- key_order(['event_day', 'repo_key']) }}

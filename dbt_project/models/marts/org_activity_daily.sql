@@ -18,3 +18,4 @@ select
     *,
     rank() over (partition by day order by events desc) as rank_by_events
 from per_org
+{{- key_order(['day', 'org_key']) }}

@@ -29,3 +29,4 @@ select
     sum(case when is_merge then changed_files end) as merged_changed_files
 from pull_requests
 group by event_day, repo_key
+{{- key_order(['event_day', 'repo_key']) }}

@@ -13,3 +13,4 @@ select
 from {{ ref('int_events__deduped') }}
 where {{ in_touched_days('event_day', 'created_at') }} and repo_key is not null
 group by event_day, repo_key
+{{- key_order(['event_day', 'repo_key']) }}
