@@ -25,10 +25,12 @@ export PATH := $(BIN):$(PATH)
 
 # The runtime pins (requirements.txt) and the test and development tools
 # (requirements-dev.txt), then the project itself with its C line scanner.
+# Bytecode is compiled at install (uv does not by default): otherwise the first
+# start of each tool compiles its imports (make dashboard: 8 s instead of 3 s).
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml setup.py gharchive_assets/clean/_linescan.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 

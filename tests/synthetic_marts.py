@@ -176,6 +176,7 @@ def build_daily_marts(path: Path, first: date, days: int, scale: float) -> None:
 def build_rollups(path: Path, work: Path) -> None:
     """The rollups of the marts in ``path``, built by ``dbt run`` of the
     project's rollup models, as a first build (every month) would."""
+    path, work = path.resolve(), work.resolve()  # dbt resolves relative paths in its project
     completed = subprocess.run(
         [
             dbt_executable(), "run", "--select", *ROLLUP_SELECTOR.split(),

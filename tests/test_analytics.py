@@ -526,4 +526,29 @@ def test_every_view_shows_the_marts_figures(dashboard, browser, events, settings
     page = open_view(browser, f"{dashboard}/coverage{days}")
     coverage = {r[0]: number(r[1]) for r in table_rows(page, "Coverage")}
     assert coverage == {"2015-01-01": 2, "2015-01-02": 1}
-    assert "2015-01-01 (22 h)" in page.inner_text("body")
+    assert "2015-01-01 to 2015-01-02 (2 days, 45 h)" in page.inner_text("body")
+
+
+def test_all_history_is_drawn_by_month_and_its_gaps_summarised(dashboard, browser, events):
+    """From 2015 to 2025: months on the charts, the headline over every
+    event, and one short warning (counts, the longest gaps, a link to the
+    Coverage view) instead of thousands of days listed."""
+    page = open_view(browser, f"{dashboard}/?from={DAY_ONE}&to={TRIMMED_DAY}")
+    page.wait_for_function(
+        "figure => document.body.innerText.includes(figure)",
+        arg=f"{len(events):,}",
+        timeout=30_000,
+    )
+    text = page.inner_text("body")
+    assert "Events per month by type" in text
+    (warning,) = [
+        alert.inner_text()
+        for alert in page.query_selector_all("[data-testid=stAlert]")
+        if "undercount" in alert.inner_text()
+    ]
+    days = (TRIMMED_DAY - DAY_ONE).days + 1
+    assert f"{days:,} days of {days:,} not fully loaded" in warning, warning
+    assert f"longest gap: {DAY_ONE} to {TRIMMED_DAY}" in warning, warning
+    assert len(warning) < 600, warning
+    link = page.get_by_role("link", name="Every day in the Coverage view")
+    assert link.get_attribute("href") == f"coverage?from={DAY_ONE}&to={TRIMMED_DAY}"

@@ -4,19 +4,23 @@ Run by ``python -m gharchive_assets.dashboard`` (which starts Streamlit on
 127.0.0.1:$DASHBOARD_PORT). It reads the warehouse of the target the
 environment chooses, exactly as the pipeline does, and only its marts.
 The sidebar's filters are shared by every view; the URL carries the range
-(``?from=YYYY-MM-DD&to=YYYY-MM-DD``), so a view can be linked to.
+(``?from=YYYY-MM-DD&to=YYYY-MM-DD``), so a view can be linked to. Ranges go
+up to all loaded history: the reader answers whole months from the rollups,
+and charts over more than two months draw months.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from gharchive_assets.reporting.coverage_notes import CoverageNotes
 from gharchive_assets.reporting.daily_report import DayCoverage
 from gharchive_assets.reporting.marts import Filters, MartsReader
+from gharchive_assets.reporting.ranges import MOST_DAYS_CHARTED_BY_DAY, month_start, next_month
 from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.settings import load_settings
 
@@ -55,14 +59,30 @@ def _day(text: str | None) -> date | None:
         return None
 
 
+def preset_ranges(first_loaded: date, last_loaded: date) -> dict[str, tuple[date, date]]:
+    """One click to the latest day, month, twelve months, or all history."""
+    return {
+        "Latest day": (last_loaded, last_loaded),
+        "Latest month": (max(first_loaded, month_start(last_loaded)), last_loaded),
+        "Latest 12 months": (max(first_loaded, last_loaded - timedelta(days=364)), last_loaded),
+        "All history": (first_loaded, last_loaded),
+    }
+
+
 def sidebar_filters(first_loaded: date, last_loaded: date) -> tuple[Filters, int]:
     """The filters every view shares; the range opens on the latest loaded day."""
     params = st.query_params
+    st.sidebar.header("Filters")
+    presets = st.sidebar.columns(2)
+    for index, (label, (first, last)) in enumerate(
+        preset_ranges(first_loaded, last_loaded).items()
+    ):
+        if presets[index % 2].button(label, width="stretch"):
+            st.query_params.update({"from": first.isoformat(), "to": last.isoformat()})
     start = _day(params.get("from")) or last_loaded
     end = _day(params.get("to")) or start
     start = min(max(start, first_loaded), last_loaded)
     end = min(max(end, start), last_loaded)
-    st.sidebar.header("Filters")
     chosen = st.sidebar.date_input(
         "Days (UTC)", (start, end), min_value=first_loaded, max_value=last_loaded
     )
@@ -70,8 +90,8 @@ def sidebar_filters(first_loaded: date, last_loaded: date) -> tuple[Filters, int
     st.query_params.update({"from": first.isoformat(), "to": last.isoformat()})
     types = st.sidebar.multiselect("Event types (none: all)", event_types())
     with_bots = st.sidebar.toggle("Include bots", value=False)
-    repo_search = st.sidebar.text_input("Repository contains")
-    org_search = st.sidebar.text_input("Organisation contains")
+    repo_search = st.sidebar.text_input("Repository contains", help="Matched literally, any case.")
+    org_search = st.sidebar.text_input("Organisation contains", help="Matched literally, any case.")
     limit = st.sidebar.slider("Rows in top lists", 5, 100, 10, step=5)
     st.sidebar.caption(
         f"Loaded days: {first_loaded} to {last_loaded}. Bots: by name or by behaviour "
@@ -123,27 +143,18 @@ def _cell(value) -> str:
     return str(value).replace("|", "\\|")
 
 
-def coverage_marks(filters: Filters) -> tuple[pd.DataFrame, list[str]]:
-    """Days of the range to mark on charts (degraded, missing or not fully
-    loaded), and a sentence per kind for the warning above them."""
-    coverage = read("coverage", filters)
-    days = pd.date_range(filters.first, filters.last, freq="D").date
-    known = {row.day: row for row in coverage.itertuples(index=False)}
-    marks, notes = [], {"not loaded": [], "degraded": [], "missing at the source": []}
-    for day in days:
-        row = known.get(day)
-        if row is None or row.hours_loaded < 24:
-            loaded = 0 if row is None else row.hours_loaded
-            notes["not loaded"].append(f"{day} ({24 - loaded} h)")
-            marks.append({"day": pd.Timestamp(day), "why": f"{24 - loaded} hours not loaded"})
-        if row is not None and row.hours_missing_at_source:
-            notes["missing at the source"].append(f"{day} ({row.hours_missing_at_source} h)")
-            marks.append({"day": pd.Timestamp(day), "why": "hours missing at the source"})
-        if row is not None and row.hours_degraded:
-            notes["degraded"].append(f"{day} ({row.hours_degraded} h)")
-            marks.append({"day": pd.Timestamp(day), "why": "degraded hours"})
-    sentences = [f"Hours {kind}: {', '.join(found)}." for kind, found in notes.items() if found]
-    return pd.DataFrame(marks, columns=["day", "why"]), sentences
+def coverage_notes(filters: Filters) -> CoverageNotes:
+    """What undercounts in the range: counted, the longest gaps named, and
+    marks for the charts (from coverage_daily, a row a day)."""
+    return CoverageNotes.of(read("coverage", filters), filters.first, filters.last)
+
+
+def chart_marks(notes: CoverageNotes, frame: pd.DataFrame) -> pd.DataFrame:
+    """The marks for a chart whose x is ``frame``'s first column: days, or
+    months over a long range."""
+    if frame.empty or frame.columns[0] != "month":
+        return notes.marks[["day", "why"]]
+    return notes.monthly_marks()
 
 
 def hour_marks(filters: Filters) -> pd.DataFrame:
@@ -166,24 +177,32 @@ def hour_marks(filters: Filters) -> pd.DataFrame:
 
 
 def marked_chart(chart: alt.Chart, marks: pd.DataFrame) -> alt.Chart:
-    """``chart`` (days on x) with a red band on each day whose figures undercount."""
+    """``chart`` (days or months on x, as ``marks``' first column) with a red
+    band on each day or month whose figures undercount."""
     if marks.empty:
         return chart
+    period = marks.columns[0]
     bands = (
         alt.Chart(marks)
         .mark_rule(color=DEGRADED_COLOR, opacity=0.35, strokeWidth=10)
-        .encode(x="day:T", tooltip=["day:T", "why:N"])
+        .encode(x=f"{period}:T", tooltip=[f"{period}:T", "why:N"])
     )
     return alt.layer(chart, bands)
 
 
-def figures_over_days(frame: pd.DataFrame) -> alt.Chart:
-    """A line per column of ``frame`` (but ``day``) over its days."""
-    long = frame.melt("day", var_name="figure", value_name="count")
+def figures_over_time(frame: pd.DataFrame) -> alt.Chart:
+    """A line per column of ``frame`` over its first column (days or months)."""
+    period = frame.columns[0]
+    long = frame.melt(period, var_name="figure", value_name="count")
     return (
         alt.Chart(long)
         .mark_line(point=True)
-        .encode(x="day:T", y="count:Q", color="figure:N", tooltip=["day:T", "figure:N", "count:Q"])
+        .encode(
+            x=f"{period}:T",
+            y="count:Q",
+            color="figure:N",
+            tooltip=[f"{period}:T", "figure:N", "count:Q"],
+        )
     )
 
 
@@ -213,11 +232,16 @@ def hourly_chart(frame: pd.DataFrame, marks: pd.DataFrame) -> alt.Chart:
     return alt.layer(shaded, bars)
 
 
-def warn_coverage(sentences: list[str]) -> None:
+def warn_coverage(notes: CoverageNotes, filters: Filters) -> None:
+    """One warning: how many days undercount and why, the longest gaps, and a
+    link to the Coverage view, which lists every day."""
+    sentences = notes.sentences()
     if sentences:
+        every_day = f"coverage?from={filters.first}&to={filters.last}"
         st.warning(
             "These figures undercount where hours are missing, degraded or not loaded "
-            "(red bands on the charts). " + " ".join(sentences),
+            "(red bands on the charts). " + " ".join(sentences) + f" [Every day in the "
+            f"Coverage view]({every_day}).",
             icon="⚠️",
         )
 
@@ -225,7 +249,7 @@ def warn_coverage(sentences: list[str]) -> None:
 def overview(filters: Filters, limit: int) -> None:
     headline = read("headline", filters)
     top = read("top_repositories", filters, "events", limit)
-    marks, sentences = coverage_marks(filters)
+    notes = coverage_notes(filters)
     st.title(f"GitHub on {range_label(filters)}")
     left, middle, right = st.columns(3)
     left.metric("Events", f"{headline['events']:,}")
@@ -238,7 +262,7 @@ def overview(filters: Filters, limit: int) -> None:
             f"Busiest repository: **[{busiest['repository']}]({GITHUB}/{busiest['repository']})** "
             f"with {busiest['events']:,} events."
         )
-    warn_coverage(sentences)
+    warn_coverage(notes, filters)
     people_only = "" if filters.with_bots else " (bots apart)"
     if filters.first == filters.last:
         st.subheader("Events per hour by type (UTC), bots included")
@@ -246,49 +270,53 @@ def overview(filters: Filters, limit: int) -> None:
         chart = hourly_chart(read("events_by_hour", filters), hour_marks(filters))
         st.altair_chart(chart, width="stretch")
     else:
-        st.subheader("Events per day by type" + people_only)
+        by_type = read("events_by_type", filters)
+        period = by_type.columns[0]
+        st.subheader(f"Events per {period} by type" + people_only)
         chart = (
-            alt.Chart(read("events_by_type", filters))
+            alt.Chart(by_type)
             .mark_bar()
             .encode(
-                x=alt.X("day:T", title="day (UTC)"),
+                x=alt.X(f"{period}:T", title=f"{period} (UTC)"),
                 y=alt.Y("sum(events):Q", title="events"),
                 color=alt.Color("event_type:N", title="type"),
-                tooltip=["day:T", "event_type:N", "events:Q"],
+                tooltip=[f"{period}:T", "event_type:N", "events:Q"],
             )
         )
-        st.altair_chart(marked_chart(chart, marks), width="stretch")
+        st.altair_chart(marked_chart(chart, chart_marks(notes, by_type)), width="stretch")
     st.subheader("Bot share over time")
     share_frame = read("bot_share", filters)
+    period = share_frame.columns[0]
     line = (
         alt.Chart(share_frame)
         .mark_line(point=True)
         .encode(
-            x=alt.X("day:T", title="day (UTC)"),
+            x=alt.X(f"{period}:T", title=f"{period} (UTC)"),
             y=alt.Y("bot_share:Q", title="share of events by bots", axis=alt.Axis(format="%")),
-            tooltip=["day:T", alt.Tooltip("bot_share:Q", format=".1%"), "bot_events:Q"],
+            tooltip=[f"{period}:T", alt.Tooltip("bot_share:Q", format=".1%"), "bot_events:Q"],
         )
     )
-    st.altair_chart(marked_chart(line, marks), width="stretch")
+    st.altair_chart(marked_chart(line, chart_marks(notes, share_frame)), width="stretch")
     st.subheader("Top repositories by events")
-    link_table(top, {"repository": GITHUB})
+    link_table(top.drop(columns="repo_key"), {"repository": GITHUB})
 
 
 def repositories(filters: Filters, limit: int) -> None:
     st.title(f"Repositories, {range_label(filters)}")
     by = st.radio("Rank by", ["events", "stars", "forks"], horizontal=True)
     top = read("top_repositories", filters, by, limit)
-    link_table(top, {"repository": GITHUB})
+    link_table(top.drop(columns="repo_key"), {"repository": GITHUB})
     st.subheader("One repository's history")
-    choices = list(top["repository"])
-    if not choices:
+    keys = dict(zip(top["repository"], top["repo_key"], strict=True))
+    if not keys:
         return
-    name = st.selectbox("Repository (search with the sidebar)", choices)
-    history = read("repository_history", filters, name)
+    name = st.selectbox("Repository (search with the sidebar)", list(keys))
+    history = read("repository_history", filters, keys[name])
     st.markdown(f"[{name} on GitHub]({GITHUB}/{name})")
-    marks, sentences = coverage_marks(filters)
-    warn_coverage(sentences)
-    st.altair_chart(marked_chart(figures_over_days(history), marks), width="stretch")
+    notes = coverage_notes(filters)
+    warn_coverage(notes, filters)
+    chart = figures_over_time(history)
+    st.altair_chart(marked_chart(chart, chart_marks(notes, history)), width="stretch")
     link_table(history, {})
 
 
@@ -308,12 +336,13 @@ def people(filters: Filters, limit: int) -> None:
 
 def pull_requests(filters: Filters, limit: int) -> None:
     st.title(f"Pull requests and issues, {range_label(filters)}")
-    marks, sentences = coverage_marks(filters)
-    warn_coverage(sentences)
+    notes = coverage_notes(filters)
+    warn_coverage(notes, filters)
     prs = read("pull_requests", filters)
-    st.subheader("Pull requests opened and merged per day")
-    chart = figures_over_days(prs[["day", "opened", "merged"]])
-    st.altair_chart(marked_chart(chart, marks), width="stretch")
+    period = prs.columns[0]
+    st.subheader(f"Pull requests opened and merged per {period}")
+    chart = figures_over_time(prs[[period, "opened", "merged"]])
+    st.altair_chart(marked_chart(chart, chart_marks(notes, prs)), width="stretch")
     link_table(prs, {})
     st.subheader("Time to merge (hours)")
     st.caption(
@@ -321,8 +350,9 @@ def pull_requests(filters: Filters, limit: int) -> None:
         "payloads in October 2025."
     )
     link_table(read("time_to_merge", filters), {})
-    st.subheader("Issues per day")
-    link_table(read("issues", filters), {})
+    issues = read("issues", filters)
+    st.subheader(f"Issues per {issues.columns[0]}")
+    link_table(issues, {})
     st.subheader("Labels")
     link_table(read("labels", filters, limit), {})
 
@@ -344,17 +374,44 @@ def coverage(filters: Filters, limit: int) -> None:
         "(capture ratio or events below half the week's median), per day. The capture "
         "ratio is distinct event ids over their span."
     )
-    marks, sentences = coverage_marks(filters)
-    warn_coverage(sentences)
+    notes = coverage_notes(filters)
+    warn_coverage(notes, filters)
     frame = read("coverage", filters)
-    if not frame.empty:
+    if frame.empty:
+        link_table(frame, {})
+        return
+    if (filters.last - filters.first).days + 1 <= MOST_DAYS_CHARTED_BY_DAY:
         chart = (
             alt.Chart(frame)
             .mark_line(point=True)
             .encode(x="day:T", y=alt.Y("capture_ratio:Q", title="capture ratio"))
         )
-        st.altair_chart(marked_chart(chart, marks), width="stretch")
-    link_table(frame, {})
+        st.altair_chart(marked_chart(chart, notes.marks[["day", "why"]]), width="stretch")
+        link_table(frame, {})
+        return
+    months = read("coverage_by_month", filters)
+    months["share_of_hours_loaded"] = months["hours_loaded"] / (
+        24 * months["month"].map(lambda month: days_of_month_in(month, filters))
+    )
+    chart = (
+        alt.Chart(months)
+        .mark_line(point=True)
+        .encode(
+            x="month:T",
+            y=alt.Y(
+                "share_of_hours_loaded:Q", title="share of hours loaded", axis=alt.Axis(format="%")
+            ),
+        )
+    )
+    st.altair_chart(marked_chart(chart, notes.monthly_marks()), width="stretch")
+    st.caption("Per month over a long range; choose a shorter range for every day.")
+    link_table(months, {})
+
+
+def days_of_month_in(month: date, filters: Filters) -> int:
+    """The days of ``month`` (its first day) within the range."""
+    after = next_month(month)
+    return (min(after - timedelta(days=1), filters.last) - max(month, filters.first)).days + 1
 
 
 VIEWS = [

@@ -3,14 +3,12 @@
 ``local``: a directory lake and DuckDB. ``gcp``: a GCS bucket and BigQuery.
 The assets are the same for both; only these objects differ. The defs
 folder's ``resources`` module puts them in the code location; the run
-summary takes just the warehouse, without loading the code location.
+summary and the dashboard take just the warehouse, without loading the code
+location: dagster-dbt and the GCS client are imported only by what uses them.
 """
 
 from __future__ import annotations
 
-from dagster_gcp import GCSResource
-
-from gharchive_assets.dbt_project import DbtCli, dbt_executable, dbt_project_for
 from gharchive_assets.lake.gcs import GCSLakeResource
 from gharchive_assets.lake.resource import LakeResource, LocalLakeResource
 from gharchive_assets.resources.source import ArchiveSourceResource
@@ -25,6 +23,8 @@ from gharchive_assets.warehouse.resource import WarehouseResource
 
 def lake_for(settings: Settings) -> LakeResource:
     if settings.target == "gcp":
+        from dagster_gcp import GCSResource
+
         return GCSLakeResource(
             gcs=GCSResource(project=settings.gcp_project), bucket=settings.gcs_bucket
         )
@@ -49,6 +49,8 @@ def warehouse_for(settings: Settings) -> WarehouseResource:
 
 def resources_for(settings: Settings) -> dict:
     """Every resource the assets, checks and sensor name, keyed as they name them."""
+    from gharchive_assets.dbt_project import DbtCli, dbt_executable, dbt_project_for
+
     return {
         "source": ArchiveSourceResource(
             base_url=settings.base_url, backoff_seconds=settings.http_backoff_seconds
