@@ -93,6 +93,8 @@ def partitioned_reads(manifest: dict) -> dict[str, str]:
             reads[node["name"]] = "created_at"
         elif node["name"] == "int_events__deduped":  # a table of events by event_day
             reads[node["name"]] = "event_day"
+        elif (node["config"].get("partition_by") or {}).get("field") == "month":  # rollups
+            reads[node["name"]] = "month"
         elif (node["config"].get("partition_by") or {}).get("field") == "day" or (
             node["name"] == "int_actor_actions_daily"  # a view of daily aggregates
         ):
@@ -112,7 +114,9 @@ def executed_sql(manifest: dict):
 
 def test_every_read_of_events_or_a_daily_mart_has_a_literal_partition_filter(build):
     reads = partitioned_reads(build)
-    assert {"events", "daily_event_counts", "repo_activity_daily"} <= set(reads)
+    assert {"events", "daily_event_counts", "repo_activity_daily", "repo_activity_monthly"} <= set(
+        reads
+    )
     unfiltered, checked = [], 0
     for node, sql in executed_sql(build):
         tree = sqlglot.parse_one(sql, read="bigquery")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from decimal import Decimal
 
 import duckdb
 import pandas as pd
@@ -151,12 +152,22 @@ def both_ways(marts: MartsReader, method: str, *arguments):
 
 
 def same(left, right) -> None:
+    """Equal answers; numbers compared as numbers (the BigQuery emulator
+    returns some sums as NUMERIC, which the client gives as Decimal)."""
     if isinstance(left, dict):
         assert left == right
         return
-    pd.testing.assert_frame_equal(
-        left.reset_index(drop=True), right.reset_index(drop=True), check_dtype=False
-    )
+
+    def plain(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.reset_index(drop=True).apply(
+            lambda column: (
+                column.map(float)
+                if column.map(lambda value: isinstance(value, Decimal)).any()
+                else column
+            )
+        )
+
+    pd.testing.assert_frame_equal(plain(left), plain(right), check_dtype=False)
 
 
 @pytest.mark.slow

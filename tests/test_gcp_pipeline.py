@@ -321,3 +321,51 @@ def _comparable(row) -> tuple:
     return tuple(
         value.replace(tzinfo=None) if isinstance(value, datetime) else value for value in row
     )
+
+
+def test_dashboard_views_read_bigquery_from_the_rollups(gcp):
+    """Every view's SQL as BigQuery gets it, run on the emulator: over the
+    loaded days, and over November 2014 to January 2015, whole months the
+    rollups answer, the same as the daily marts alone. Each read of a mart
+    or rollup is bounded by its partitioning column (day or month)."""
+    import sqlglot
+    from sqlglot import exp
+
+    from gharchive_assets.reporting.marts import Filters, MartsReader
+    from tests.test_dashboard_queries import VIEW_CALLS, both_ways, same
+
+    _, warehouse, _, hours = gcp
+    marts = MartsReader(warehouse, "bigquery")
+    sent = []
+    query = warehouse.query
+    object.__setattr__(
+        warehouse, "query", lambda sql, parameters=None: sent.append(sql) or query(sql, parameters)
+    )
+    try:
+        first, last = marts.loaded_days()
+        months = Filters(datetime(2014, 11, 1).date(), datetime(2015, 1, 31).date())
+        for filters in (Filters(first, last), months):
+            for method, arguments in VIEW_CALLS:
+                same(*both_ways(marts, method, filters, *arguments))
+        headline = marts.headline(months)
+        top = marts.top_repositories(months, "events", 3)
+        history = marts.repository_history(months, top["repo_key"].iloc[0])
+    finally:
+        object.__delattr__(warehouse, "query")
+    assert headline["events"] == len(expected.deduplicated(hours))
+    assert history.columns[0] == "month" and history["events"].sum() == top["events"].iloc[0]
+    assert any("_monthly" in sql for sql in sent), "the rollups were read"
+    unbounded = []
+    for sql in sent:
+        for table in sqlglot.parse_one(sql, read="bigquery").find_all(exp.Table):
+            if not table.name.endswith(("_daily", "_monthly", "pull_request_merges")):
+                continue
+            column = "month" if table.name.endswith("_monthly") else "day"
+            where = table.find_ancestor(exp.Select).args.get("where")
+            bounds = [
+                p for p in (where.find_all(exp.Between, exp.EQ) if where else [])
+                if isinstance(p.this, exp.Column) and p.this.name == column
+            ]  # fmt: skip
+            if not bounds:
+                unbounded.append(f"{table.name} in {sql}")
+    assert not unbounded, "\n".join(unbounded)

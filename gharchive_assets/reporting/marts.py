@@ -77,7 +77,8 @@ class MartsReader:
 
     def _month_of(self, column: str) -> str:
         if self.kind == "bigquery":
-            return f"date_trunc({column}, month)"
+            # A DATE already; the cast keeps it one where an engine makes it a TIMESTAMP.
+            return f"cast(date_trunc({column}, month) as date)"
         return f"cast(date_trunc('month', {column}) as date)"
 
     @staticmethod
