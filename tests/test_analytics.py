@@ -222,6 +222,7 @@ def test_dbt_tests_are_asset_checks_in_groups(settings):
     assert groups["analytics/dim_actors"] == "analytics"
     assert groups["analytics/stg_gharchive__pull_request_events"] == "analytics_staging"
     assert groups["analytics/int_events__deduped"] == "analytics_intermediate"
+    assert groups["analytics/repo_activity_monthly"] == "analytics_rollups"
     assert groups["daily_report"] == "reports"
     spec = graph.get(dg.AssetKey(["analytics", "pull_requests_daily"]))
     assert "time to merge" in spec.description

@@ -47,8 +47,9 @@ MODELS_JOB = "daily_models_job"
 
 
 class GharchiveDbtTranslator(DagsterDbtTranslator):
-    """dbt models under the ``analytics`` key prefix, grouped by their folder,
-    built after the hours they read (``FOLLOW_LOADED_HOURS``)."""
+    """dbt models under the ``analytics`` key prefix, grouped by their folder
+    (the monthly rollups apart from the marts), built after the hours they
+    read (``FOLLOW_LOADED_HOURS``)."""
 
     def get_automation_condition(
         self, dbt_resource_props: Mapping[str, Any]
@@ -62,6 +63,8 @@ class GharchiveDbtTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         folders = dbt_resource_props.get("fqn", [])[1:-1]
+        if folders[:2] == ["marts", "rollups"]:
+            return "analytics_rollups"
         return "analytics" if not folders or folders[0] == "marts" else f"analytics_{folders[0]}"
 
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
