@@ -98,6 +98,8 @@ def recorded_statements(work: Path) -> dict[str, list[list[str]]]:
                     continue
                 if arguments == "first":
                     arguments = (answer["repo_key"].iloc[0],)
+                elif arguments == "first person":
+                    arguments = (answer["actor_key"].iloc[0],)
                 answer = getattr(marts, method)(filters, *arguments)
             statements[(view, label)] = list(sent)
     return statements
@@ -143,7 +145,7 @@ def partitions(where, period: str) -> int:
 
 def keyed(where) -> bool:
     return bool(where) and any(
-        isinstance(eq.this, exp.Column) and eq.this.name == "repo_key"
+        isinstance(eq.this, exp.Column) and eq.this.name in ("repo_key", "actor_key", "org_key")
         for eq in where.find_all(exp.EQ)
     )
 

@@ -52,7 +52,12 @@ VIEWS = {
         ("repository_history", "first", None),  # of the list's first, as the view picks
         ("coverage", (), None),
     ],
-    "people": [("top_people", (10,), None), ("top_organisations", (10,), None)],
+    "people": [
+        ("top_people", (10,), None),
+        ("person_history", "first person", None),
+        ("top_organisations", (10,), None),
+        ("coverage", (), None),
+    ],
     "pull-requests": [
         ("coverage", (), None),
         ("pull_requests", (), None),
@@ -74,6 +79,8 @@ def time_view(marts: MartsReader, filters: Filters, calls) -> float:
             continue
         if arguments == "first":  # the first repository of the list just read
             arguments = (answer["repo_key"].iloc[0],)
+        elif arguments == "first person":
+            arguments = (answer["actor_key"].iloc[0],)
         answer = getattr(marts, method)(filters, *arguments)
     return time.perf_counter() - started
 

@@ -185,7 +185,7 @@ def test_every_view_is_the_same_from_the_rollups(rolled, first, last, with_bots)
 
 
 @pytest.mark.slow
-def test_a_repository_history_is_the_same_from_the_rollups(rolled):
+def test_histories_by_key_are_the_same_from_the_rollups(rolled):
     every_day = Filters(ROLLED_FIRST, ROLLED_LAST)
     top = rolled.top_repositories(every_day, "events", 3)
     for key in top["repo_key"]:
@@ -195,6 +195,17 @@ def test_a_repository_history_is_the_same_from_the_rollups(rolled):
             )
             same(from_rollups, from_days)
             assert not from_days.empty
+    people = rolled.top_people(every_day, 2)
+    organisations = rolled.top_organisations(every_day, 2)
+    for method, keys in (
+        ("person_history", people["actor_key"]),
+        ("organisation_history", organisations["org_key"]),
+    ):
+        for key in keys:
+            for first, last in RANGES:
+                same(*both_ways(rolled, method, Filters(first, last), key))
+    person = rolled.person_history(every_day, people["actor_key"].iloc[0])
+    assert person["contributions"].sum() == people["contributions"].iloc[0]
     history = rolled.repository_history(every_day, top["repo_key"].iloc[0])
     assert history.columns[0] == "month" and len(history) == 4  # Jan..Apr
     assert history["events"].sum() == top["events"].iloc[0]

@@ -104,3 +104,30 @@
 order by {{ columns | join(', ') }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The select of a monthly rollup: `daily` summed by month and `keys`, its
+    run's months only. With `name`, the name on the key's latest day of the
+    month, that day (last_day) and the days summed (active_days). `extra`:
+    more aggregate expressions, each with its alias. -#}
+{% macro sum_by_month(daily, keys, sums, name=none, extra=[]) -%}
+select
+    {{ month_of('day') }} as month,
+    {%- for key in keys %}
+    {{ key }},
+    {%- endfor %}
+    {%- if name %}
+    {{ latest_value(name, 'day') }} as {{ name }},
+    max(day) as last_day,
+    count(*) as active_days,
+    {%- endif %}
+    {%- for expression in extra %}
+    {{ expression }},
+    {%- endfor %}
+    {%- for measure in sums %}
+    sum({{ measure }}) as {{ measure }}{{ ',' if not loop.last }}
+    {%- endfor %}
+from {{ daily }}
+where {{ in_touched_months('day') }}
+group by {{ range(1, keys | length + 2) | join(', ') }}
+{{- key_order(['month'] + keys) }}
+{%- endmacro %}

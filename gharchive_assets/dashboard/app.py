@@ -325,13 +325,31 @@ def people(filters: Filters, limit: int) -> None:
     st.subheader("Top contributors" + ("" if filters.with_bots else " (bots apart)"))
     st.caption("Contributions: every event but stars and forks.")
     top = read("top_people", filters, limit)
+    keys = dict(zip(top["login"], top["actor_key"], strict=True))
+    top = top.drop(columns="actor_key")
     if not filters.with_bots:
         top = top.drop(columns="bot")
     else:
         top["bot"] = top["bot"].astype(bool)
     link_table(top, {"login": GITHUB})
+    organisations = read("top_organisations", filters, limit)
     st.subheader("Top organisations")
-    link_table(read("top_organisations", filters, limit), {"organisation": GITHUB})
+    link_table(organisations.drop(columns="org_key"), {"organisation": GITHUB})
+    st.subheader("One person's or organisation's history")
+    orgs = dict(zip(organisations["organisation"], organisations["org_key"], strict=True))
+    choices = [*(f"{login} (person)" for login in keys), *(f"{org} (organisation)" for org in orgs)]
+    if not choices:
+        return
+    choice = st.selectbox("Person or organisation", choices)
+    name, kind = choice.rsplit(" (", 1)
+    if kind == "person)":
+        history = read("person_history", filters, keys[name])
+    else:
+        history = read("organisation_history", filters, orgs[name])
+    notes = coverage_notes(filters)
+    chart = figures_over_time(history)
+    st.altair_chart(marked_chart(chart, chart_marks(notes, history)), width="stretch")
+    link_table(history, {})
 
 
 def pull_requests(filters: Filters, limit: int) -> None:

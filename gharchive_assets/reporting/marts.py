@@ -508,7 +508,7 @@ class MartsReader:
             ],
             "max_by(actor_login, last_day), sum(contributions), sum(pushes), "
             "sum(pull_requests_opened), sum(pull_request_reviews), sum(issues_opened), "
-            "sum(comments), max(case when is_bot then 1 else 0 end)",
+            "sum(comments), max(case when is_bot then 1 else 0 end), actor_key",
             "contributions",
             [
                 "login",
@@ -519,12 +519,46 @@ class MartsReader:
                 "issues",
                 "comments",
                 "bot",
+                "actor_key",
             ],
             filters,
             limit,
             "" if filters.with_bots else " and not is_bot",
             # A month holds an actor's bot days apart from their other days.
             rows_per_period=2 if filters.with_bots else 1,
+        )
+
+    def person_history(self, filters: Filters, actor_key: str) -> pd.DataFrame:
+        """One person's contributions per day (month over a long range), read
+        by key like :meth:`repository_history`."""
+        return self.history(
+            "contributors_daily",
+            "actor_key",
+            actor_key,
+            ["contributions", "pushes", "pull_requests_opened", "pull_request_reviews",
+             "issues_opened", "comments"],
+            filters,
+        )  # fmt: skip
+
+    def organisation_history(self, filters: Filters, org_key: str) -> pd.DataFrame:
+        """One organisation's events per day (month over a long range)."""
+        return self.history("org_activity_daily", "org_key", org_key, ["events"], filters)
+
+    def history(
+        self, table: str, key_column: str, key: str, figures: list[str], filters: Filters
+    ) -> pd.DataFrame:
+        """``figures`` of one key of ``table`` over the range, summed per day
+        or month: a row group (DuckDB) or block (BigQuery) a period."""
+        grain = self.series_grain(filters)
+        source, values = self.ranged(
+            table, figures, filters, f" and {key_column} = ?", [key], grain
+        )
+        return self.frame(
+            "select period, {sums} from {source} group by period order by period",
+            values,
+            [grain, *figures],
+            sums=", ".join(f"sum({figure})" for figure in figures),
+            source=source,
         )
 
     def top_organisations(self, filters: Filters, limit: int) -> pd.DataFrame:
@@ -541,9 +575,9 @@ class MartsReader:
                 "most_repos_in_a_day",
             ],
             "max_by(org_login, last_day), sum(events), max(most_actors_in_a_day), "
-            "max(most_repos_in_a_day)",
+            "max(most_repos_in_a_day), org_key",
             "events",
-            ["organisation", "events", "most_actors_in_a_day", "most_repos_in_a_day"],
+            ["organisation", "events", "most_actors_in_a_day", "most_repos_in_a_day", "org_key"],
             filters,
             limit,
             where,

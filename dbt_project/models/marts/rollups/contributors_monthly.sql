@@ -3,20 +3,9 @@
     as over days. -#}
 {{ config(**monthly_rollup(['actor_key', 'is_bot'])) }}
 
-select
-    {{ month_of('day') }} as month,
-    actor_key,
-    is_bot,
-    {{ latest_value('actor_login', 'day') }} as actor_login,
-    max(day) as last_day,
-    count(*) as active_days,
-    sum(contributions) as contributions,
-    sum(pushes) as pushes,
-    sum(pull_requests_opened) as pull_requests_opened,
-    sum(pull_request_reviews) as pull_request_reviews,
-    sum(issues_opened) as issues_opened,
-    sum(comments) as comments
-from {{ ref('contributors_daily') }}
-where {{ in_touched_months('day') }}
-group by 1, 2, 3
-{{- key_order(['month', 'actor_key', 'is_bot']) }}
+{{ sum_by_month(
+    ref('contributors_daily'), ['actor_key', 'is_bot'],
+    ['contributions', 'pushes', 'pull_requests_opened', 'pull_request_reviews',
+     'issues_opened', 'comments'],
+    name='actor_login',
+) }}
