@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from dashboard import VIEWS  # noqa: E402
+from dashboard import VIEWS, run_view  # noqa: E402
 
 from gharchive_assets.reporting.marts import Filters, MartsReader  # noqa: E402
 from gharchive_assets.reporting.ranges import MONTHLY_ROLLUPS  # noqa: E402
@@ -92,15 +92,7 @@ def recorded_statements(work: Path) -> dict[str, list[list[str]]]:
     for view, calls in VIEWS.items():
         for label, filters in ranges.items():
             sent.clear()
-            answer = None
-            for method, arguments, when in calls:
-                if when not in (None, "day" if filters.first == filters.last else "range"):
-                    continue
-                if arguments == "first":
-                    arguments = (answer["repo_key"].iloc[0],)
-                elif arguments == "first person":
-                    arguments = (answer["actor_key"].iloc[0],)
-                answer = getattr(marts, method)(filters, *arguments)
+            run_view(marts, filters, calls)
             statements[(view, label)] = list(sent)
     return statements
 

@@ -20,7 +20,7 @@ import streamlit as st
 from gharchive_assets.reporting.coverage_notes import CoverageNotes
 from gharchive_assets.reporting.daily_report import DayCoverage
 from gharchive_assets.reporting.marts import Filters, MartsReader
-from gharchive_assets.reporting.ranges import MOST_DAYS_CHARTED_BY_DAY, month_start, next_month
+from gharchive_assets.reporting.ranges import charted_by_month, month_start, next_month
 from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.settings import load_settings
 
@@ -398,7 +398,7 @@ def coverage(filters: Filters, limit: int) -> None:
     if frame.empty:
         link_table(frame, {})
         return
-    if (filters.last - filters.first).days + 1 <= MOST_DAYS_CHARTED_BY_DAY:
+    if not charted_by_month(filters.first, filters.last):
         chart = (
             alt.Chart(frame)
             .mark_line(point=True)

@@ -549,14 +549,26 @@ class MartsReader:
     ) -> pd.DataFrame:
         """``figures`` of one key of ``table`` over the range, summed per day
         or month: a row group (DuckDB) or block (BigQuery) a period."""
+        return self.per_period(table, figures, filters, f" and {key_column} = ?", [key])
+
+    def per_period(
+        self,
+        table: str,
+        figures: list[str],
+        filters: Filters,
+        where: str = "",
+        parameters: list | tuple = (),
+        names: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """``figures`` of ``table``'s rows over the range (filtered by
+        ``where``), summed per day, or per month over a long range; the first
+        column is ``day`` or ``month``, the others ``names`` (``figures``)."""
         grain = self.series_grain(filters)
-        source, values = self.ranged(
-            table, figures, filters, f" and {key_column} = ?", [key], grain
-        )
+        source, values = self.ranged(table, figures, filters, where, parameters, grain)
         return self.frame(
             "select period, {sums} from {source} group by period order by period",
             values,
-            [grain, *figures],
+            [grain, *(names or figures)],
             sums=", ".join(f"sum({figure})" for figure in figures),
             source=source,
         )
@@ -588,21 +600,12 @@ class MartsReader:
     # Pull requests, issues, releases, new repositories.
     def pull_requests(self, filters: Filters) -> pd.DataFrame:
         where, search = self._search("repo_name", filters.repo_search)
-        grain = self.series_grain(filters)
-        source, values = self.ranged(
+        return self.per_period(
             "pull_requests_daily",
             ["opened", "merged", "closed_merge_unknown"],
             filters,
             where,
             search,
-            grain,
-        )
-        return self.frame(
-            "select period, sum(opened), sum(merged), sum(closed_merge_unknown) "
-            "from {source} group by period order by period",
-            values,
-            [grain, "opened", "merged", "closed_merge_unknown"],
-            source=source,
         )
 
     def time_to_merge(self, filters: Filters) -> pd.DataFrame:
@@ -612,7 +615,9 @@ class MartsReader:
         (pull_request_merge_times_monthly), the edges from their merges."""
         where, search = self._search("repo_name", filters.repo_search)
         grain = self.series_grain(filters)
-        pieces = spans(filters.first, filters.last, grain == "month" and not search)
+        # Searched merges have no rollup (it is not per repository): days alone.
+        monthly = grain == "month" and self.use_rollups and not search
+        pieces = spans(filters.first, filters.last, monthly)
         period = self._month_of("day") if grain == "month" else "day"
         frames = []
         for span in pieces:
@@ -648,21 +653,13 @@ class MartsReader:
 
     def issues(self, filters: Filters) -> pd.DataFrame:
         where, search = self._search("repo_name", filters.repo_search)
-        grain = self.series_grain(filters)
-        source, values = self.ranged(
+        return self.per_period(
             "issues_daily",
             ["opened", "closed", "comments_on_issues"],
             filters,
             where,
             search,
-            grain,
-        )
-        return self.frame(
-            "select period, sum(opened), sum(closed), sum(comments_on_issues) "
-            "from {source} group by period order by period",
-            values,
-            [grain, "opened", "closed", "comments"],
-            source=source,
+            names=["opened", "closed", "comments"],
         )
 
     def labels(self, filters: Filters, limit: int) -> pd.DataFrame:

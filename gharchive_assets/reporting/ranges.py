@@ -60,8 +60,8 @@ def spans(first: date, last: date, monthly: bool = True) -> list[Span]:
     between the days before the first whole month and after the last one.
     ``monthly`` False: one span of days."""
     whole_from = first if first.day == 1 else next_month(first)
-    whole_to = next_month(last) - timedelta(days=1)
-    whole_to = last if last == whole_to else month_start(last) - timedelta(days=1)
+    end_of_last_month = next_month(last) - timedelta(days=1)
+    whole_to = last if last == end_of_last_month else month_start(last) - timedelta(days=1)
     if not monthly or whole_from > whole_to:
         return [Span("day", first, last)]
     pieces = []
