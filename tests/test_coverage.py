@@ -92,6 +92,7 @@ def test_coverage_hourly_flags_degraded_hours_by_the_trailing_median(tmp_path):
             )
     completed = subprocess.run(
         [dbt_executable(), "build", "--select", "coverage_hourly", "coverage_daily",
+         "--indirect-selection", "cautious",  # not the tests of coverage_monthly
          "--target", "local", "--vars", json.dumps({"duckdb_path": warehouse.path}),
          "--target-path", str(tmp_path / "target")],
         cwd=DBT_PROJECT_DIR, capture_output=True, text=True,
