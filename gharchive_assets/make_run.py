@@ -1,6 +1,6 @@
 """What ``make run`` does: the hours START..END through the ``dagster`` CLI, a
-month of hours per run, each followed by one dbt build of its days; then the
-summary.
+month of hours per run, each followed by one run of its days (GitHub's star
+history when GITHUB_TOKEN is set, then one dbt build); then the summary.
 
 python -m gharchive_assets.make_run START END
 
@@ -30,6 +30,8 @@ from gharchive_assets.settings import WHOLE_RANGE, SettingsError, load_settings
 
 HOURS = "key:raw_archive_hour or key:clean_events_hour or key:gharchive/events"
 MODELS = "key:analytics/*"
+# GitHub's star history of each day's top repositories, before the models that read it.
+STAR_HISTORY = "key:github/star_history"
 # Dagster's beta notices and DEBUG events would bury the run's own log lines.
 RUN_CONFIG = '{"loggers": {"console": {"config": {"log_level": "INFO"}}}}'
 
@@ -65,6 +67,19 @@ def what_it_will_do(start: str, end: str, ranges: list[tuple[str, str]], setting
     return (
         f"make run: {hours:,} hours, {start} .. {end}, from {sources} into the {settings.target} "
         f"target ({where}): {runs}."
+    )
+
+
+def models_selection(env: dict[str, str]) -> tuple[str, str | None]:
+    """What a range's second run materialises, and what to say once about it."""
+    from gharchive_assets.resources.github import TOKEN_VARIABLE
+
+    if env.get(TOKEN_VARIABLE, "").strip():
+        return f"{STAR_HISTORY} or {MODELS}", None
+    return MODELS, (
+        f"make run: {TOKEN_VARIABLE} is not set, so GitHub's star history is skipped "
+        "(analytics.repo_stars_daily stays empty); set it to fetch the history of each "
+        "day's top repositories."
     )
 
 
@@ -124,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     if taken:
         print(f"make run: from {settings_file()}: {', '.join(sorted(taken))}", flush=True)
     print(what_it_will_do(start, end, ranges, settings), flush=True)
+    models, skipped = models_selection(env)
+    if skipped:
+        print(skipped, flush=True)
     since, began = time.time(), time.monotonic()
     # Beside the runs: free the pool slots of runs whose process is gone, and say
     # every 30 s what a run waits for, and for whom.
@@ -136,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             if len(ranges) > 1:
                 print(f"make run: run {number} of {len(ranges)}: {first} .. {last}", flush=True)
             status = run_hours(first, last, env) or status
-            status = materialize(MODELS, day_of(first), day_of(last), env) or status
+            status = materialize(models, day_of(first), day_of(last), env) or status
     finally:
         watcher.terminate()
         watcher.wait()

@@ -27,6 +27,10 @@ WHOLE_RANGE = "all"
 # Each target's lake and warehouse, as Dagster shows them (asset kinds).
 TARGET_KINDS = {"local": ("file", "duckdb"), "gcp": ("gcs", "bigquery")}
 TARGETS = tuple(TARGET_KINDS)
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+# The repositories of a day whose star history is asked of GitHub: the top
+# this many by archive stars and the top this many by events.
+DEFAULT_STAR_HISTORY_REPOS = 10
 
 
 class SettingsError(ValueError):
@@ -72,6 +76,12 @@ class Settings:
     bq_api_endpoint: str | None = None
     sources: tuple[SourceSpec, ...] = ()
     """GHARCHIVE_SOURCES; empty: GHARCHIVE_BASE_URL alone (see ``archive_sources``)."""
+    github_api_url: str = DEFAULT_GITHUB_API_URL
+    """GITHUB_API_URL: where the star-history asset asks (a loopback server in tests).
+    The token (GITHUB_TOKEN) is read when a run asks, never kept in settings."""
+    star_history_repos: int = DEFAULT_STAR_HISTORY_REPOS
+    """GHARCHIVE_STAR_HISTORY_REPOS: a day's top repositories by archive stars,
+    and as many by events, whose star history is fetched."""
     dbt_log_dir: Path | None = None
     """GHARCHIVE_DBT_LOG_DIR: dbt's line per model and test goes to a file there
     (``make run`` sets it); unset, to standard output (the run's compute log)."""
@@ -136,6 +146,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         )
     if problem := file_url_problem(base_url):
         raise SettingsError(f"GHARCHIVE_BASE_URL: {problem}")
+    github_api_url = get("GITHUB_API_URL", DEFAULT_GITHUB_API_URL).rstrip("/")
+    if not github_api_url.startswith(("http://", "https://")):
+        raise SettingsError(
+            f"GITHUB_API_URL must start with http:// or https://, not {github_api_url!r}"
+        )
 
     def number(name: str, default: str, low: float, high: float, whole: bool = False):
         text = get(name, default)
@@ -175,6 +190,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         bq_analytics_dataset=get("GHARCHIVE_BQ_ANALYTICS_DATASET", "analytics"),
         bq_location=get("GHARCHIVE_BQ_LOCATION", "US"),
         bq_api_endpoint=get("GHARCHIVE_BQ_API_ENDPOINT"),
+        github_api_url=github_api_url,
+        star_history_repos=number(
+            "GHARCHIVE_STAR_HISTORY_REPOS", str(DEFAULT_STAR_HISTORY_REPOS), 0, 1000, True
+        ),
         dbt_log_dir=(
             Path(log_dir).expanduser().resolve()
             if (log_dir := get("GHARCHIVE_DBT_LOG_DIR"))

@@ -165,7 +165,10 @@ def pull_requests_daily(records: list[dict]) -> dict[tuple, tuple]:
         result[key] = (
             sum(p["action"] == "opened" for p in payloads),
             len(closed),
-            len(merges),
+            # NULL, never 0, when every close lacks the merged flag (trimmed payloads).
+            None
+            if closed and all("merged" not in p["pull_request"] for p in closed)
+            else len(merges),
             sum("merged" not in p["pull_request"] for p in closed),
             sum(hours) / len(hours) if hours else None,
             sum(additions) if additions else None,

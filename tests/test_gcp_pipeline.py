@@ -310,6 +310,9 @@ MART_COLUMNS = {
     "dim_actors": "actor_key, actor_login, first_seen_at, last_seen_at, is_bot",
     "dim_repos": "repo_key, repo_name, first_seen_at, last_seen_at",
     "dim_orgs": "org_key, org_login, first_seen_at, last_seen_at",
+    "repo_name_history": "repo_key, repo_id, repo_name, first_seen_at, last_seen_at, is_latest",
+    "actor_login_history": "actor_key, actor_id, id_from_name, actor_login, first_seen_at, "
+    "last_seen_at, is_latest",
     "coverage_hourly": "archive_hour, events, distinct_event_ids, min_event_id, max_event_id, "
     "round(capture_ratio, 9), round(outside_hour_share, 9), raw_bytes, is_missing, is_degraded",
     "coverage_daily": "day, hours_loaded, hours_degraded, events, round(capture_ratio, 9)",

@@ -19,8 +19,9 @@ select
     sum(case when event_type = 'PushEvent' then push_size end) as commits_pushed,
     count(case when event_type = 'PullRequestEvent' and action = 'opened' then 1 end)
         as pull_requests_opened,
-    count(case when event_type = 'PullRequestEvent' and action = 'closed' and pr_merged then 1 end)
-        as pull_requests_merged,
+    {{ known_count(
+        "event_type = 'PullRequestEvent' and action = 'closed'", 'pr_merged', 'pr_merged'
+    ) }} as pull_requests_merged,
     count(
         case
             when event_type in ('PullRequestReviewEvent', 'PullRequestReviewCommentEvent')

@@ -31,3 +31,14 @@ def clean_path(hour: ArchiveHour) -> str:
 
 def quarantine_path(hour: ArchiveHour) -> str:
     return f"quarantine/{hour.start:%Y/%m/%d}/{hour.start:%Y-%m-%d}-{hour.start.hour}.jsonl"
+
+
+def star_history_state_path(repo_id: int) -> str:
+    """What GitHub last said of a repository's star history: its pages, their
+    ETags, when it was asked, and whether the repository is gone or blocked."""
+    return f"github/stargazers_history/repos/{repo_id}.json"
+
+
+def star_history_rows_path(day: str) -> str:
+    """The rows a day's run of the star-history asset loads into the warehouse."""
+    return f"github/stargazers_history/loads/{day}.parquet"

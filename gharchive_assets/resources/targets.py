@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from gharchive_assets.lake.gcs import GCSLakeResource
 from gharchive_assets.lake.resource import LakeResource, LocalLakeResource
+from gharchive_assets.resources.github import GitHubResource
 from gharchive_assets.resources.source import ArchiveSourceResource
 from gharchive_assets.settings import Settings
 from gharchive_assets.warehouse.bigquery_warehouse import (
@@ -57,6 +58,7 @@ def resources_for(settings: Settings) -> dict:
         ),
         "lake": lake_for(settings),
         "warehouse": warehouse_for(settings),
+        "github": GitHubResource(api_url=settings.github_api_url),
         "dbt": DbtCli(
             project_dir=dbt_project_for(settings),
             target=settings.dbt_target,

@@ -36,6 +36,9 @@ from gharchive_assets.warehouse.interface import (
     LEDGER_COVERAGE_NAMES,
     LEDGER_SPAN_COLUMNS,
     LEDGER_SPAN_NAMES,
+    STAR_HISTORY_COLUMNS,
+    STAR_HISTORY_NAMES,
+    STAR_HISTORY_TABLE,
     HourLoad,
     coverage_values,
     days_covering,
@@ -117,6 +120,12 @@ LOADED_HOURS_SCHEMA = [
 ]
 
 
+STAR_HISTORY_SCHEMA = [
+    bigquery.SchemaField(name, kind, mode=mode, description=description)
+    for name, kind, mode, description in STAR_HISTORY_COLUMNS
+]
+
+
 class BigQueryWarehouseResource(WarehouseResource):
     """Dataset ``GHARCHIVE_BQ_DATASET`` (created by terraform); tables created here."""
 
@@ -145,6 +154,10 @@ class BigQueryWarehouseResource(WarehouseResource):
     @property
     def analytics_schema(self) -> str:
         return self.analytics_dataset
+
+    @property
+    def star_history_table(self) -> str:
+        return f"`{self.dataset}.{STAR_HISTORY_TABLE}`"
 
     def dbt_vars(self) -> dict[str, str]:
         """Nothing: profiles.yml reads the datasets from the environment."""
@@ -187,6 +200,11 @@ class BigQueryWarehouseResource(WarehouseResource):
         existing = _create_or_widen(client, ledger, self.loaded_hours_table)
         if existing.time_partitioning is None:
             raise EventsTableLayoutError(self._ledger_advice(client))
+        # Small (top repositories x their days): clustered by repository, which
+        # is how the dashboard and repo_stars_daily read it.
+        stars = bigquery.Table(self._table_id(client, STAR_HISTORY_TABLE), STAR_HISTORY_SCHEMA)
+        stars.clustering_fields = ["repo_id"]
+        _create_or_widen(client, stars, self.star_history_table)
 
     def replace_hour(
         self,
@@ -229,6 +247,36 @@ class BigQueryWarehouseResource(WarehouseResource):
             finally:
                 client.delete_table(staging, not_found_ok=True)
         return HourLoad(hour, rows, replaced)
+
+    def replace_star_history(self, repo_ids: list[int], rows_file_uri: str) -> int:
+        with self.bigquery.get_client() as client:
+            self._ensure_tables(client)
+            staging = self._table_id(client, f"_staging_stars_{uuid.uuid4().hex[:12]}")
+            table = bigquery.Table(staging, schema=STAR_HISTORY_SCHEMA)
+            table.expires = datetime.now(UTC) + STAGING_LIFETIME
+            client.create_table(table)
+            try:
+                client.load_table_from_uri(
+                    rows_file_uri,
+                    staging,
+                    job_config=bigquery.LoadJobConfig(
+                        source_format=bigquery.SourceFormat.PARQUET,
+                        schema=STAR_HISTORY_SCHEMA,
+                        write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
+                    ),
+                ).result()
+                (rows,) = self._row(client, f"SELECT COUNT(*) FROM `{staging}`")
+                ids = ", ".join(str(int(repo_id)) for repo_id in repo_ids) or "NULL"
+                target = self._table_id(client, STAR_HISTORY_TABLE)
+                script = f"""BEGIN TRANSACTION;
+                    DELETE FROM `{target}` WHERE repo_id IN ({ids});
+                    INSERT INTO `{target}` ({STAR_HISTORY_NAMES})
+                    SELECT {STAR_HISTORY_NAMES} FROM `{staging}`;
+                    COMMIT TRANSACTION;"""
+                retry_conflicts(lambda: client.query(script).result(), "star history")
+            finally:
+                client.delete_table(staging, not_found_ok=True)
+        return rows
 
     def _create_staging(self, client, hour: datetime) -> str:
         table_id = self._table_id(client, f"_staging_events_{hour:%Y%m%d%H}_{uuid.uuid4().hex[:8]}")

@@ -26,6 +26,9 @@ from gharchive_assets.warehouse.interface import (
     LEDGER_COVERAGE_NAMES,
     LEDGER_SPAN_COLUMNS,
     LEDGER_SPAN_NAMES,
+    STAR_HISTORY_COLUMNS,
+    STAR_HISTORY_NAMES,
+    STAR_HISTORY_TABLE,
     HourLoad,
     coverage_values,
     touched_span,
@@ -85,6 +88,10 @@ class DuckDBWarehouseResource(WarehouseResource):
     @property
     def loaded_hours_table(self) -> str:
         return f"{self.schema_name}.loaded_hours"
+
+    @property
+    def star_history_table(self) -> str:
+        return f"{self.schema_name}.{STAR_HISTORY_TABLE}"
 
     @property
     def lake(self) -> Path:
@@ -161,6 +168,12 @@ class DuckDBWarehouseResource(WarehouseResource):
                 f"ALTER TABLE {self.loaded_hours_table} "
                 f"ADD COLUMN IF NOT EXISTS {name} {DUCKDB_TYPES.get(kind, kind)}"
             )
+        # There whether or not a token ever fetched any: dbt's repo_stars_daily reads it.
+        columns = ", ".join(
+            f"{name} {DUCKDB_TYPES.get(kind, kind)}{' NOT NULL' if mode == 'REQUIRED' else ''}"
+            for name, kind, mode, _ in STAR_HISTORY_COLUMNS
+        )
+        connection.execute(f"CREATE TABLE IF NOT EXISTS {self.star_history_table} ({columns})")
 
     def _relation_kind(self, connection, name: str) -> str | None:
         found = connection.execute(
@@ -275,6 +288,32 @@ class DuckDBWarehouseResource(WarehouseResource):
                 connection.execute("ROLLBACK")
                 raise
         return HourLoad(hour, rows, replaced)
+
+    def replace_star_history(self, repo_ids: list[int], rows_file_uri: str) -> int:
+        with self.connect(purpose="loading GitHub's star history") as connection:
+            self._ensure_tables(connection)
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                if repo_ids:
+                    connection.execute(
+                        f"DELETE FROM {self.star_history_table} WHERE list_contains(?, repo_id)",
+                        [list(repo_ids)],
+                    )
+                connection.execute(
+                    f"INSERT INTO {self.star_history_table} ({STAR_HISTORY_NAMES}) "
+                    f"SELECT {STAR_HISTORY_NAMES} FROM read_parquet(?, hive_partitioning = false) "
+                    "ORDER BY repo_id, day",
+                    [rows_file_uri],
+                )
+                rows = connection.execute(
+                    "SELECT count(*) FROM read_parquet(?, hive_partitioning = false)",
+                    [rows_file_uri],
+                ).fetchone()[0]
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        return rows
 
     def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
         """Rows of ``sql``; raises :class:`WarehouseMissing` rather than create the file."""

@@ -43,6 +43,19 @@ LEDGER_COVERAGE_COLUMNS = (
 LEDGER_COVERAGE_NAMES = ", ".join(name for name, *_ in LEDGER_COVERAGE_COLUMNS)
 
 
+# GitHub's star history (asset github/star_history): per repository and UTC
+# day, the stars given that day that GitHub still counts, as last fetched.
+STAR_HISTORY_TABLE = "github_star_history"
+STAR_HISTORY_COLUMNS = (
+    ("repo_id", "INT64", "REQUIRED", "GitHub's numeric repository id."),
+    ("repo_name", "STRING", "NULLABLE", "owner/name the history was asked under."),
+    ("day", "DATE", "REQUIRED", "UTC day the stars were given."),
+    ("stars", "INT64", "REQUIRED", "Stars given that day and not since taken back, per GitHub."),
+    ("fetched_at", "TIMESTAMP", "REQUIRED", "When GitHub was asked (or said it had not changed)."),
+)  # fmt: skip
+STAR_HISTORY_NAMES = ", ".join(name for name, *_ in STAR_HISTORY_COLUMNS)
+
+
 def coverage_values(coverage: Mapping | None) -> list:
     """The ledger's coverage columns, in order, from the cleaner's figures."""
     values = [(coverage or {}).get(name) for name, *_ in LEDGER_COVERAGE_COLUMNS]
@@ -108,6 +121,16 @@ class Warehouse(Protocol):
 
     def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
         """Rows of ``sql``, with positional ``?`` parameters."""
+        ...
+
+    @property
+    def star_history_table(self) -> str:
+        """The qualified name of GitHub's star history (``STAR_HISTORY_COLUMNS``)."""
+        ...
+
+    def replace_star_history(self, repo_ids: list[int], rows_file_uri: str) -> int:
+        """Swap every row of ``repo_ids`` for the rows of a parquet file of
+        ``STAR_HISTORY_COLUMNS`` (the lake's), in one transaction; the rows loaded."""
         ...
 
     def dbt_vars(self) -> dict[str, str]:

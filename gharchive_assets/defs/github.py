@@ -1,0 +1,86 @@
+"""``github/star_history``: GitHub's own star counts for each day's top
+repositories, beside the archive's (dbt's ``repo_stars_daily`` compares them).
+
+Daily, like the dbt models it feeds, and downstream of the day's hours of
+``gharchive/events`` (which repositories are the day's top). Without
+``GITHUB_TOKEN`` it asks nothing and says so once per run.
+"""
+
+from datetime import timedelta
+
+import dagster as dg
+
+from gharchive_assets.defs.events import EVENTS_ASSET_KEY
+from gharchive_assets.github.star_history import RateLimited
+from gharchive_assets.github.stars import StarHistoryFetcher
+from gharchive_assets.lake.resource import LakeResource
+from gharchive_assets.partitions import model_backfill_policy, model_days
+from gharchive_assets.resources.github import TOKEN_VARIABLE, GitHubResource
+from gharchive_assets.settings import Settings
+from gharchive_assets.warehouse.resource import WarehouseResource
+
+STAR_HISTORY_ASSET_KEY = dg.AssetKey(["github", "star_history"])
+
+
+def github_defs(settings: Settings) -> dg.Definitions:
+    class StarHistoryConfig(dg.Config):
+        repositories: int = settings.star_history_repos
+        """A day's top repositories by archive stars, and as many by events, to ask about."""
+
+    @dg.asset(
+        key=STAR_HISTORY_ASSET_KEY,
+        group_name="github",
+        deps=[EVENTS_ASSET_KEY],
+        partitions_def=model_days(settings.start),
+        backfill_policy=model_backfill_policy(settings.hours_per_run),
+        kinds={"github", settings.warehouse_kind},
+        description=(
+            "GitHub's star history (REST API stargazers/history) of each day's top "
+            f"repositories by archive stars and by events ({settings.star_history_repos} "
+            "of each unless the run's config says otherwise), in the warehouse table "
+            "github_star_history: stars given per day that GitHub still counts. Needs "
+            f"{TOKEN_VARIABLE}; without it the run asks nothing and says so."
+        ),
+    )
+    def star_history(
+        context: dg.AssetExecutionContext,
+        config: StarHistoryConfig,
+        github: GitHubResource,
+        lake: LakeResource,
+        warehouse: WarehouseResource,
+    ) -> dg.MaterializeResult:
+        window = context.partition_time_window
+        days = [
+            (window.start + timedelta(days=offset)).date()
+            for offset in range((window.end - window.start).days)
+        ]
+        if not github.has_token:
+            context.log.warning(
+                f"{TOKEN_VARIABLE} is not set: GitHub's star history of {len(days)} day(s) "
+                f"is skipped. Set {TOKEN_VARIABLE} (a token that may read public repositories) "
+                "and materialise these days again to fetch it."
+            )
+            return dg.MaterializeResult(metadata={"skipped": f"{TOKEN_VARIABLE} is not set"})
+        fetcher = StarHistoryFetcher(
+            lake,
+            warehouse,
+            github.client(context.log.info),
+            refresh_hours=github.refresh_hours,
+            log=context.log.warning,
+        )
+        totals: dict[str, int] = {"requests": 0, "rows_loaded": 0}
+        for day in days:
+            try:
+                result = fetcher.fetch_day(day, config.repositories)
+            except RateLimited as error:
+                done = [key for key in context.partition_keys if key < day.isoformat()]
+                raise dg.Failure(
+                    f"day {day}: {error}. Days done before it: {len(done)}.",
+                    metadata={"days_done": done, "retry_after": error.until.isoformat()},
+                ) from error
+            context.add_asset_metadata(result.metadata(), partition_key=day.isoformat())
+            totals["requests"] += result.requests
+            totals["rows_loaded"] += result.rows
+        return dg.MaterializeResult(metadata={"days": len(days), **totals})
+
+    return dg.Definitions(assets=[star_history])
