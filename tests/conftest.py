@@ -24,6 +24,9 @@ from tests.bq_emulator import BigQueryEmulator
 from tests.gcs_emulator import GCSEmulator
 from tests.synthetic import ArchiveFaker, write_hour
 
+# The dashboard's `browser` fixture (headless Chromium), for every module that reads it.
+pytest_plugins = ["tests.browser"]
+
 # Fixtures that start a server or an emulator: a test using one is slow.
 SERVER_FIXTURES = {"archive_server", "gcs_emulator", "bq_emulator", "faults"}
 

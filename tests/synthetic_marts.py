@@ -170,6 +170,10 @@ def build_daily_marts(path: Path, first: date, days: int, scale: float) -> None:
                    1 as hours_degraded, 4800000 as events, 0.31 as capture_ratio,
                    true as is_degraded
             from ({days_sql});
+            -- Names never change here: each key's one name is its latest.
+            create table analytics.repo_name_history as
+            select distinct repo_key, repo_id, repo_name, true as is_latest
+            from analytics.repo_activity_daily;
         """)
 
 

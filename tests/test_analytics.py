@@ -11,11 +11,9 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from shutil import which
 
 import dagster as dg
 import duckdb
@@ -28,7 +26,7 @@ from gharchive_assets.reporting.daily_report import PALETTE
 from gharchive_assets.settings import Settings
 from tests import expected
 from tests.archive_server import ArchiveServer
-from tests.loopback import free_port, wait_for_port
+from tests.browser import CHROMIUM, number, open_view, running_dashboard, table_rows
 from tests.pipeline import materialize_hours, query, step_failure_message
 from tests.synthetic import ArchiveFaker, write_hour
 
@@ -337,12 +335,6 @@ def current_umask() -> int:
     return mask
 
 
-CHROMIUM = next(
-    (found for name in ("chromium", "chromium-browser", "google-chrome") if (found := which(name))),
-    None,
-)
-
-
 @pytest.mark.skipif(
     CHROMIUM is None,
     reason="no Chromium on this machine (.ci/run installs Debian's chromium for CI)",
@@ -382,72 +374,10 @@ ARTIFACTS = Path(
 
 @pytest.fixture(scope="module")
 def dashboard(events, settings, tmp_path_factory):
-    """``python -m gharchive_assets.dashboard`` as ``make dashboard`` starts it."""
-    port = free_port()
+    """The dashboard over this module's warehouse, as ``make dashboard`` starts it."""
     log = tmp_path_factory.mktemp("dashboard") / "dashboard.log"
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gharchive_assets.dashboard"],
-            env={**os.environ, "GHARCHIVE_DATA_DIR": str(settings.data_dir),
-                 "DASHBOARD_PORT": str(port)},
-            stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        wait_for_port(port, process, "the dashboard", 60, log.read_text)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip("no Chromium on this machine (.ci/run installs Debian's chromium for CI)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        # Nothing beyond the loopback server: the dashboard must need no network.
-        context = chromium.new_context(viewport={"width": 1280, "height": 1400})
-        context.route(re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"), lambda route: route.abort())
-        yield context
-        chromium.close()
-
-
-def open_view(browser, url: str):
-    """A view loaded: its title drawn, no exception shown."""
-    page = browser.new_page()
-    page.goto(url)
-    page.wait_for_selector("h1", timeout=30_000)
-    page.wait_for_load_state("networkidle")
-    page.wait_for_function(
-        "!document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000
-    )
-    errors = page.query_selector_all("[data-testid=stException]")
-    assert not errors, errors[0].inner_text()
-    return page
-
-
-def table_rows(page, heading: str) -> list[list[str]]:
-    """The cells of the first table after the heading that contains ``heading``."""
-    rows = page.evaluate(
-        """(heading) => {
-            const title = [...document.querySelectorAll('h1, h2, h3')]
-                .find((h) => h.innerText.includes(heading));
-            const table = title && [...document.querySelectorAll('table')]
-                .find((t) => title.compareDocumentPosition(t) & Node.DOCUMENT_POSITION_FOLLOWING);
-            return table && [...table.querySelectorAll('tbody tr')]
-                .map((row) => [...row.cells].map((cell) => cell.innerText.trim()));
-        }""",
-        heading,
-    )
-    assert rows is not None, f"no table under {heading!r}"
-    return rows
-
-
-def number(text: str) -> int:
-    return int(text.replace(",", ""))
+    with running_dashboard(settings.data_dir, log) as url:
+        yield url
 
 
 def test_the_dashboard_opens_on_the_latest_day_and_its_busiest_repository(

@@ -6,6 +6,7 @@ rollups and edge days as from the daily marts alone."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -54,6 +55,15 @@ def marts(tmp_path_factory) -> MartsReader:
             "insert into analytics.repo_activity_daily (day, repo_key, repo_name, events, "
             "stars, forks) select * from generated"
         )
+        # Each key's one name is its latest, but for one renamed repository.
+        db.execute(
+            "create table analytics.repo_name_history as select distinct repo_key, repo_name, "
+            "true as is_latest from analytics.repo_activity_daily"
+        )
+        db.execute(
+            "update analytics.repo_name_history set is_latest = false where repo_key = '0'; "
+            "insert into analytics.repo_name_history values ('0', 'new-owner/renamed', true)"
+        )
     return MartsReader(DuckDBWarehouseResource(path=str(path)), "duckdb")
 
 
@@ -76,6 +86,16 @@ def test_a_search_narrows_the_list(marts):
     filters = Filters(FIRST, FIRST + timedelta(days=9), repo_search="SPIKY")
     top = marts.top_repositories(filters, "events", 5)
     assert set(top["repository"]) <= {f"spiky/repo{i}" for i in range(10)} and len(top) == 5
+
+
+def test_a_renamed_repository_shows_its_latest_name_and_is_found_by_either(marts):
+    whole = Filters(FIRST, FIRST + timedelta(days=9))
+    top = marts.top_repositories(whole, "events", 10)
+    assert "new-owner/renamed" in set(top["repository"])
+    assert "owner/repo0" not in set(top["repository"]), "the latest name, not the range's"
+    for text in ("renamed", "owner/repo0"):
+        found = marts.top_repositories(replace(whole, repo_search=text), "events", 50)
+        assert "new-owner/renamed" in set(found["repository"]), text
 
 
 def test_a_search_matches_its_text_literally(marts):

@@ -30,6 +30,7 @@ from gharchive_assets.reporting.marts import Filters, MartsReader
 from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.settings import Settings
 from tests.archive_server import ArchiveServer
+from tests.browser import open_view, running_dashboard, table_rows
 from tests.github_server import GitHubServer
 from tests.pipeline import materialize_hours, query, step_failure_message
 from tests.synthetic import ArchiveFaker, write_hour
@@ -226,11 +227,12 @@ def test_a_killed_run_resumes_without_asking_again(loaded, settings, github, tmp
 
 
 def test_star_mart_holds_githubs_counts_beside_the_archives(
-    loaded, settings, instance, github, monkeypatch
+    loaded, archive, settings, instance, github, monkeypatch
 ):
     token(monkeypatch, github)
     asked_before = {name for _, name in top_of(loaded, DAYS[0])}
-    fresh = [name for _, name in top_of(loaded, DAYS[1]) if name not in asked_before]
+    renamed = archive[2][2]
+    fresh = [name for _, name in top_of(loaded, DAYS[1]) if name not in asked_before | {renamed}]
     assert len(fresh) >= 2, "two of the second day's repositories were not asked on the first"
     gone, blocked = fresh[-1], fresh[-2]
     github.faults = {gone: ("status", 404), blocked: ("status", 451)}
@@ -294,3 +296,33 @@ def test_a_renamed_repository_is_one_id_under_its_latest_name(loaded, archive, s
             Filters(first=DAYS[0], last=DAYS[1], repo_search=searched), "events", 10
         )
         assert list(found["repository"]) == [new], searched
+
+
+def test_the_repository_page_finds_it_by_its_old_name_and_draws_both_star_counts(
+    loaded, archive, settings, browser, tmp_path
+):
+    repo_id, old, new = archive[2]
+    (github_total, archive_total) = query(
+        settings,
+        "select sum(github_stars), sum(archive_stars) from analytics.repo_stars_daily "
+        "where repo_id = ?",
+        [repo_id],
+    )[0]
+    assert github_total, "the renamed repository's history was fetched"
+    with running_dashboard(settings.data_dir, tmp_path / "dashboard.log") as url:
+        page = open_view(browser, f"{url}/repositories?from={DAYS[0]}&to={DAYS[1]}")
+        page.get_by_label("Repository contains").fill(old.split("/")[1])
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            "(name) => document.body.innerText.includes(name)", arg=new, timeout=30_000
+        )
+        page.wait_for_function(
+            "!document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000
+        )
+        assert [row[0] for row in table_rows(page, "Repositories")] == [new]
+        page.wait_for_selector("text=Stars: GitHub's count and the archive's", timeout=30_000)
+        text = page.inner_text("body")
+        assert f"{github_total:,} stars by GitHub's count" in text
+        assert f"the archive saw {archive_total:,}" in text
+        charts = page.query_selector_all("[data-testid=stVegaLiteChart]")
+        assert len(charts) >= 2, "the history and the stars, both drawn"

@@ -1,6 +1,6 @@
 """The star-history client against a loopback server answering in the shape
 GitHub documents: pages and their links, ETags, rate limits, gone and
-blocked repositories. No subprocess: part of the fast lane."""
+blocked repositories. A server in a thread, no subprocess: seconds in all."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from gharchive_assets.github.star_history import (
     daily_stars,
 )
 from tests.github_server import GitHubServer
+
+# Starts a server (in a thread): not in the fast lane.
+pytestmark = pytest.mark.slow
 
 TODAY = date(2026, 12, 2)
 REPO = "octo/big"

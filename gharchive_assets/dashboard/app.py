@@ -28,6 +28,7 @@ GITHUB = "https://github.com"
 # Figures are read again after this long: a run may have loaded more hours.
 FRESH_SECONDS = 60
 DEGRADED_COLOR = "#c23b52"
+ESTIMATE_COLOR = "#4c78a8"
 
 
 @st.cache_resource
@@ -318,6 +319,25 @@ def repositories(filters: Filters, limit: int) -> None:
     chart = figures_over_time(history)
     st.altair_chart(marked_chart(chart, chart_marks(notes, history)), width="stretch")
     link_table(history, {})
+    stars = read("star_history", filters, keys[name])
+    if stars.empty:
+        st.caption(
+            "Stars above are the archive's WatchEvents. GitHub's own count is fetched for "
+            "each day's top repositories (asset github/star_history, needs GITHUB_TOKEN); "
+            "this one has none in this range."
+        )
+        return
+    st.subheader("Stars: GitHub's count and the archive's")
+    github, archive = int(stars["github_stars"].sum()), int(stars["archive_stars"].sum())
+    seen = f" ({archive / github:.0%} of them)" if github else ""
+    st.markdown(
+        f"**{github:,}** stars by GitHub's count over the range; the archive saw "
+        f"{archive:,}{seen}. GitHub counts the stars given each day that are still there."
+    )
+    chart = figures_over_time(
+        stars.rename(columns={"github_stars": "GitHub", "archive_stars": "archive"})
+    )
+    st.altair_chart(marked_chart(chart, chart_marks(notes, stars)), width="stretch")
 
 
 def people(filters: Filters, limit: int) -> None:
@@ -350,6 +370,25 @@ def people(filters: Filters, limit: int) -> None:
     chart = figures_over_time(history)
     st.altair_chart(marked_chart(chart, chart_marks(notes, history)), width="stretch")
     link_table(history, {})
+    stars = read("star_history", filters, keys[name])
+    if stars.empty:
+        st.caption(
+            "Stars above are the archive's WatchEvents. GitHub's own count is fetched for "
+            "each day's top repositories (asset github/star_history, needs GITHUB_TOKEN); "
+            "this one has none in this range."
+        )
+        return
+    st.subheader("Stars: GitHub's count and the archive's")
+    github, archive = int(stars["github_stars"].sum()), int(stars["archive_stars"].sum())
+    seen = f" ({archive / github:.0%} of them)" if github else ""
+    st.markdown(
+        f"**{github:,}** stars by GitHub's count over the range; the archive saw "
+        f"{archive:,}{seen}. GitHub counts the stars given each day that are still there."
+    )
+    chart = figures_over_time(
+        stars.rename(columns={"github_stars": "GitHub", "archive_stars": "archive"})
+    )
+    st.altair_chart(marked_chart(chart, chart_marks(notes, stars)), width="stretch")
 
 
 def pull_requests(filters: Filters, limit: int) -> None:
@@ -394,6 +433,7 @@ def coverage(filters: Filters, limit: int) -> None:
     )
     notes = coverage_notes(filters)
     warn_coverage(notes, filters)
+    estimated_events(read("estimates", filters))
     frame = read("coverage", filters)
     if frame.empty:
         link_table(frame, {})
@@ -424,6 +464,33 @@ def coverage(filters: Filters, limit: int) -> None:
     st.altair_chart(marked_chart(chart, notes.monthly_marks()), width="stretch")
     st.caption("Per month over a long range; choose a shorter range for every day.")
     link_table(months, {})
+
+
+def estimated_events(frame: pd.DataFrame) -> None:
+    """Observed events, and the estimate with its band where hours were
+    under-captured (analytics.event_estimates_hourly); nothing when none were."""
+    if frame.empty or not frame["estimated_rows"].any():
+        return
+    st.subheader("Events: observed, and estimated where the archive caught less")
+    period = frame.columns[0]
+    band = (
+        alt.Chart(frame)
+        .mark_area(opacity=0.25, color=ESTIMATE_COLOR)
+        .encode(
+            x=f"{period}:T",
+            y=alt.Y("estimated_low:Q", title="events"),
+            y2="estimated_high:Q",
+            tooltip=[f"{period}:T", "estimated_low:Q", "estimated_high:Q"],
+        )
+    )
+    lines = figures_over_time(frame[[period, "observed", "estimated"]])
+    st.altair_chart(alt.layer(band, lines), width="stretch")
+    st.caption(
+        "Estimated: observed / relative capture for hours whose capture ratio is below 90 % of "
+        "the reference period's (the weeks before 2025-05-23); the band is a 95 % interval. "
+        "Capture is relative (one id counter for all of GitHub) and assumes every event type "
+        "is lost alike: an estimate, never mixed into the observed figures."
+    )
 
 
 def days_of_month_in(month: date, filters: Filters) -> int:

@@ -96,6 +96,32 @@ class MartsReader:
             return "", []
         return f" and strpos(lower({column}), ?) > 0", [text.strip().lower()]
 
+    def _repo_search(self, text: str) -> tuple[str, list]:
+        """Repositories whose name, now or ever (repo_name_history), contains
+        ``text``: a repository renamed since is found by its old name too."""
+        if not text.strip():
+            return "", []
+        needle = text.strip().lower()
+        return (
+            " and (strpos(lower(repo_name), ?) > 0 or repo_key in (select repo_key from "
+            f"{self.schema}.repo_name_history where strpos(lower(repo_name), ?) > 0))",
+            [needle, needle],
+        )
+
+    def latest_names(self, repo_keys: list[str]) -> dict[str, str]:
+        """The name each repository was last seen under (it may have been renamed
+        after the range shown)."""
+        if not repo_keys:
+            return {}
+        marks = ", ".join("?" for _ in repo_keys)
+        return dict(
+            self.rows(
+                "select repo_key, repo_name from {analytics}.repo_name_history "
+                f"where is_latest and repo_key in ({marks})",
+                list(repo_keys),
+            )
+        )
+
     # Ranges: whole months from the rollups, the edges from the daily marts.
     def spans(self, table: str, filters: Filters, grain: str = "any") -> list[Span]:
         """How ``table``'s rows of the range are read: as whole months and
@@ -408,7 +434,7 @@ class MartsReader:
         with their key (what :meth:`repository_history` takes)."""
         if by not in ("events", "stars", "forks"):
             raise ValueError(f"top repositories by events, stars or forks, not {by!r}")
-        where, search = self._search("repo_name", filters.repo_search)
+        where, search = self._repo_search(filters.repo_search)
         figures = ["events", "stars", "forks", "pushes", "pull_requests_opened", "issues_opened"]
         figures.remove(by)
         frame = self.top(
@@ -428,6 +454,11 @@ class MartsReader:
         frame = frame.rename(
             columns={"pull_requests_opened": "pull_requests", "issues_opened": "issues"}
         )
+        latest = self.latest_names(list(frame["repo_key"]))
+        frame["repository"] = [
+            latest.get(key, name)
+            for key, name in zip(frame["repo_key"], frame["repository"], strict=True)
+        ]
         return frame[
             [
                 "repository",
@@ -485,6 +516,40 @@ class MartsReader:
                 "releases",
             ],
             **sources,
+        )
+
+    def star_history(self, filters: Filters, repo_key: str) -> pd.DataFrame:
+        """One repository's stars per day (month over a long range) as the
+        archive counted them and as GitHub counts them (repo_stars_daily),
+        where its history was fetched; empty otherwise."""
+        if not repo_key.isdigit():
+            return pd.DataFrame(columns=["day", "archive_stars", "github_stars"])
+        grain = self.series_grain(filters)
+        period = "day" if grain == "day" else self._month_of("day")
+        return self.frame(
+            f"select {period} as period, sum(archive_stars), sum(github_stars) "
+            "from {analytics}.repo_stars_daily where repo_id = ? and day >= ? and day <= ? "
+            "group by period order by period",
+            [int(repo_key), filters.first, filters.last],
+            [grain, "archive_stars", "github_stars"],
+        )
+
+    def estimates(self, filters: Filters) -> pd.DataFrame:
+        """Events per day (month over a long range): what the archive holds and,
+        where hours were under-captured (event_estimates_hourly), the estimate
+        with its 95 % interval; hours captured in full count as observed."""
+        grain = self.series_grain(filters)
+        period = "day" if grain == "day" else self._month_of("day")
+        return self.frame(
+            f"select {period} as period, sum(observed_events), "
+            "sum(coalesce(estimated_events, observed_events)), "
+            "sum(coalesce(estimated_low, observed_events)), "
+            "sum(coalesce(estimated_high, observed_events)), "
+            "sum(case when is_estimate then 1 else 0 end) "
+            "from {analytics}.event_estimates_hourly where day >= ? and day <= ? "
+            "group by period order by period",
+            [filters.first, filters.last],
+            [grain, "observed", "estimated", "estimated_low", "estimated_high", "estimated_rows"],
         )
 
     # People and organisations.
@@ -599,7 +664,7 @@ class MartsReader:
 
     # Pull requests, issues, releases, new repositories.
     def pull_requests(self, filters: Filters) -> pd.DataFrame:
-        where, search = self._search("repo_name", filters.repo_search)
+        where, search = self._repo_search(filters.repo_search)
         return self.per_period(
             "pull_requests_daily",
             ["opened", "merged", "closed_merge_unknown"],
@@ -613,7 +678,7 @@ class MartsReader:
         a long range), over the merges whose payload still carries the times.
         Percentiles do not add up: whole months come from their own rollup
         (pull_request_merge_times_monthly), the edges from their merges."""
-        where, search = self._search("repo_name", filters.repo_search)
+        where, search = self._repo_search(filters.repo_search)
         grain = self.series_grain(filters)
         # Searched merges have no rollup (it is not per repository): days alone.
         monthly = grain == "month" and self.use_rollups and not search
@@ -652,7 +717,7 @@ class MartsReader:
         return pd.concat(frames, ignore_index=True)
 
     def issues(self, filters: Filters) -> pd.DataFrame:
-        where, search = self._search("repo_name", filters.repo_search)
+        where, search = self._repo_search(filters.repo_search)
         return self.per_period(
             "issues_daily",
             ["opened", "closed", "comments_on_issues"],
@@ -679,7 +744,7 @@ class MartsReader:
         )
 
     def releases(self, filters: Filters, limit: int) -> pd.DataFrame:
-        where, search = self._search("repo_name", filters.repo_search)
+        where, search = self._repo_search(filters.repo_search)
         return self.top(
             "releases_daily",
             "repo_key",
@@ -697,7 +762,7 @@ class MartsReader:
         """The newest repositories created in the range. A day's rows are
         created that day, so when the last day alone has ``limit`` of them
         they are the answer, and the rest of the range is not read."""
-        where, search = self._search("repo_name", filters.repo_search)
+        where, search = self._repo_search(filters.repo_search)
 
         def newest(first: date) -> pd.DataFrame:
             return self.frame(
