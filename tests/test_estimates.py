@@ -21,6 +21,7 @@ import pytest
 from gharchive_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
 from gharchive_assets.settings import Settings
 from tests.archive_server import ArchiveServer
+from tests.browser import open_view, running_dashboard
 from tests.pipeline import materialize_hours, query
 from tests.synthetic import ArchiveFaker, write_hour
 
@@ -53,7 +54,7 @@ def real_hour() -> list[dict]:
 
 
 @pytest.mark.parametrize("hour", [synthetic_hour, real_hour], ids=["synthetic", "real 2015 hour"])
-def test_a_thinned_hour_is_estimated_back_to_the_truth(hour, tmp_path):
+def test_a_thinned_hour_is_estimated_back_to_the_truth(hour, tmp_path, browser):
     records = hour()
     directory = tmp_path / "archive"
     write_hour(directory, COMPLETE, records)
@@ -100,3 +101,8 @@ def test_a_thinned_hour_is_estimated_back_to_the_truth(hour, tmp_path):
     assert estimated_total == pytest.approx(sum(truth.values()), rel=0.08)
     observed = sum(e[0] for e in estimates.values())
     assert observed < 0.5 * sum(truth.values()), "the observed counts stay what was caught"
+    if hour is synthetic_hour:  # the dashboard draws them, once
+        with running_dashboard(settings.data_dir, tmp_path / "dashboard.log") as url:
+            page = open_view(browser, f"{url}/coverage?from=2015-01-01&to=2015-01-02")
+            page.wait_for_selector("text=estimated where the archive caught less")
+            assert page.query_selector_all("[data-testid=stVegaLiteChart]")
