@@ -20,6 +20,7 @@ from gharchive_assets.settings import Settings
 from gharchive_assets.warehouse.resource import WarehouseResource
 
 STAR_HISTORY_ASSET_KEY = dg.AssetKey(["github", "star_history"])
+STAR_HISTORY_JOB = "star_history_job"
 
 
 def github_defs(settings: Settings) -> dg.Definitions:
@@ -83,4 +84,26 @@ def github_defs(settings: Settings) -> dg.Definitions:
             totals["rows_loaded"] += result.rows
         return dg.MaterializeResult(metadata={"days": len(days), **totals})
 
-    return dg.Definitions(assets=[star_history])
+    job = dg.define_asset_job(
+        STAR_HISTORY_JOB,
+        selection=dg.AssetSelection.assets(star_history),
+        partitions_def=model_days(settings.start),
+        description="GitHub's star history of a range of UTC days' top repositories.",
+    )
+
+    @dg.schedule(
+        name="star_history_schedule",
+        job=job,
+        cron_schedule="30 4 * * *",
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description=(
+            "Daily at 04:30 UTC: GitHub's star history of yesterday's top repositories "
+            f"(whole by then). Turn it on once {TOKEN_VARIABLE} is set."
+        ),
+    )
+    def star_history_schedule(context: dg.ScheduleEvaluationContext):
+        yesterday = (context.scheduled_execution_time - timedelta(days=1)).strftime("%Y-%m-%d")
+        return dg.RunRequest(run_key=f"stars-{yesterday}", partition_key=yesterday)
+
+    return dg.Definitions(assets=[star_history], jobs=[job], schedules=[star_history_schedule])
