@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -10,8 +11,9 @@ import duckdb
 
 from gharchive_assets.definitions import build_definitions
 from gharchive_assets.defs.analytics import MODELS_JOB
+from gharchive_assets.defs.github import STAR_HISTORY_ASSET_KEY
 from gharchive_assets.make_run import HOURS
-from gharchive_assets.partitions import day_of
+from gharchive_assets.partitions import day_of, model_days
 from gharchive_assets.settings import Settings
 
 
@@ -98,3 +100,17 @@ def materialize_command(hour: str) -> list[str]:
         str(Path(sys.executable).with_name("dagster")), "asset", "materialize",
         "-m", "gharchive_assets.definitions", "--select", HOURS, "--partition", hour,
     ]  # fmt: skip
+
+
+def star_history_alone(settings: Settings, instance, day: date):
+    """One run of the asset github/star_history for one UTC day."""
+    defs = build_definitions(settings)
+    job = dg.define_asset_job(
+        "star_history_alone",
+        dg.AssetSelection.keys(STAR_HISTORY_ASSET_KEY),
+        partitions_def=model_days(settings.start),
+    )
+    defs = dg.Definitions.merge(defs, dg.Definitions(jobs=[job]))
+    return defs.resolve_job_def("star_history_alone").execute_in_process(
+        instance=instance, partition_key=day.isoformat(), raise_on_error=False
+    )

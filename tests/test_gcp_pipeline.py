@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -26,8 +26,14 @@ from gharchive_assets.settings import Settings
 from gharchive_assets.warehouse.bigquery_warehouse import bigquery_schema
 from tests import expected
 from tests.bq_emulator import client_for
+from tests.github_server import GitHubServer, weeks_of
 from tests.iam_proxy import PIPELINE, ProxyProcess, holds, terraform_grants
-from tests.pipeline import materialize_days, materialize_hours
+from tests.pipeline import (
+    materialize_days,
+    materialize_hours,
+    star_history_alone,
+    step_failure_message,
+)
 from tests.synthetic import write_hour
 
 # Starts processes, servers or emulators: not in the fast lane.
@@ -375,3 +381,40 @@ def test_dashboard_views_read_bigquery_from_the_rollups(gcp):
             if not bounds:
                 unbounded.append(f"{table.name} in {sql}")
     assert not unbounded, "\n".join(unbounded)
+
+
+def test_star_history_on_bigquery_beside_the_archives(gcp, monkeypatch):
+    """github/star_history on the gcp target, through the IAM proxies: the
+    answers kept in GCS, the rows swapped into BigQuery from there, and
+    analytics.repo_stars_daily (a view) setting them beside the archive's."""
+    settings, _, client, hours = gcp
+    day = date(2015, 1, 1)
+    names = {r["repo"]["name"] for records in hours.values() for r in records}
+    histories = {
+        name: {day - timedelta(days=n): (len(name) * 7 + n) % 11 for n in range(40)}
+        for name in names
+    }
+    with GitHubServer(histories, date(2015, 1, 20)) as github:
+        monkeypatch.setenv("GITHUB_TOKEN", github.token)
+        target = dataclasses.replace(settings, github_api_url=github.url, star_history_repos=2)
+        with dbt_environment(target), dg.instance_for_test() as instance:
+            stars = star_history_alone(target, instance, day)
+            assert stars.success, step_failure_message(stars)
+            assert materialize_days(build_definitions(target), instance, str(day), str(day)).success
+    rows = [
+        tuple(row.values())
+        for row in client.query(
+            "select mart.repo_name, mart.github_stars, mart.archive_stars, activity.stars "
+            "from analytics_e2e.repo_stars_daily as mart left join "
+            "analytics_e2e.repo_activity_daily as activity on activity.day = mart.day "
+            "and activity.repo_key = cast(mart.repo_id as string) "
+            "where mart.day = date '2015-01-01'"
+        ).result()
+    ]
+    assert 2 <= len(rows) <= 4, rows
+    for name, github_stars, archive_stars, activity_stars in rows:
+        assert github_stars == histories[name][day], name
+        assert archive_stars == (activity_stars or 0), name
+    (kept,) = client.query("select count(*) from gharchive_e2e.github_star_history").result()
+    served_days = sum(7 * len(weeks_of(histories[name], date(2015, 1, 20))) for name, *_ in rows)
+    assert kept[0] == served_days, "every day of every week GitHub gave, zeros included"

@@ -32,7 +32,7 @@ from gharchive_assets.settings import Settings
 from tests.archive_server import ArchiveServer
 from tests.browser import open_view, running_dashboard, table_rows
 from tests.github_server import GitHubServer
-from tests.pipeline import materialize_hours, query, step_failure_message
+from tests.pipeline import materialize_hours, query, star_history_alone, step_failure_message
 from tests.synthetic import ArchiveFaker, write_hour
 
 pytestmark = pytest.mark.slow
@@ -128,19 +128,6 @@ def stars_and_models(settings, instance, first: date, last: date, run_config=Non
         },
         run_config=run_config,
         raise_on_error=False,
-    )
-
-
-def star_history_alone(settings, instance, day: date):
-    defs = build_definitions(settings)
-    job = dg.define_asset_job(
-        "star_history_alone",
-        dg.AssetSelection.keys(STAR_HISTORY_ASSET_KEY),
-        partitions_def=model_days(settings.start),
-    )
-    defs = dg.Definitions.merge(defs, dg.Definitions(jobs=[job]))
-    return defs.resolve_job_def("star_history_alone").execute_in_process(
-        instance=instance, partition_key=day.isoformat(), raise_on_error=False
     )
 
 

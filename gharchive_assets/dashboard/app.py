@@ -319,7 +319,12 @@ def repositories(filters: Filters, limit: int) -> None:
     chart = figures_over_time(history)
     st.altair_chart(marked_chart(chart, chart_marks(notes, history)), width="stretch")
     link_table(history, {})
-    stars = read("star_history", filters, keys[name])
+    star_counts(filters, keys[name], notes)
+
+
+def star_counts(filters: Filters, repo_key: str, notes: CoverageNotes) -> None:
+    """GitHub's star count beside the archive's, where it was fetched."""
+    stars = read("star_history", filters, repo_key)
     if stars.empty:
         st.caption(
             "Stars above are the archive's WatchEvents. GitHub's own count is fetched for "
@@ -370,25 +375,6 @@ def people(filters: Filters, limit: int) -> None:
     chart = figures_over_time(history)
     st.altair_chart(marked_chart(chart, chart_marks(notes, history)), width="stretch")
     link_table(history, {})
-    stars = read("star_history", filters, keys[name])
-    if stars.empty:
-        st.caption(
-            "Stars above are the archive's WatchEvents. GitHub's own count is fetched for "
-            "each day's top repositories (asset github/star_history, needs GITHUB_TOKEN); "
-            "this one has none in this range."
-        )
-        return
-    st.subheader("Stars: GitHub's count and the archive's")
-    github, archive = int(stars["github_stars"].sum()), int(stars["archive_stars"].sum())
-    seen = f" ({archive / github:.0%} of them)" if github else ""
-    st.markdown(
-        f"**{github:,}** stars by GitHub's count over the range; the archive saw "
-        f"{archive:,}{seen}. GitHub counts the stars given each day that are still there."
-    )
-    chart = figures_over_time(
-        stars.rename(columns={"github_stars": "GitHub", "archive_stars": "archive"})
-    )
-    st.altair_chart(marked_chart(chart, chart_marks(notes, stars)), width="stretch")
 
 
 def pull_requests(filters: Filters, limit: int) -> None:
