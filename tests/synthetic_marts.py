@@ -170,9 +170,10 @@ def build_daily_marts(path: Path, first: date, days: int, scale: float) -> None:
                    1 as hours_degraded, 4800000 as events, 0.31 as capture_ratio,
                    true as is_degraded
             from ({days_sql});
-            -- Names never change here: each key's one name is its latest.
-            create table analytics.repo_name_history as
-            select distinct repo_key, repo_id, repo_name, true as is_latest
+            -- Names never change here: a row per repository and day.
+            create table analytics.dim_repos_by_day as
+            select day, repo_key, repo_name, repo_id, day::timestamp as first_seen_at,
+                   day::timestamp as last_seen_at
             from analytics.repo_activity_daily;
         """)
 

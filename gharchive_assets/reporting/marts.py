@@ -96,29 +96,34 @@ class MartsReader:
             return "", []
         return f" and strpos(lower({column}), ?) > 0", [text.strip().lower()]
 
-    def _repo_search(self, text: str) -> tuple[str, list]:
-        """Repositories whose name, now or ever (repo_name_history), contains
-        ``text``: a repository renamed since is found by its old name too."""
-        if not text.strip():
+    def _repo_search(self, filters: Filters) -> tuple[str, list]:
+        """Repositories whose name contains the search text literally, or whose
+        name did on a day of the range (dim_repos_by_day keeps a row per name a
+        repository went by each day): one renamed since is found by its old
+        name. Bounded by the range's days, which both warehouses prune on."""
+        if not filters.repo_search.strip():
             return "", []
-        needle = text.strip().lower()
+        needle = filters.repo_search.strip().lower()
         return (
             " and (strpos(lower(repo_name), ?) > 0 or repo_key in (select repo_key from "
-            f"{self.schema}.repo_name_history where strpos(lower(repo_name), ?) > 0))",
-            [needle, needle],
+            f"{self.schema}.dim_repos_by_day where day >= ? and day <= ? "
+            "and strpos(lower(repo_name), ?) > 0))",
+            [needle, filters.first, filters.last, needle],
         )
 
-    def latest_names(self, repo_keys: list[str]) -> dict[str, str]:
-        """The name each repository was last seen under (it may have been renamed
-        after the range shown)."""
+    def latest_names(self, repo_keys: list[str], since: date) -> dict[str, str]:
+        """The name each repository was last seen under from ``since`` to the
+        latest loaded day: a repository renamed after the range shows its
+        current name. Reads those days' rows of the keys (clustered by key)."""
         if not repo_keys:
             return {}
         marks = ", ".join("?" for _ in repo_keys)
         return dict(
             self.rows(
-                "select repo_key, repo_name from {analytics}.repo_name_history "
-                f"where is_latest and repo_key in ({marks})",
-                list(repo_keys),
+                "select repo_key, max_by(repo_name, last_seen_at) from "
+                f"{{analytics}}.dim_repos_by_day where day >= ? and repo_key in ({marks}) "
+                "group by repo_key",
+                [since, *repo_keys],
             )
         )
 
@@ -434,7 +439,7 @@ class MartsReader:
         with their key (what :meth:`repository_history` takes)."""
         if by not in ("events", "stars", "forks"):
             raise ValueError(f"top repositories by events, stars or forks, not {by!r}")
-        where, search = self._repo_search(filters.repo_search)
+        where, search = self._repo_search(filters)
         figures = ["events", "stars", "forks", "pushes", "pull_requests_opened", "issues_opened"]
         figures.remove(by)
         frame = self.top(
@@ -454,7 +459,7 @@ class MartsReader:
         frame = frame.rename(
             columns={"pull_requests_opened": "pull_requests", "issues_opened": "issues"}
         )
-        latest = self.latest_names(list(frame["repo_key"]))
+        latest = self.latest_names(list(frame["repo_key"]), filters.first)
         frame["repository"] = [
             latest.get(key, name)
             for key, name in zip(frame["repo_key"], frame["repository"], strict=True)
@@ -664,7 +669,7 @@ class MartsReader:
 
     # Pull requests, issues, releases, new repositories.
     def pull_requests(self, filters: Filters) -> pd.DataFrame:
-        where, search = self._repo_search(filters.repo_search)
+        where, search = self._repo_search(filters)
         return self.per_period(
             "pull_requests_daily",
             ["opened", "merged", "closed_merge_unknown"],
@@ -678,7 +683,7 @@ class MartsReader:
         a long range), over the merges whose payload still carries the times.
         Percentiles do not add up: whole months come from their own rollup
         (pull_request_merge_times_monthly), the edges from their merges."""
-        where, search = self._repo_search(filters.repo_search)
+        where, search = self._repo_search(filters)
         grain = self.series_grain(filters)
         # Searched merges have no rollup (it is not per repository): days alone.
         monthly = grain == "month" and self.use_rollups and not search
@@ -717,7 +722,7 @@ class MartsReader:
         return pd.concat(frames, ignore_index=True)
 
     def issues(self, filters: Filters) -> pd.DataFrame:
-        where, search = self._repo_search(filters.repo_search)
+        where, search = self._repo_search(filters)
         return self.per_period(
             "issues_daily",
             ["opened", "closed", "comments_on_issues"],
@@ -744,7 +749,7 @@ class MartsReader:
         )
 
     def releases(self, filters: Filters, limit: int) -> pd.DataFrame:
-        where, search = self._repo_search(filters.repo_search)
+        where, search = self._repo_search(filters)
         return self.top(
             "releases_daily",
             "repo_key",
@@ -762,7 +767,7 @@ class MartsReader:
         """The newest repositories created in the range. A day's rows are
         created that day, so when the last day alone has ``limit`` of them
         they are the answer, and the rest of the range is not read."""
-        where, search = self._repo_search(filters.repo_search)
+        where, search = self._repo_search(filters)
 
         def newest(first: date) -> pd.DataFrame:
             return self.frame(
