@@ -102,15 +102,26 @@ def materialize_command(hour: str) -> list[str]:
     ]  # fmt: skip
 
 
-def star_history_alone(settings: Settings, instance, day: date):
-    """One run of the asset github/star_history for one UTC day."""
-    defs = build_definitions(settings)
-    job = dg.define_asset_job(
-        "star_history_alone",
-        dg.AssetSelection.keys(STAR_HISTORY_ASSET_KEY),
-        partitions_def=model_days(settings.start),
+def star_history_alone(settings: Settings, instance, first: date, last: date | None = None):
+    """One run of the asset github/star_history over the UTC days first..last."""
+    defs = dg.Definitions.merge(
+        build_definitions(settings),
+        dg.Definitions(
+            jobs=[
+                dg.define_asset_job(
+                    "star_history_alone",
+                    dg.AssetSelection.keys(STAR_HISTORY_ASSET_KEY),
+                    partitions_def=model_days(settings.start),
+                )
+            ]
+        ),
     )
-    defs = dg.Definitions.merge(defs, dg.Definitions(jobs=[job]))
+    last = last or first
     return defs.resolve_job_def("star_history_alone").execute_in_process(
-        instance=instance, partition_key=day.isoformat(), raise_on_error=False
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+        },
+        raise_on_error=False,
     )

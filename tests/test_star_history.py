@@ -38,7 +38,8 @@ from tests.synthetic import ArchiveFaker, write_hour
 pytestmark = pytest.mark.slow
 
 DAYS = (date(2015, 1, 1), date(2015, 1, 2))
-HOURS = [datetime(day.year, day.month, day.day, 10, tzinfo=UTC) for day in DAYS]
+# The last hour of the first day and the first of the second: one run of hours.
+HOURS = [datetime(2015, 1, 1, 23, tzinfo=UTC), datetime(2015, 1, 2, 0, tzinfo=UTC)]
 TOP = 3  # repositories by stars, and as many by events, each day
 TODAY = date(2026, 12, 2)
 
@@ -104,9 +105,8 @@ def instance(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def loaded(archive, settings, instance):
-    for hour in HOURS:
-        key = f"{hour:%Y-%m-%d-%H}:00"
-        assert materialize_hours(settings, instance, key, key).success
+    first, last = (f"{hour:%Y-%m-%d-%H}:00" for hour in HOURS)
+    assert materialize_hours(settings, instance, first, last).success
     return archive[1]
 
 
@@ -154,7 +154,7 @@ def test_without_a_token_nothing_is_asked_and_it_is_said_once(
     loaded, settings, instance, github, monkeypatch
 ):
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
-    result = stars_and_models(settings, instance, *DAYS)
+    result = star_history_alone(settings, instance, *DAYS)
     assert result.success, step_failure_message(result)
     said = [
         entry.user_message
@@ -164,6 +164,7 @@ def test_without_a_token_nothing_is_asked_and_it_is_said_once(
     assert len(said) == 1, said
     assert "2 day(s)" in said[0]
     assert github.requests == []
+    assert query(settings, "select count(*) from gharchive.github_star_history") == [(0,)]
     assert query(settings, "select count(*) from analytics.repo_stars_daily") == [(0,)]
 
 

@@ -540,11 +540,12 @@ class MartsReader:
         )
 
     def estimates(self, filters: Filters) -> pd.DataFrame:
-        """Events per day (month over a long range): what the archive holds and,
-        where hours were under-captured (event_estimates_hourly), the estimate
-        with its 95 % interval; hours captured in full count as observed."""
-        grain = self.series_grain(filters)
-        period = "day" if grain == "day" else self._month_of("day")
+        """Events per hour of a single day, per day, or per month over a long
+        range: what the archive holds and, where hours were under-captured
+        (event_estimates_hourly), the estimate with its 95 % interval; hours
+        captured in full count as observed."""
+        grain = "hour" if filters.first == filters.last else self.series_grain(filters)
+        period = grain if grain != "month" else self._month_of("day")
         return self.frame(
             f"select {period} as period, sum(observed_events), "
             "sum(coalesce(estimated_events, observed_events)), "
