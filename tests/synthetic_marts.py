@@ -175,6 +175,8 @@ def build_daily_marts(path: Path, first: date, days: int, scale: float) -> None:
             select day, repo_key, repo_name, repo_id, day::timestamp as first_seen_at,
                    day::timestamp as last_seen_at
             from analytics.repo_activity_daily;
+            create table analytics.repo_stars_daily (day date, repo_id bigint, repo_name varchar,
+                archive_stars bigint, github_stars bigint);
         """)
 
 

@@ -55,6 +55,13 @@ def marts(tmp_path_factory) -> MartsReader:
             "insert into analytics.repo_activity_daily (day, repo_key, repo_name, events, "
             "stars, forks) select * from generated"
         )
+        # GitHub's count for one repository, on two days.
+        db.execute(
+            "create table analytics.repo_stars_daily (day date, repo_id bigint, "
+            "repo_name varchar, archive_stars bigint, github_stars bigint); "
+            f"insert into analytics.repo_stars_daily values ('{FIRST}', 1, 'owner/repo1', 3, 30), "
+            f"('{FIRST + timedelta(days=1)}', 1, 'owner/repo1', 2, 25)"
+        )
         # A row per repository, name and day; one repository renamed on the last day.
         db.execute(
             "create table analytics.dim_repos_by_day as select day, repo_key, repo_name, "
@@ -99,6 +106,19 @@ def test_a_renamed_repository_shows_its_latest_name_and_is_found_by_either(marts
         assert "new-owner/renamed" in set(found["repository"]), text
 
 
+def by_shown_keys(sql: str) -> bool:
+    """The lookups of the listed repositories' latest names and GitHub's
+    counts, by their keys: no aggregation of the range's repositories."""
+    return "dim_repos_by_day" in sql or "repo_stars_daily" in sql
+
+
+def test_githubs_star_count_stands_beside_the_archives_where_fetched(marts):
+    top = marts.top_repositories(Filters(FIRST, FIRST + timedelta(days=9)), "events", 10)
+    github = dict(zip(top["repo_key"], top["github_stars"], strict=True))
+    assert github.pop("1") == 55
+    assert all(value is None for value in github.values()), "none where none was fetched"
+
+
 def test_a_search_matches_its_text_literally(marts):
     """``_`` and ``%`` are characters, not LIKE's wildcards."""
     day = Filters(FIRST, FIRST)
@@ -120,8 +140,7 @@ def test_a_long_range_aggregates_candidates_only(marts):
         marts.top_repositories(Filters(FIRST, FIRST + timedelta(days=9)), "events", 5)
     finally:
         del marts.rows
-    # (the shown names' lookup, by key in dim_repos_by_day, aggregates none of the range)
-    aggregations = [sql for sql in asked if "group by" in sql and "dim_repos_by_day" not in sql]
+    aggregations = [sql for sql in asked if "group by" in sql and not by_shown_keys(sql)]
     assert len(aggregations) == 1 and " in (select repo_key" in aggregations[0]
 
 
@@ -246,8 +265,7 @@ def test_a_year_reads_the_months_of_the_rollup(rolled):
         rolled.top_repositories(Filters(ROLLED_FIRST, ROLLED_LAST), "events", 5)
     finally:
         del rolled.rows
-    # (the shown names' lookup, by key in dim_repos_by_day, aggregates none of the range)
-    aggregations = [sql for sql in asked if "group by" in sql and "dim_repos_by_day" not in sql]
+    aggregations = [sql for sql in asked if "group by" in sql and not by_shown_keys(sql)]
     assert aggregations and all("repo_activity_monthly" in sql for sql in aggregations)
     assert [span.grain for span in spans(ROLLED_FIRST, ROLLED_LAST)] == ["day", "month", "day"]
     assert [span.grain for span in spans(date(2024, 2, 10), date(2024, 3, 9))] == ["day"]

@@ -464,6 +464,11 @@ class MartsReader:
             latest.get(key, name)
             for key, name in zip(frame["repo_key"], frame["repository"], strict=True)
         ]
+        github = self.github_stars(list(frame["repo_key"]), filters)
+        # None (not NaN) where GitHub's count was not fetched: a blank, not a number.
+        frame["github_stars"] = pd.Series(
+            [github.get(key) for key in frame["repo_key"]], index=frame.index, dtype=object
+        )
         return frame[
             [
                 "repository",
@@ -473,6 +478,7 @@ class MartsReader:
                 "pushes",
                 "pull_requests",
                 "issues",
+                "github_stars",
                 "repo_key",
             ]
         ]
@@ -522,6 +528,22 @@ class MartsReader:
             ],
             **sources,
         )
+
+    def github_stars(self, repo_keys: list[str], filters: Filters) -> dict[str, int]:
+        """GitHub's star count over the range of each repository whose history
+        was fetched (repo_stars_daily); the others are left out."""
+        ids = [int(key) for key in repo_keys if key.isdigit()]
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        return {
+            str(repo_id): int(stars)
+            for repo_id, stars in self.rows(
+                "select repo_id, sum(github_stars) from {analytics}.repo_stars_daily "
+                f"where day >= ? and day <= ? and repo_id in ({marks}) group by repo_id",
+                [filters.first, filters.last, *ids],
+            )
+        }
 
     def star_history(self, filters: Filters, repo_key: str) -> pd.DataFrame:
         """One repository's stars per day (month over a long range) as the
