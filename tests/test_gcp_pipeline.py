@@ -397,10 +397,10 @@ def test_star_history_on_bigquery_beside_the_archives(gcp, monkeypatch):
     with GitHubServer(histories, date(2015, 1, 20)) as github:
         monkeypatch.setenv("GITHUB_TOKEN", github.token)
         target = dataclasses.replace(settings, github_api_url=github.url, star_history_repos=2)
+        # repo_stars_daily is a view the fixture's build made: it reads the table as it is.
         with dbt_environment(target), dg.instance_for_test() as instance:
             stars = star_history_alone(target, instance, day)
             assert stars.success, step_failure_message(stars)
-            assert materialize_days(build_definitions(target), instance, str(day), str(day)).success
     rows = [
         tuple(row.values())
         for row in client.query(
