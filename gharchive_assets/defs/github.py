@@ -11,7 +11,7 @@ from datetime import timedelta
 import dagster as dg
 
 from gharchive_assets.defs.events import EVENTS_ASSET_KEY
-from gharchive_assets.github.star_history import RateLimited
+from gharchive_assets.github.star_history import RateLimited, StarHistoryError
 from gharchive_assets.github.stars import StarHistoryFetcher
 from gharchive_assets.lake.resource import LakeResource
 from gharchive_assets.partitions import model_backfill_policy, model_days
@@ -73,11 +73,18 @@ def github_defs(settings: Settings) -> dg.Definitions:
         for day in days:
             try:
                 result = fetcher.fetch_day(day, config.repositories)
-            except RateLimited as error:
+            except StarHistoryError as error:
+                # What was fetched before is kept (lake and warehouse): a re-run resumes.
                 done = [key for key in context.partition_keys if key < day.isoformat()]
+                when = (
+                    {"retry_after": error.until.isoformat()}
+                    if isinstance(error, RateLimited)
+                    else {}
+                )
                 raise dg.Failure(
-                    f"day {day}: {error}. Days done before it: {len(done)}.",
-                    metadata={"days_done": done, "retry_after": error.until.isoformat()},
+                    f"day {day}: {error}. Days done before it: {len(done)}; the "
+                    "repositories answered so far are kept and not asked again.",
+                    metadata={"days_done": done, **when},
                 ) from error
             context.add_asset_metadata(result.metadata(), partition_key=day.isoformat())
             totals["requests"] += result.requests
