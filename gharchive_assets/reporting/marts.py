@@ -540,7 +540,7 @@ class MartsReader:
             str(repo_id): int(stars)
             for repo_id, stars in self.rows(
                 "select repo_id, sum(github_stars) from {analytics}.repo_stars_daily "
-                f"where day >= ? and day <= ? and repo_id in ({marks}) group by repo_id",
+                f"where day between ? and ? and repo_id in ({marks}) group by repo_id",
                 [filters.first, filters.last, *ids],
             )
         }
@@ -555,7 +555,7 @@ class MartsReader:
         period = "day" if grain == "day" else self._month_of("day")
         return self.frame(
             f"select {period} as period, sum(archive_stars), sum(github_stars) "
-            "from {analytics}.repo_stars_daily where repo_id = ? and day >= ? and day <= ? "
+            "from {analytics}.repo_stars_daily where repo_id = ? and day between ? and ? "
             "group by period order by period",
             [int(repo_key), filters.first, filters.last],
             [grain, "archive_stars", "github_stars"],
