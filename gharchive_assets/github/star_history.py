@@ -185,19 +185,16 @@ class StarHistoryClient:
     def _get(self, url: str, etag: str | None) -> requests.Response:
         """One answer that is not a rate limit or a passing server error."""
         headers = {"If-None-Match": etag} if etag else {}
-        server_errors = 0
+        failures = 0  # connections refused or cut, server errors
         secondary_waits = 0
         while True:
             self._wait_until(self.not_before, url)
             try:
                 response = self.session.get(url, headers=headers, timeout=self.timeout_seconds)
             except requests.RequestException as error:
-                server_errors += 1
-                if server_errors >= SERVER_ERROR_TRIES:
-                    raise StarHistoryError(
-                        f"{url}: {error}; check GITHUB_API_URL and the network"
-                    ) from error
-                self._wait(2.0**server_errors, url, "the connection failed")
+                failures += 1
+                self._try_again(failures, url, "the connection failed", "check GITHUB_API_URL "
+                                f"and the network ({error})")  # fmt: skip
                 continue
             wait = self._rate_limit_wait(response, secondary_waits)
             if wait is None:
@@ -212,15 +209,17 @@ class StarHistoryClient:
                     "check that GITHUB_TOKEN is valid and may read public repositories"
                 )
             if response.status_code >= 500:
-                server_errors += 1
-                if server_errors >= SERVER_ERROR_TRIES:
-                    raise StarHistoryError(
-                        f"GitHub answered {response.status_code} for {url} "
-                        f"{SERVER_ERROR_TRIES} times; try again later"
-                    )
-                self._wait(2.0**server_errors, url, f"GitHub answered {response.status_code}")
+                failures += 1
+                self._try_again(failures, url, f"GitHub answered {response.status_code}",
+                                "try again later")  # fmt: skip
                 continue
             return response
+
+    def _try_again(self, failures: int, url: str, why: str, advice: str) -> None:
+        """Wait longer each time after a failure that may pass; give up after a few."""
+        if failures >= SERVER_ERROR_TRIES:
+            raise StarHistoryError(f"{why} for {url} {SERVER_ERROR_TRIES} times; {advice}")
+        self._wait(2.0**failures, url, why)
 
     def _remember_limit(self, response: requests.Response) -> None:
         """An answer that spent the primary limit: the next request waits for its reset."""

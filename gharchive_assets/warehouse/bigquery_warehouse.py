@@ -252,9 +252,7 @@ class BigQueryWarehouseResource(WarehouseResource):
         with self.bigquery.get_client() as client:
             self._ensure_tables(client)
             staging = self._table_id(client, f"_staging_stars_{uuid.uuid4().hex[:12]}")
-            table = bigquery.Table(staging, schema=STAR_HISTORY_SCHEMA)
-            table.expires = datetime.now(UTC) + STAGING_LIFETIME
-            client.create_table(table)
+            client.create_table(staging_table(staging, STAR_HISTORY_SCHEMA))
             try:
                 client.load_table_from_uri(
                     rows_file_uri,
@@ -397,10 +395,10 @@ class BigQueryWarehouseResource(WarehouseResource):
             return [tuple(row.values()) for row in client.query(sql, job_config=config).result()]
 
 
-def staging_table(table_id: str) -> bigquery.Table:
-    """A load's staging table, gone within a day even if the process is killed
-    before it removes the table itself."""
-    table = bigquery.Table(table_id, schema=bigquery_schema())
+def staging_table(table_id: str, schema: list | None = None) -> bigquery.Table:
+    """A load's staging table (of ``events`` unless ``schema`` says), gone within
+    a day even if the process is killed before it removes the table itself."""
+    table = bigquery.Table(table_id, schema=schema or bigquery_schema())
     table.expires = datetime.now(UTC) + STAGING_LIFETIME
     return table
 

@@ -299,16 +299,13 @@ class DuckDBWarehouseResource(WarehouseResource):
                         f"DELETE FROM {self.star_history_table} WHERE list_contains(?, repo_id)",
                         [list(repo_ids)],
                     )
-                connection.execute(
+                # INSERT answers with the rows it inserted: the file is read once.
+                (rows,) = connection.execute(
                     f"INSERT INTO {self.star_history_table} ({STAR_HISTORY_NAMES}) "
                     f"SELECT {STAR_HISTORY_NAMES} FROM read_parquet(?, hive_partitioning = false) "
                     "ORDER BY repo_id, day",
                     [rows_file_uri],
-                )
-                rows = connection.execute(
-                    "SELECT count(*) FROM read_parquet(?, hive_partitioning = false)",
-                    [rows_file_uri],
-                ).fetchone()[0]
+                ).fetchone()
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
