@@ -106,13 +106,36 @@ def _prepared(target: str) -> DbtProject:
     if shutil.which("dbt") is None:  # dagster-dbt's preparer runs `dbt` from PATH
         beside = Path(dbt_executable()).parent
         os.environ["PATH"] = f"{beside}{os.pathsep}{os.environ.get('PATH', '')}"
-    project.prepare_if_dev()
+    # Under `dagster dev` every process that loads the definitions would parse
+    # the project again (about 10 s): the code server, and each run's process
+    # too. A manifest newer than every file of the project is already what a
+    # parse would give.
+    if manifest_is_stale(project):
+        project.prepare_if_dev()
     if not project.manifest_path.exists():
         raise FileNotFoundError(
             f"dbt's manifest {project.manifest_path} is missing: run `make setup`, or "
             f"`{PREPARE_COMMAND}` in the checkout, then load the definitions again"
         )
     return project
+
+
+# What dbt writes itself, not the project's sources.
+NOT_SOURCES = ("target", "logs", "dbt_packages")
+
+
+def manifest_is_stale(project: DbtProject) -> bool:
+    """Whether the project's manifest is missing or older than a file of the project."""
+    try:
+        parsed = project.manifest_path.stat().st_mtime
+    except FileNotFoundError:
+        return True
+    return any(
+        path.relative_to(project.project_dir).parts[0] not in NOT_SOURCES
+        and path.is_file()
+        and path.stat().st_mtime > parsed
+        for path in Path(project.project_dir).rglob("*")
+    )
 
 
 @contextmanager

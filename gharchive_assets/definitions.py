@@ -11,23 +11,28 @@ import dagster as dg
 from gharchive_assets.console_log import concise_console
 from gharchive_assets.defs.analytics import analytics_defs, full_history_tests_defs
 from gharchive_assets.defs.automation import automation_defs
+from gharchive_assets.defs.backfill_cancel import backfill_cancel_defs
 from gharchive_assets.defs.events import events_defs
 from gharchive_assets.defs.github import github_defs
 from gharchive_assets.defs.lake import lake_defs
+from gharchive_assets.defs.models_follow import models_follow_defs
 from gharchive_assets.defs.report import report_defs
 from gharchive_assets.defs.resources import target_resources
 from gharchive_assets.settings import Settings, load_settings
 
-# In the order data flows: lake -> events -> GitHub's star history -> dbt models ->
-# report; then what keeps them up.
+# In the order data flows: lake -> events -> GitHub's star history -> dbt models
+# (and the sensor that builds them after their hours) -> report; then what keeps
+# them up, and what stops a cancelled backfill.
 STAGES = (
     lake_defs,
     events_defs,
     github_defs,
     analytics_defs,
+    models_follow_defs,
     full_history_tests_defs,
     report_defs,
     automation_defs,
+    backfill_cancel_defs,
     target_resources,
 )
 

@@ -18,6 +18,9 @@ import dagster as dg
 
 from gharchive_assets.archive_hour import ARCHIVE_FIRST_HOUR, KEY_FORMAT, parse_key
 
+# The three hourly assets' group: its "Materialize all" in the UI is the usual
+# backfill (the models follow, defs/models_follow.py).
+HOURS_GROUP = "archive_hours"
 # A failed step names at most this many hours in its message (all are in its metadata).
 LISTED_FAILURES = 24
 REASON_CHARS = 400

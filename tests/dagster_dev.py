@@ -26,10 +26,10 @@ mutation Launch($params: LaunchBackfillParams!) {
   }
 }"""
 STATUS = """
-query Status($id: String!) {
+query Status($id: String!, $runs: Int!) {
   partitionBackfillOrError(backfillId: $id) {
     __typename
-    ... on PartitionBackfill { status numPartitions runs(limit: 1000) { runId status tags { key value } } }
+    ... on PartitionBackfill { status numPartitions runs(limit: $runs) { runId status tags { key value } } }
     ... on PythonError { message }
   }
 }"""
@@ -40,7 +40,28 @@ mutation Cancel($id: String!) {
     ... on PythonError { message }
   }
 }"""
-ASSETS = "{ assetNodes { assetKey { path } } }"
+# What the backfill page's Overview asks (the UI's BackfillDetailsQuery, its
+# asset-backfill part): the per-asset progress table.
+BACKFILL_DETAILS = """
+query BackfillDetailsQuery($backfillId: String!) {
+  partitionBackfillOrError(backfillId: $backfillId) {
+    ... on PartitionBackfill {
+      id status numPartitions isAssetBackfill
+      assetBackfillData {
+        rootTargetedPartitions { partitionKeys ranges { start end } }
+        assetBackfillStatuses {
+          ... on AssetPartitionsStatusCounts {
+            assetKey { path }
+            numPartitionsTargeted numPartitionsInProgress numPartitionsMaterialized
+            numPartitionsFailed
+          }
+        }
+      }
+    }
+    ... on PythonError { message }
+  }
+}"""
+ASSETS = "{ assetNodes { assetKey { path } groupName } }"
 
 
 def graphql(port: int, document: str, variables: dict | None = None) -> dict:
@@ -54,22 +75,38 @@ def graphql(port: int, document: str, variables: dict | None = None) -> dict:
     return answer["data"]
 
 
-def launch_backfill(port: int, keys: list[str]) -> str:
-    """A backfill of ``keys`` for every asset but the (daily) report, as the UI's
-    "Materialize all" launches it; its id."""
-    selection = [
-        node["assetKey"]
-        for node in graphql(port, ASSETS)["assetNodes"]
-        if node["assetKey"]["path"] != ["daily_report"]
-    ]
+def asset_groups(port: int) -> dict[str, list[dict]]:
+    """Each asset group's asset keys (GraphQL ``AssetKeyInput``s), as the UI lists them."""
+    groups: dict[str, list[dict]] = {}
+    for node in graphql(port, ASSETS)["assetNodes"]:
+        groups.setdefault(node["groupName"], []).append({"path": node["assetKey"]["path"]})
+    return groups
+
+
+def launch_asset_backfill(port: int, keys: list[str], selection: list[dict]) -> str:
+    """A backfill of ``keys`` for the assets of ``selection``, as the UI's
+    Materialize dialog launches it (an asset backfill, the keys listed); its id."""
     params = {"partitionNames": keys, "assetSelection": selection, "fromFailure": False}
     launched = graphql(port, LAUNCH, {"params": params})["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
     return launched["backfillId"]
 
 
-def backfill_status(port: int, backfill_id: str) -> dict:
-    return graphql(port, STATUS, {"id": backfill_id})["partitionBackfillOrError"]
+def launch_backfill(port: int, keys: list[str]) -> str:
+    """A backfill of ``keys`` for every asset but the (daily) report; its id."""
+    selection = [
+        key
+        for keys in asset_groups(port).values()
+        for key in keys
+        if key["path"] != ["daily_report"]
+    ]
+    return launch_asset_backfill(port, keys, selection)
+
+
+def backfill_status(port: int, backfill_id: str, runs: int = 1000) -> dict:
+    """The backfill's status and its latest ``runs`` runs."""
+    variables = {"id": backfill_id, "runs": runs}
+    return graphql(port, STATUS, variables)["partitionBackfillOrError"]
 
 
 class DagsterDev:
@@ -77,12 +114,19 @@ class DagsterDev:
     workspace.yaml`) on a free loopback port, ready when its GraphQL answers;
     ``env`` is added to this process's environment, ``config`` replaces the
     local instance's dagster.yaml. No .env is read unless ``env`` names one
-    (GHARCHIVE_ENV_FILE)."""
+    (GHARCHIVE_ENV_FILE). ``repo``: the checkout whose code runs."""
 
-    def __init__(self, home: Path, env: dict[str, str], port: int, config: str | None = None):
+    def __init__(
+        self,
+        home: Path,
+        env: dict[str, str],
+        port: int,
+        config: str | None = None,
+        repo: Path = REPO,
+    ):
         home.mkdir(parents=True, exist_ok=True)
         if config is None:
-            config = (REPO / "deploy" / "dagster.local.yaml").read_text()
+            config = (repo / "deploy" / "dagster.local.yaml").read_text()
         (home / "dagster.yaml").write_text(config)
         self.home, self.port = home, port
         full_env = {
@@ -92,11 +136,13 @@ class DagsterDev:
             "GHARCHIVE_ENV_FILE": str(home / "no.env"),
             **env,
         }
+        if repo != REPO:  # another checkout's code (a benchmark's baseline)
+            full_env["PYTHONPATH"] = str(repo)
         full_env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.log = open(home / "dagster_dev.log", "wb")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gharchive_assets.dev_server", "--port", str(port)],
-            cwd=REPO, env=full_env, stdout=self.log, stderr=self.log, start_new_session=True,
+            cwd=repo, env=full_env, stdout=self.log, stderr=self.log, start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + 180
         while True:

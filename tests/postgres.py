@@ -63,9 +63,9 @@ def postgres_cluster() -> Iterator[str]:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def postgres_config(url: str, event_log: str) -> str:
-    """The local instance's dagster.yaml with its storage in Postgres."""
-    config = yaml.safe_load((REPO / "deploy" / "dagster.local.yaml").read_text())
+def postgres_config(url: str, event_log: str, repo: Path = REPO) -> str:
+    """The local instance's dagster.yaml (``repo``'s) with its storage in Postgres."""
+    config = yaml.safe_load((repo / "deploy" / "dagster.local.yaml").read_text())
     module, name = EVENT_LOGS[event_log]
     for key, module_name, class_name in (
         ("run_storage", "dagster_postgres.run_storage", "PostgresRunStorage"),

@@ -4,15 +4,15 @@ One ``@dbt_assets`` over every model, partitioned by UTC day; each day maps
 to its 24 hours of ``gharchive/events``. A run over a range of days is one
 ``dbt build`` with that window and the UTC days the loads of its hours
 changed, as literals (``run_days``), so each incremental mart replaces exactly
-those days and reads only them. A backfill builds a day once, after its hours;
-keeping up, the models of a recent day follow its hours as they load
-(``FOLLOW_LOADED_HOURS``, evaluated by ``models_follow_hours_sensor``).
+those days and reads only them. ``models_follow_hours_sensor``
+(defs/models_follow.py) builds each day once its hours are in, during a
+backfill of hours and when keeping up.
 """
 
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, redirect_stdout
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,35 +26,16 @@ from gharchive_assets.dbt_project import (
     dbt_window_vars,
     prepared_project,
 )
+from gharchive_assets.defs.models_follow import MODELS_JOB
 from gharchive_assets.partitions import model_backfill_policy, model_days
 from gharchive_assets.settings import Settings
 from gharchive_assets.warehouse.resource import WarehouseResource
 
-# Keeping up: the models of a recent day are built once its newly loaded hours
-# are done, and not while one of them (or the day itself) is still running, so
-# a day's models run about once per hour loaded, after it. Older days are built
-# by the backfill or `make run` that loads their hours. A failed build is
-# tried again when the next hour of its day loads.
-MODEL_LOOKBACK = timedelta(days=3)
-FOLLOW_LOADED_HOURS = (
-    dg.AutomationCondition.in_latest_time_window(MODEL_LOOKBACK)
-    & dg.AutomationCondition.any_deps_updated().since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("after its hours load")
-MODELS_SENSOR = "models_follow_hours_sensor"
-MODELS_JOB = "daily_models_job"
-
 
 class GharchiveDbtTranslator(DagsterDbtTranslator):
     """dbt models under the ``analytics`` key prefix, grouped by their folder
-    (the monthly rollups apart from the marts), built after the hours they
-    read (``FOLLOW_LOADED_HOURS``)."""
-
-    def get_automation_condition(
-        self, dbt_resource_props: Mapping[str, Any]
-    ) -> dg.AutomationCondition | None:
-        return FOLLOW_LOADED_HOURS
+    (the monthly rollups apart from the marts). No automation condition: the
+    days they are built for are the sensor's (defs/models_follow.py)."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -109,23 +90,13 @@ def analytics_defs(settings: Settings) -> dg.Definitions:
                 yield from invocation.stream()
                 report_dbt_warnings(context, invocation)
 
-    models_sensor = dg.AutomationConditionSensorDefinition(
-        MODELS_SENSOR,
-        target=dg.AssetSelection.assets(analytics_models),
-        default_status=dg.DefaultSensorStatus.STOPPED,
-        description=(
-            "Builds the dbt models of a day of the last three once hours of it have "
-            "loaded (by the schedule, archive_hours_sensor or a run of hours alone), "
-            "after them, one run per day. Turn it on with the schedule and the sensor."
-        ),
-    )
     models_job = dg.define_asset_job(
         MODELS_JOB,
         selection=dg.AssetSelection.assets(analytics_models),
         partitions_def=model_days(settings.start),
         description="The dbt models for a range of UTC days, once their hours are loaded.",
     )
-    return dg.Definitions(assets=[analytics_models], sensors=[models_sensor], jobs=[models_job])
+    return dg.Definitions(assets=[analytics_models], jobs=[models_job])
 
 
 def build_args(window: dg.TimeWindow, days: list[date], warehouse_vars: dict) -> list[str]:

@@ -20,7 +20,7 @@ import dagster as dg
 from gharchive_assets.archive_hour import ArchiveHour, key_for
 from gharchive_assets.lake.paths import raw_path
 from gharchive_assets.lake.resource import LakeResource
-from gharchive_assets.partitions import daily_partitions, hourly_partitions
+from gharchive_assets.partitions import HOURS_GROUP, daily_partitions, hourly_partitions
 from gharchive_assets.resources.source import (
     ArchiveSourceResource,
     HourNotPublished,
@@ -52,7 +52,7 @@ REQUEST_GRACE = timedelta(minutes=15)
 MAX_REQUESTS = 3
 # The hourly assets: the raw file, its cleaned copy, its rows in the warehouse.
 # The dbt models (daily) follow them; the report is daily, with a job of its own.
-HOURLY_ASSETS = dg.AssetSelection.groups("lake", "warehouse")
+HOURLY_ASSETS = dg.AssetSelection.groups(HOURS_GROUP)
 DAILY_REPORT = dg.AssetSelection.assets("daily_report")
 
 

@@ -13,7 +13,12 @@ from gharchive_assets.clean.coverage import DEGRADED_BELOW, TRAILING_HOURS
 from gharchive_assets.concurrency import WAREHOUSE_SWAPS
 from gharchive_assets.hours.loader import BAND, HISTORY_HOURS, HourLoader, LoadFindings
 from gharchive_assets.lake.resource import LakeResource
-from gharchive_assets.partitions import backfill_policy, for_each_hour, hourly_partitions
+from gharchive_assets.partitions import (
+    HOURS_GROUP,
+    backfill_policy,
+    for_each_hour,
+    hourly_partitions,
+)
 from gharchive_assets.settings import Settings
 from gharchive_assets.warehouse.resource import WarehouseResource
 
@@ -55,7 +60,7 @@ CHECK_SPECS = [
 def events_defs(settings: Settings) -> dg.Definitions:
     @dg.asset(
         key=EVENTS_ASSET_KEY,
-        group_name="warehouse",
+        group_name=HOURS_GROUP,
         pool=WAREHOUSE_SWAPS,
         deps=[CLEAN_EVENTS_HOUR],
         check_specs=CHECK_SPECS,

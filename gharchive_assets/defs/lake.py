@@ -14,7 +14,12 @@ from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean import HourFailed
 from gharchive_assets.hours import FetchOptions, HourCleaner, HourFetcher, LoadedHourKept
 from gharchive_assets.lake.resource import LakeResource
-from gharchive_assets.partitions import backfill_policy, for_each_hour, hourly_partitions
+from gharchive_assets.partitions import (
+    HOURS_GROUP,
+    backfill_policy,
+    for_each_hour,
+    hourly_partitions,
+)
 from gharchive_assets.resources.source import (
     ArchiveSourceResource,
     HourNotPublished,
@@ -70,7 +75,7 @@ def lake_defs(settings: Settings) -> dg.Definitions:
 
     @dg.asset(
         name="raw_archive_hour",
-        group_name="lake",
+        group_name=HOURS_GROUP,
         # For network trouble that outlasts the download's own retries: 15 x its backoff.
         retry_policy=dg.RetryPolicy(
             max_retries=RAW_STEP_RETRIES,
@@ -104,7 +109,7 @@ def lake_defs(settings: Settings) -> dg.Definitions:
 
     @dg.asset(
         name="clean_events_hour",
-        group_name="lake",
+        group_name=HOURS_GROUP,
         deps=[raw_archive_hour],
         partitions_def=partitions,
         backfill_policy=policy,
