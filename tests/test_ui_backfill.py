@@ -1,18 +1,30 @@
 """Backfills launched as the UI launches them: GraphQL against `dagster dev` with its
-daemon, the local instance's config (two runs at once) and the default day of hours
-per run."""
+daemon and sensors, the local instance's config (two runs at once), the usual
+backfill (the group archive_hours' "Materialize all") and the models following
+the hours (models_follow_hours_sensor)."""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
 
+import dagster as dg
 import pytest
 
+from gharchive_assets.defs.models_follow import MODEL_RUN_PRIORITY, MODELS_JOB
+from gharchive_assets.local_instance import instance_at
+from gharchive_assets.partitions import HOURS_GROUP
 from gharchive_assets.settings import Settings
 from tests import expected
 from tests.archive_server import ArchiveServer
-from tests.dagster_dev import CANCEL, DagsterDev, backfill_status, graphql, launch_backfill
+from tests.dagster_dev import (
+    CANCEL,
+    DagsterDev,
+    asset_groups,
+    backfill_status,
+    graphql,
+    launch_asset_backfill,
+)
 from tests.loopback import free_port
 from tests.pipeline import query
 from tests.synthetic import ArchiveFaker, write_hour
@@ -20,16 +32,20 @@ from tests.synthetic import ArchiveFaker, write_hour
 # Starts processes, servers or emulators: not in the fast lane.
 pytestmark = pytest.mark.slow
 
-HOURS = [datetime(2015, 1, 3, h, tzinfo=UTC) for h in range(6)]
+DAYS = ["2015-01-03", "2015-01-04", "2015-01-05"]
+HOURS = [datetime(2015, 1, 3, tzinfo=UTC) + timedelta(hours=h) for h in range(24 * len(DAYS))]
 KEYS = [f"{hour:%Y-%m-%d-%H}:00" for hour in HOURS]
+# Four runs of hours a day: the queue holds runs of later days while a day's
+# models are due, as a long backfill's does.
+HOURS_PER_RUN = 6
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 @pytest.fixture(scope="module")
 def backfill_archive(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("six_hours")
+    directory = tmp_path_factory.mktemp("three_days")
     faker = ArchiveFaker(seed=6)
-    records = {hour: faker.hour(hour, 150, duplicates=5 if hour.hour else 0) for hour in HOURS}
+    records = {hour: faker.hour(hour, 40, duplicates=2 if hour.hour else 0) for hour in HOURS}
     for hour, hour_records in records.items():
         write_hour(directory, hour, hour_records)
     with ArchiveServer(directory) as server:
@@ -40,77 +56,104 @@ def backfill_archive(tmp_path_factory):
 def dagster_dev(backfill_archive, tmp_path_factory):
     server, _ = backfill_archive
     data_dir = tmp_path_factory.mktemp("data")
+    home = tmp_path_factory.mktemp("dagster_home")
     env = {
         "GHARCHIVE_BASE_URL": server.url,
         "GHARCHIVE_DATA_DIR": str(data_dir),
         "GHARCHIVE_START": "2015-01-01-00:00",
+        "GHARCHIVE_HOURS_PER_RUN": str(HOURS_PER_RUN),
     }
-    dev = DagsterDev(tmp_path_factory.mktemp("dagster_home"), env, free_port())
+    dev = DagsterDev(home, env, free_port())
     try:
-        yield dev.port, Settings(data_dir=data_dir)
+        yield dev.port, home, Settings(data_dir=data_dir)
     finally:
         dev.stop()
 
 
-def test_a_backfill_from_the_ui_loads_its_hours_then_builds_their_day(
+def wait_for(condition, what: str, minutes: float):
+    """Poll ``condition`` until it gives something true; a deadline that only stops a hang."""
+    deadline = time.monotonic() + minutes * 60
+    while not (found := condition()):
+        assert time.monotonic() < deadline, f"no {what} after {minutes} minutes"
+        time.sleep(2)
+    return found
+
+
+def test_the_usual_backfill_is_one_group_of_the_three_hourly_assets(dagster_dev):
+    port, _, _ = dagster_dev
+    paths = sorted(key["path"] for key in asset_groups(port)[HOURS_GROUP])
+    assert paths == [["clean_events_hour"], ["gharchive", "events"], ["raw_archive_hour"]]
+
+
+def test_each_days_marts_are_built_while_the_backfill_loads_later_days(
     dagster_dev, backfill_archive
 ):
-    port, settings = dagster_dev
+    port, home, settings = dagster_dev
     _, records = backfill_archive
-    backfill_id = launch_backfill(port, KEYS)
-    deadline = time.monotonic() + timedelta(minutes=8).total_seconds()
-    while True:
-        backfill = backfill_status(port, backfill_id)
-        if backfill["status"] not in ("REQUESTED", "CANCELING", "FAILING"):
-            break
-        assert time.monotonic() < deadline, backfill
-        time.sleep(3)
-    assert backfill["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), backfill
-    # One run of the six hours, then one of the dbt models for their day (runs newest first).
-    runs = [
-        (run["status"], {t["key"]: t["value"] for t in run["tags"]}) for run in backfill["runs"]
-    ]
-    assert [status for status, _ in runs] == ["SUCCESS", "SUCCESS"]
-    assert [(tags[RANGE_START], tags[RANGE_END]) for _, tags in runs[::-1]] == [
-        (KEYS[0], KEYS[-1]),
-        ("2015-01-03", "2015-01-03"),
-    ]
+    backfill_id = launch_asset_backfill(port, KEYS, asset_groups(port)[HOURS_GROUP])
 
+    def finished():
+        status = backfill_status(port, backfill_id)["status"]
+        built = query(settings, "select count(distinct day) from analytics.daily_event_counts")
+        return status not in ("REQUESTED", "CANCELING", "FAILING") and built[0][0] == len(DAYS)
+
+    wait_for(finished, "three days of marts", minutes=10)
+    backfill = backfill_status(port, backfill_id)
+    assert backfill["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), backfill
+    with instance_at(home) as instance:
+        hour_runs = instance.get_run_records(dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
+        model_runs = instance.get_run_records(dg.RunsFilter(job_name=MODELS_JOB))
+        loaded = {
+            r.partition_key: r.timestamp
+            for r in instance.fetch_materializations(
+                dg.AssetKey(["gharchive", "events"]), limit=1000
+            ).records
+        }
+    assert len(hour_runs) == len(KEYS) // HOURS_PER_RUN
+    assert {r.dagster_run.status for r in hour_runs + model_runs} == {dg.DagsterRunStatus.SUCCESS}
+    # The models ran at the head of the queue, each day after all its hours ...
+    assert {r.dagster_run.tags["dagster/priority"] for r in model_runs} == {str(MODEL_RUN_PRIORITY)}
+    for run in model_runs:
+        first, last = run.dagster_run.tags[RANGE_START], run.dagster_run.tags[RANGE_END]
+        days_hours = [t for key, t in loaded.items() if first <= key[:10] <= last]
+        assert run.start_time > max(days_hours), f"the models of {first}..{last} ran early"
+    # ... and the first day's marts came while hours of the last day were still to load.
+    first_build = min(r.start_time for r in model_runs)
+    assert first_build < max(loaded.values())
+    # The marts hold every day exactly.
     events = expected.deduplicated(records)
-    counts = query(
-        settings, "select archive_hour, count(*) from gharchive.events group by 1 order by 1"
-    )
-    assert [n for _, n in counts] == [len(records[hour]) for hour in HOURS]
     daily = query(
         settings, "select day, event_type, events, actors, repos from analytics.daily_event_counts"
     )
     assert {(d, t): (n, a, r) for d, t, n, a, r in daily} == expected.daily_event_counts(events)
 
 
-def test_a_month_backfill_creates_its_runs_at_once_and_a_cancel_stops_them(dagster_dev):
-    """A month of the whole graph (hours nobody serves: each run fails fast), as the
-    UI launches it: its first run within a minute, a run per day of hours after
-    it; cancelled midway, at most the run being created follows."""
-    port, _ = dagster_dev
+def test_a_cancel_empties_the_queue_and_the_backfill_ends_canceled(dagster_dev):
+    """A month of hours nobody serves (each run fails fast), as the UI launches
+    it; cancelled once runs exist: no run is created after, the queued runs are
+    cancelled and the backfill reaches CANCELED."""
+    port, home, _ = dagster_dev
     month = [f"2015-02-{day:02d}-{hour:02d}:00" for day in range(1, 29) for hour in range(24)]
-    launched = time.monotonic()
-    backfill_id = launch_backfill(port, month)
-    while not (runs := backfill_status(port, backfill_id)["runs"]):
-        assert time.monotonic() - launched < 60, "no run a minute after the launch"
-        time.sleep(0.5)
-    while len(runs := backfill_status(port, backfill_id)["runs"]) < 8:
-        assert time.monotonic() - launched < 180, f"{len(runs)} runs after 3 minutes"
-        time.sleep(0.5)
+    backfill_id = launch_asset_backfill(port, month, asset_groups(port)[HOURS_GROUP])
+    wait_for(lambda: len(backfill_status(port, backfill_id)["runs"]) >= 8, "8 runs", minutes=3)
     graphql(port, CANCEL, {"id": backfill_id})
     at_cancel = len(backfill_status(port, backfill_id)["runs"])
-    time.sleep(15)
+    wait_for(
+        lambda: backfill_status(port, backfill_id)["status"] == "CANCELED", "CANCELED", minutes=3
+    )
     backfill = backfill_status(port, backfill_id)
-    created = len(backfill["runs"])
-    assert at_cancel <= created <= at_cancel + 1, (at_cancel, created)
-    assert created < 28, "the cancel stopped the backfill before its last day"
-    # Each run is a day of hours (the default GHARCHIVE_HOURS_PER_RUN, 24).
-    for run in backfill["runs"]:
+    assert at_cancel <= len(backfill["runs"]) <= at_cancel + 1
+    assert len(backfill["runs"]) < len(month) // HOURS_PER_RUN, "the cancel came before the end"
+    with instance_at(home) as instance:
+        queued = instance.get_runs_count(
+            dg.RunsFilter(
+                statuses=[dg.DagsterRunStatus.QUEUED], tags={"dagster/backfill": backfill_id}
+            )
+        )
+    assert queued == 0
+    for run in backfill["runs"]:  # runs of hours, HOURS_PER_RUN each
         tags = {t["key"]: t["value"] for t in run["tags"]}
-        assert tags[RANGE_START].endswith("-00:00") and tags[RANGE_END].endswith("-23:00")
-        assert tags[RANGE_START][:10] == tags[RANGE_END][:10]
-    assert backfill["status"] in ("CANCELING", "CANCELED"), backfill["status"]
+        start, end = tags[RANGE_START], tags[RANGE_END]
+        assert (
+            datetime.strptime(end, "%Y-%m-%d-%H:%M") - datetime.strptime(start, "%Y-%m-%d-%H:%M")
+        ) == timedelta(hours=HOURS_PER_RUN - 1)

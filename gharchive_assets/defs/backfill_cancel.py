@@ -61,11 +61,10 @@ def backfill_cancel_defs(settings: Settings) -> dg.Definitions:
         ),
     )
     def backfill_cancel(context: dg.SensorEvaluationContext):
-        stopped = []
-        for backfill_id in cancelling_backfills(context.instance):
-            queued, running = stop_runs(context.instance, backfill_id)
-            if queued or running:
-                stopped.append(f"{backfill_id}: {queued} queued runs cancelled, {running} stopped")
-        return dg.SkipReason("; ".join(stopped) or "no backfill being cancelled")
+        done = [
+            f"backfill {backfill_id}: {stop_runs(context.instance, backfill_id)}"
+            for backfill_id in cancelling_backfills(context.instance)
+        ]
+        return dg.SkipReason("; ".join(done) or "no backfill being cancelled")
 
     return dg.Definitions(sensors=[backfill_cancel])
