@@ -64,12 +64,12 @@ query BackfillDetailsQuery($backfillId: String!) {
 ASSETS = "{ assetNodes { assetKey { path } groupName } }"
 
 
-def graphql(port: int, document: str, variables: dict | None = None) -> dict:
+def graphql(port: int, document: str, variables: dict | None = None, timeout: float = 60) -> dict:
     body = json.dumps({"query": document, "variables": variables or {}}).encode()
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql", body, {"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=60) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         answer = json.loads(response.read())
     assert "errors" not in answer, answer
     return answer["data"]
