@@ -45,8 +45,11 @@ def weeks_of(stars: dict[date, int], through: date) -> list[dict]:
 
 class GitHubServer:
     """``histories``: owner/name -> {day: stars}. ``faults``: owner/name ->
-    ``("status", code)`` always, ``("status_once", code)`` the first time, or
-    ``("stall", seconds)`` (no answer for that long);
+    ``("status", code)`` always, ``("status_once", code)`` the first time,
+    ``("stall", seconds)`` (no answer for that long), ``("drip", seconds)``
+    (the answer one byte at a time, that many seconds apart), ``("body",
+    value)`` (that JSON instead of the weeks), ``("next", url)`` (the first
+    page's ``Link`` names ``url`` as the next) or ``("redirect", url)`` (301 to it);
     ``rate_limits``: answers to give before the next ones, each ``("primary",
     seconds)`` (403, remaining 0, reset that far ahead) or ``("retry_after",
     seconds)`` (429)."""
@@ -109,12 +112,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         data = json.dumps(body).encode() if body is not None else b""
-        if status != 304:
+        if status not in (301, 304):
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        if status != 304:
-            self.wfile.write(data)
+        drip = state.faults.get(repo)
+        if status in (301, 304):
+            return
+        if drip and drip[0] == "drip":  # as a server that sends a byte now and then
+            for byte in data:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(drip[1])
+            return
+        self.wfile.write(data)
 
     def _answer(self, state: GitHubServer, url, parts, repo):
         limits = {
@@ -138,7 +149,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if len(parts) != 5 or parts[0] != "repos" or parts[3:] != ["stargazers", "history"]:
             return 404, {"message": "Not Found"}, limits
         fault = state.faults.get(repo)
-        if fault is not None and fault[0] != "stall":
+        if fault is not None and fault[0] == "redirect":
+            return 301, None, {**limits, "Location": fault[1]}
+        if fault is not None and fault[0] == "body":
+            return 200, fault[1], limits
+        if fault is not None and fault[0] not in ("stall", "drip", "next"):
             kind, code = fault
             if kind == "status_once":
                 del state.faults[repo]
@@ -161,7 +176,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         last = max(1, -(-len(weeks) // per_page))
         base = f"{state.url}/repos/{repo}/stargazers/history?per_page={per_page}"
         links = []
-        if page < last:
+        if fault is not None and fault[0] == "next":
+            links.append(f'<{fault[1]}>; rel="next"')
+        elif page < last:
             links.append(f'<{base}&page={page + 1}>; rel="next"')
         links.append(f'<{base}&page={last}>; rel="last"')
         headers["Link"] = ", ".join(links)

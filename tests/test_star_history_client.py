@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from gharchive_assets.github.star_history import (
+    NotStarHistory,
     RateLimited,
     StarHistoryClient,
     StarHistoryError,
@@ -121,3 +122,83 @@ def test_server_errors_are_tried_again_then_reported(server):
     server.faults = {REPO: ("status", 503)}
     with pytest.raises(StarHistoryError, match=r"503 .* 4 times; try again later"):
         client(server, []).history(REPO, TODAY)
+
+
+# What a hostile or broken server may answer: nothing it says steers the client.
+
+
+@pytest.fixture
+def elsewhere():
+    """Another server on loopback: where a hostile answer would send the token."""
+    with GitHubServer({}, TODAY) as running:
+        yield running
+
+
+def test_the_token_never_goes_to_a_next_page_of_another_origin(server, elsewhere):
+    server.faults = {REPO: ("next", f"{elsewhere.url}/steal?page=2")}
+    with pytest.raises(StarHistoryError, match=r"links its next page to http://127\.0\.0\.1:\d+"):
+        client(server).history(REPO, date(2023, 1, 5))
+    assert elsewhere.requests == []
+
+
+def test_a_redirect_is_followed_within_the_origin_and_refused_outside_it(server, elsewhere):
+    same = f"{server.url}/repos/octo/small/stargazers/history?per_page=30&page=1"
+    server.faults = {"octo/renamed": ("redirect", same), "octo/moved": ("redirect", elsewhere.url)}
+    answer = client(server).history("octo/renamed", TODAY)
+    assert daily_stars(answer.pages, TODAY)[date(2026, 11, 30)] == 3
+    with pytest.raises(StarHistoryError, match="GITHUB_TOKEN is sent to that origin only"):
+        client(server).history("octo/moved", TODAY)
+    assert elsewhere.requests == []
+
+
+@pytest.mark.parametrize("kind", ["retry_after", "primary"])
+def test_waits_of_nothing_have_a_floor_and_a_count(server, kind):
+    """429 with Retry-After: 0, or 403 with a reset already past, again and again:
+    at least a second, doubling, ten answers at most, one log line."""
+    server.rate_limits = [(kind, 0 if kind == "retry_after" else -100)] * 50
+    waits: list[float] = []
+    lines: list[str] = []
+    asking = StarHistoryClient(server.url, server.token, sleep=waits.append, log=lines.append)
+    with pytest.raises(StarHistoryError, match="10 times in a row as rate limited"):
+        asking.history(REPO, TODAY)
+    assert len(server.requests) == 10
+    assert waits[:4] == [1.0, 2.0, 4.0, 8.0]
+    assert len([line for line in lines if "waiting" in line]) == 1
+
+
+def test_an_answer_dripped_slowly_is_refused_at_its_deadline(server):
+    server.faults = {"octo/small": ("drip", 0.2)}
+    with pytest.raises(StarHistoryError, match=r"without finishing its answer"):
+        client(server, answer_seconds=1).history("octo/small", TODAY)
+
+
+SUNDAY = 1_764_460_800  # 2025-11-30 00:00 UTC
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [{"week": "soon", "total": 1, "days": [1, 0, 0, 0, 0, 0, 0]}],
+        [{"week": SUNDAY, "total": 1, "days": [None, 0, 0, 0, 0, 0, 0]}],
+        [{"week": SUNDAY, "total": 1, "days": [10**20, 0, 0, 0, 0, 0, 0]}],
+        [{"week": 10**30, "total": 1, "days": [1, 0, 0, 0, 0, 0, 0]}],
+        [{"week": SUNDAY, "total": -1, "days": [-1, 0, 0, 0, 0, 0, 0]}],
+        [{"week": SUNDAY + 3600, "total": 1, "days": [1, 0, 0, 0, 0, 0, 0]}],
+        [{"week": SUNDAY, "total": 1, "days": [1, 0, 0]}],
+        [{"week": SUNDAY, "total": 0, "days": [0] * 7}] * 31,
+        {"week": SUNDAY},
+    ],
+    ids=["week-text", "day-null", "day-1e20", "week-1e30", "negative", "mid-day",
+         "three-days", "31-weeks", "not-a-list"],
+)  # fmt: skip
+def test_a_page_that_is_not_star_history_is_refused_naming_what(server, body):
+    server.faults = {"octo/small": ("body", body)}
+    with pytest.raises(NotStarHistory, match="is not a page of star history"):
+        client(server).history("octo/small", TODAY)
+
+
+def test_an_answer_past_its_size_is_refused_unread(server):
+    weeks = [{"week": SUNDAY, "total": 0, "days": [0] * 7}] * 40_000  # about 2 MB
+    server.faults = {"octo/small": ("body", weeks)}
+    with pytest.raises(NotStarHistory, match="answered more than 1,048,576 bytes"):
+        client(server).history("octo/small", TODAY)

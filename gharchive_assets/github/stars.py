@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gharchive_assets.github.star_history import (
+    NotStarHistory,
     Page,
     StarHistoryClient,
     daily_stars,
@@ -92,13 +93,20 @@ class RepoState:
 
     @classmethod
     def from_json(cls, data: dict) -> RepoState:
-        return cls(
+        """The state as kept, every page checked as an answer is (NotStarHistory,
+        KeyError, TypeError or ValueError when it is not what this module wrote)."""
+        state = cls(
             int(data["repo_id"]),
             data["repo_name"],
             data["status"],
             datetime.fromisoformat(data["fetched_at"]),
             list(pages_from_json(data.get("pages") or [])),
         )
+        if state.status not in ("ok", "gone", "blocked") or not isinstance(state.repo_name, str):
+            raise ValueError(f"status {state.status!r} of {state.repo_name!r}")
+        if state.fetched_at.tzinfo is None:
+            raise ValueError(f"fetched_at {data['fetched_at']!r} has no offset")
+        return state
 
 
 @dataclass
@@ -162,10 +170,19 @@ class StarHistoryFetcher:
         result.rows = self._load(day, states)
         return result
 
+    def _kept(self, path: str) -> RepoState | None:
+        """What the lake keeps of a repository; a kept answer that no longer reads
+        (damaged, or from a server that answered nonsense) is asked again."""
+        try:
+            kept = self.lake.read_json(path)
+            return RepoState.from_json(kept) if kept else None
+        except (NotStarHistory, KeyError, TypeError, ValueError, AttributeError) as error:
+            self._log(f"{path}: the kept answer does not read ({error}); asking GitHub again")
+            return None
+
     def _state_of(self, repo_id: int, repo_name: str, day: date, result: DayResult) -> RepoState:
         path = star_history_state_path(repo_id)
-        kept = self.lake.read_json(path)
-        known = RepoState.from_json(kept) if kept else None
+        known = self._kept(path)
         if (
             known is not None
             and known.repo_name == repo_name
