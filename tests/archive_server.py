@@ -16,7 +16,9 @@ class ArchiveServer:
     ``("truncate", n)`` (announce the full length, send only n bytes, close) or
     ``("body", data)`` (answer 200 with ``data``, e.g. an HTML error page) or
     ``("flaky", n)`` (answer 503 to the first n requests, then serve the file) or
-    ``("stall", seconds)`` (wait that long before answering, as a hung server does).
+    ``("stall", seconds)`` (wait that long before answering, as a hung server does)
+    or ``("drip", seconds)`` (answer with the whole length announced, then one
+    byte every that many seconds).
     """
 
     def __init__(self, directory: Path, validators: bool = True):
@@ -87,6 +89,19 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
                 self.wfile.write(data if kind == "body" else data[:value])
                 self.wfile.flush()
             self.close_connection = kind == "truncate"
+        elif kind == "drip":
+            data = (self.state.directory / name).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            for byte in data if with_body else b"":
+                try:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                except OSError:  # the client gave up
+                    break
+                time.sleep(value)
+            self.close_connection = True
         else:
             return False
         return True

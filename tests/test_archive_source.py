@@ -18,6 +18,7 @@ from gharchive_assets.resources.source import (
     ArchiveSourceResource,
     HourNotPublished,
     IncompleteDownload,
+    SlowDownload,
     SourceError,
 )
 from gharchive_assets.settings import Settings
@@ -311,3 +312,19 @@ def test_a_same_size_republish_without_validators_is_said_and_found_by_sha256(tm
         assert verified.success
         logins = pq.read_table(settings.lake_root / clean_path(HOUR)).column("actor_login")
         assert renamed in logins.to_pylist()
+
+
+def test_a_mirror_dripping_its_file_is_given_up_and_says_how_far_it_got(
+    faults, archive_server, tmp_path
+):
+    """A server that announces the file and sends a byte now and then: the
+    download is given up once a window brings less than the minimum rate,
+    saying how far it got, instead of hanging with nothing written."""
+    faults[FILE] = ("drip", 0.05)
+    said: list[str] = []
+    source = ArchiveSourceResource(
+        base_url=archive_server.url, attempts=1, min_bytes_per_second=1_000, rate_window_seconds=1
+    )
+    with pytest.raises(SlowDownload, match=r"B/s a download must keep\); \d+ bytes in all"):
+        source.download(HOUR, tmp_path / "hour.json.gz", said.append)
+    assert 0 < (tmp_path / "hour.json.gz").stat().st_size < 1_000

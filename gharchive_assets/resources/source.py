@@ -22,7 +22,12 @@ from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.settings import Settings, SourceSpec
 
 CHUNK_SIZE = 1 << 20
-PROGRESS_EVERY_SECONDS = 5.0
+# A long download says how far it is this often.
+PROGRESS_EVERY_SECONDS = 30.0
+# A download slower than this over a whole window is given up (and tried again):
+# a 135 MB hour at this rate takes 45 minutes, a server dripping bytes never ends.
+MIN_BYTES_PER_SECOND = 50_000
+RATE_WINDOW_SECONDS = 60.0
 
 
 class SourceError(RuntimeError):
@@ -35,6 +40,10 @@ class HourNotPublished(SourceError):
 
 class IncompleteDownload(SourceError):
     """Fewer bytes arrived than the source announced."""
+
+
+class SlowDownload(SourceError):
+    """The source sent less than ``MIN_BYTES_PER_SECOND`` over a whole window."""
 
 
 class SourceUnavailable(SourceError):
@@ -90,6 +99,9 @@ class ArchiveSourceResource(dg.ConfigurableResource):
     """Tries per download: 5xx, resets, timeouts and cut transfers are tried again."""
     backoff_seconds: float = 2.0
     """Wait before the second try; it doubles for each further one."""
+    min_bytes_per_second: float = MIN_BYTES_PER_SECOND
+    """A download slower than this over a whole ``rate_window_seconds`` is given up."""
+    rate_window_seconds: float = RATE_WINDOW_SECONDS
 
     def url_for(self, hour: ArchiveHour) -> str:
         return f"{self.base_url.rstrip('/')}/{hour.file_name}"
@@ -207,7 +219,7 @@ class ArchiveSourceResource(dg.ConfigurableResource):
                     raise HourNotPublished(f"{url} does not exist")
                 stat = path.stat()
                 with open(path, "rb") as response:
-                    size, sha256 = _copy(response, destination, stat.st_size, progress)
+                    size, sha256 = self._copy(response, destination, stat.st_size, progress)
                 last_modified, etag = _file_validators(stat)
                 expected = stat.st_size
             else:
@@ -216,7 +228,7 @@ class ArchiveSourceResource(dg.ConfigurableResource):
                     expected = int(length) if length else None
                     last_modified = response.headers.get("Last-Modified")
                     etag = response.headers.get("ETag")
-                    size, sha256 = _copy(response, destination, expected, progress)
+                    size, sha256 = self._copy(response, destination, expected, progress)
         except urllib.error.HTTPError as error:
             raise _http_error(url, error) from None
         except SourceError:
@@ -229,6 +241,12 @@ class ArchiveSourceResource(dg.ConfigurableResource):
                 "the download was cut short, run the hour again"
             )
         return Download(url, size, sha256, last_modified, time.monotonic() - started, etag)
+
+    def _copy(self, response, destination: Path, expected: int | None, progress):
+        return _copy(
+            response, destination, expected, progress,
+            (self.min_bytes_per_second, self.rate_window_seconds),
+        )  # fmt: skip
 
 
 def source_changes(served: SourceFile, held_bytes: int, recorded: dict | None) -> list[str]:
@@ -276,16 +294,39 @@ def _http_error(url: str, error: urllib.error.HTTPError) -> SourceError:
     return SourceError(f"{url} answered HTTP {error.code} {error.reason}")
 
 
-def _copy(response, destination: Path, expected: int | None, progress) -> tuple[int, str]:
+def _copy(
+    response,
+    destination: Path,
+    expected: int | None,
+    progress,
+    least: tuple[float, float] = (MIN_BYTES_PER_SECOND, RATE_WINDOW_SECONDS),
+) -> tuple[int, str]:
+    """Copy as the bytes come (``read1``: whatever has arrived, so a slow source is
+    seen slow, not waited on for a whole chunk), hashing them; give up when a
+    window of ``least[1]`` seconds brings less than ``least[0]`` bytes a second."""
+    min_rate, window = least
     digest = hashlib.sha256()
+    read = getattr(response, "read1", response.read)
     size = 0
-    started = last_report = time.monotonic()
+    started = last_report = window_start = time.monotonic()
+    window_bytes = 0
     with open(destination, "wb") as out:
-        while chunk := response.read(CHUNK_SIZE):
+        while chunk := read(CHUNK_SIZE):
             out.write(chunk)
             digest.update(chunk)
             size += len(chunk)
+            window_bytes += len(chunk)
             now = time.monotonic()
+            if now - window_start >= window:
+                rate = window_bytes / (now - window_start)
+                if rate < min_rate:
+                    raise SlowDownload(
+                        f"the source sent {window_bytes:,} bytes in the last "
+                        f"{now - window_start:.0f} s ({rate:,.0f} B/s, under the "
+                        f"{min_rate:,.0f} B/s a download must keep); "
+                        f"{size:,} bytes in all; given up"
+                    )
+                window_start, window_bytes = now, 0
             if progress and now - last_report >= PROGRESS_EVERY_SECONDS:
                 last_report = now
                 rate = size / max(now - started, 1e-9) / 1e6
