@@ -85,6 +85,44 @@ def test_a_source_that_serves_nothing_fails_the_run_and_changes_nothing(
     assert warehouse_state(settings) == before
 
 
+def test_a_sparse_mirror_loads_the_hours_it_has_and_each_other_hour_fails_alone(
+    settings, instance, generated_archive, tmp_path
+):
+    """A mirror holding one hour of a range: the probe of the first hour finds
+    nothing around it, but that verdict is about that hour alone. The served
+    hour loads exactly; its neighbours are taken for lost (loaded empty), as
+    GH Archive's own lost hours are; every other hour fails by itself, saying
+    why, and none is "not tried"."""
+    mirror = tmp_path / "sparse"
+    mirror.mkdir()
+    served = "2015-01-01-23.json.gz"
+    (mirror / served).write_bytes((generated_archive["dir"] / served).read_bytes())
+    sparse = replace(settings, base_url=mirror.as_uri())
+    result = materialize_hours(
+        sparse, instance, "2015-01-01-16:00", "2015-01-02-02:00", selection=LAKE_ONLY
+    )
+    assert not result.success
+    message = step_failure_message(result)
+    assert "not tried" not in message
+    assert "it lacks this one (a partial mirror?)" in message
+    for key in ("2015-01-01-16:00", "2015-01-01-19:00", "2015-01-02-02:00"):
+        assert f"- {key}: HourNotPublished" in message
+    # As `make run` does: the hours the failed ones held back in that run, again.
+    again = materialize_hours(
+        sparse, instance, "2015-01-01-21:00", "2015-01-02-01:00", selection=LAKE_ONLY
+    )
+    assert again.success
+    rows = dict(query(sparse, "select archive_hour, rows from gharchive.loaded_hours"))
+    records = generated_archive["hours"][datetime(2015, 1, 1, 23, tzinfo=UTC)]
+    assert rows.pop(datetime(2015, 1, 1, 23)) == len(records)
+    assert rows == {
+        datetime(2015, 1, 1, 21): 0,
+        datetime(2015, 1, 1, 22): 0,
+        datetime(2015, 1, 2, 0): 0,
+        datetime(2015, 1, 2, 1): 0,
+    }, "only the hours around the served one are taken for lost (loaded empty)"
+
+
 def test_a_loaded_hour_is_not_emptied_because_its_source_lost_it(
     settings, instance, generated_archive, tmp_path
 ):

@@ -97,8 +97,9 @@ def lake_defs(settings: Settings) -> dg.Definitions:
         source: ArchiveSourceResource,
         lake: LakeResource,
     ) -> dg.MaterializeResult:
+        hours = [ArchiveHour.of(key) for key in context.partition_keys]
         options = FetchOptions(**config.model_dump())
-        fetcher = HourFetcher(source, lake, settings, options, context.log)
+        fetcher = HourFetcher(source, lake, settings, options, context.log, run_hours=hours)
         return for_each_hour(
             context,
             lambda key: as_metadata(fetcher.fetch(ArchiveHour.of(key))),

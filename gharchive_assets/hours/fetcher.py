@@ -72,9 +72,13 @@ class HourFetcher:
         settings: Settings,
         options: FetchOptions = FetchOptions(),
         log: logging.Logger | Any = None,
+        run_hours: list[ArchiveHour] | None = None,
     ):
         self.source, self.lake, self.settings, self.options = source, lake, settings, options
         self.log = log or logging.getLogger(__name__)
+        # The run's hours: a source that serves one of them is working, so a
+        # 404 it gives is about that hour alone (see confirm_answers_around).
+        self.run_hours = run_hours or []
         self._unvalidated: set[str] = set()
 
     def fetch(self, hour: ArchiveHour) -> dict[str, Any]:
@@ -153,8 +157,8 @@ class HourFetcher:
         try:
             served = source.describe(hour)
         except HourNotPublished as error:
-            # Gone from a source that still serves its neighbours: keep ours.
-            source.confirm_answers_around(hour)
+            # Gone from a source that still serves its neighbours or other hours: keep ours.
+            source.confirm_answers_around(hour, self.run_hours)
             self.log.warning(f"hour {hour}: {error}; keeping the lake's copy")
         else:
             if not (served.etag or served.last_modified):
@@ -203,7 +207,11 @@ class HourFetcher:
                 f"{error}; the hour is recent, so it may still come: "
                 "archive_hours_sensor will ask again"
             ) from error
-        source.confirm_answers_around(hour)
+        if not source.confirm_answers_around(hour, self.run_hours):
+            raise HourNotPublished(
+                f"{error}; the source serves none of the hours around it but other hours of "
+                "this run: it lacks this one (a partial mirror?), which is not taken for lost"
+            ) from error
 
     def _record_lost(self, hour: ArchiveHour, error: HourNotPublished, source) -> dict:
         self._confirm_lost(hour, error, source)

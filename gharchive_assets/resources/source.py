@@ -9,7 +9,7 @@ import ssl
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import formatdate
@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.settings import Settings, SourceSpec
@@ -102,6 +103,7 @@ class ArchiveSourceResource(dg.ConfigurableResource):
     min_bytes_per_second: float = MIN_BYTES_PER_SECOND
     """A download slower than this over a whole ``rate_window_seconds`` is given up."""
     rate_window_seconds: float = RATE_WINDOW_SECONDS
+    _served: dict = PrivateAttr(default_factory=dict)
 
     def url_for(self, hour: ArchiveHour) -> str:
         return f"{self.base_url.rstrip('/')}/{hour.file_name}"
@@ -145,22 +147,36 @@ class ArchiveSourceResource(dg.ConfigurableResource):
             )
         return SourceError(f"{url}: download interrupted: {error}; {self._what_to_check()}")
 
-    def confirm_answers_around(self, hour: ArchiveHour) -> str:
-        """The URL of an hour near ``hour`` that the source serves, proving that a
-        404 for ``hour`` is about that hour alone; raises :class:`SourceUnavailable`
-        when none of them is served."""
+    def confirm_answers_around(self, hour: ArchiveHour, others: Sequence[ArchiveHour] = ()) -> bool:
+        """Whether a 404 for ``hour`` is about that hour alone. True: the source
+        serves an hour around it (GH Archive's losses come in short runs), so an
+        old hour is lost for good. False: it serves none around it, but one of
+        ``others`` (the run's other hours): a partial mirror, which lacks this
+        hour without saying anything of it. Raises :class:`SourceUnavailable` when
+        it serves none of them: a misconfigured source, nothing is taken for lost.
+        What the source answers is remembered for the life of this resource (a run)."""
         asked = []
         for offset in NEIGHBOUR_HOURS:
-            neighbour = hour.shifted(offset)
-            try:
-                return self.describe(neighbour).url
-            except HourNotPublished:
-                asked.append(neighbour.file_name)
+            if self._serves(hour.shifted(offset)):
+                return True
+            asked.append(hour.shifted(offset).file_name)
+        if any(self._serves(other) for other in others if other != hour):
+            return False
         raise SourceUnavailable(
             f"{self.url_for(hour)} is not there, and neither are the hours around it "
-            f"({', '.join(asked)}): the source serves none of them, so no hour is taken "
-            f"for lost and nothing was changed. {self._what_to_check()}"
+            f"({', '.join(asked)}) nor any other hour of this run: the source serves none of "
+            f"them, so no hour is taken for lost and nothing was changed. {self._what_to_check()}"
         )
+
+    def _serves(self, hour: ArchiveHour) -> bool:
+        url = self.url_for(hour)  # by URL: copies for other sources share the dict
+        if url not in self._served:
+            try:
+                self.describe(hour)
+                self._served[url] = True
+            except HourNotPublished:
+                self._served[url] = False
+        return self._served[url]
 
     def _what_to_check(self) -> str:
         if self.base_url.startswith("file://"):
