@@ -23,23 +23,34 @@ from gharchive_assets.settings import load_settings
 from gharchive_assets.warehouse.duckdb_warehouse import WarehouseMissing
 
 
+def loaded(warehouse, start_key: str, end_key: str) -> tuple[int, int, int]:
+    """The hours of ``start_key``..``end_key`` in the ledger: (hours, of which
+    loaded empty, rows)."""
+    start = parse_key(start_key).replace(tzinfo=None)
+    end = parse_key(end_key).replace(tzinfo=None) + timedelta(hours=1)
+    return warehouse.query(
+        "select count(*), count(case when rows = 0 then 1 end), coalesce(sum(rows), 0) "
+        f"from {warehouse.loaded_hours_table} where archive_hour >= ? and archive_hour < ?",
+        [start, end],
+    )[0]
+
+
 def summarise(warehouse, start_key: str, end_key: str, top: int = 5) -> str:
     start = parse_key(start_key).replace(tzinfo=None)
     end = parse_key(end_key).replace(tzinfo=None) + timedelta(hours=1)
     expected_hours = int((end - start) / timedelta(hours=1))
     window = [start, end, *warehouse.created_at_bounds(start, end)]
-    hours, empty, rows = warehouse.query(
-        "select count(*), count(case when rows = 0 then 1 end), coalesce(sum(rows), 0) "
-        f"from {warehouse.loaded_hours_table} where archive_hour >= ? and archive_hour < ?",
-        window[:2],
-    )[0]
+    hours, empty, rows = loaded(warehouse, start_key, end_key)
+    # An event is its id and its created_at: GitHub's ids repeat across years.
+    event_key = "concat(id, '|', cast(created_at as string))"
     distinct_events = warehouse.query(
-        f"select count(distinct id) from {warehouse.events_without_payload_table} "
+        f"select count(distinct {event_key}) from {warehouse.events_without_payload_table} "
         "where archive_hour >= ? and archive_hour < ? and created_at >= ? and created_at < ?",
         window,
     )[0][0]
     repos = warehouse.query(
-        f"select repo_name, count(distinct id) as events from {warehouse.events_without_payload_table} "
+        f"select repo_name, count(distinct {event_key}) as events "
+        f"from {warehouse.events_without_payload_table} "
         "where archive_hour >= ? and archive_hour < ? and created_at >= ? and created_at < ? "
         "and repo_name is not null "
         "group by repo_name order by events desc, repo_name limit ?",
@@ -300,15 +311,21 @@ def where_things_are(settings, facts: RunFacts | None) -> list[str]:
     return lines
 
 
-def what_failed(facts: RunFacts | None, exit_status: int) -> list[str]:
+def what_failed(facts: RunFacts | None, exit_status: int, rows: int | None = None) -> list[str]:
     """What a failed run leaves stale, then why each step failed: the last
-    lines a person reads say what to do."""
+    lines a person reads say what to do. ``rows``: the range's rows in the
+    warehouse (None: unknown)."""
     failed_steps = {step for step, _ in facts.failures} if facts else set()
     lines = [f"the run FAILED (exit status {exit_status})."]
     if DBT_STEP in failed_steps:
+        kept = (
+            "no rows of these hours are in gharchive.events either"
+            if rows == 0
+            else "the rows above are in gharchive.events"
+        )
         lines.append(
-            "dbt failed: the marts (analytics.*) do not include this run's hours yet, though "
-            "the rows above are in gharchive.events; fix what dbt reported, then run again."
+            f"dbt failed: the marts (analytics.*) do not include this run's hours yet, and "
+            f"{kept}; fix what dbt reported, then run again."
         )
     hour_steps = sorted(failed_steps & set(STEPS_OF_HOURS))
     if hour_steps:
@@ -356,18 +373,20 @@ def main(argv: list[str] | None = None) -> int:
         facts = None
     if facts:
         print("\n".join(describe_run(facts, args.wall_seconds)))
-    status = 0
+    status, rows = 0, None
     try:
-        print(summarise(warehouse_for(settings), args.start, args.end))
+        warehouse = warehouse_for(settings)
+        print(summarise(warehouse, args.start, args.end))
+        rows = loaded(warehouse, args.start, args.end)[2]
     except WarehouseMissing:
         print(f"hours {args.start} .. {args.end}: nothing is loaded yet")
-        status = 1
+        status, rows = 1, 0
     except Exception as error:
         print(f"no figures: the warehouse could not be read ({error})")
         status = 1
     print("\n".join(where_things_are(settings, facts)))
     if args.run_status:
-        print("\n".join(what_failed(facts, args.run_status)))
+        print("\n".join(what_failed(facts, args.run_status, rows)))
     return status
 
 
