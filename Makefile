@@ -1,16 +1,15 @@
 # make run | make test | make dev — each sets up .venv first (pinned versions).
-# Settings: a .env at the root (KEY=value lines) that make run, make dev and
-# make dashboard read; a variable set in the environment wins over it.
+# Settings: a .env at the root (KEY=value lines), or the file GHARCHIVE_ENV_FILE
+# names; a variable set in the environment wins over it. Only Python reads it
+# (gharchive_assets/local_env.py): no setting is ever put into a recipe's shell
+# line. START and END reach `make run` as exported variables, as data.
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 START ?= 2015-01-01-00:00
 END ?= 2015-01-01-02:00
-# A persistent local Dagster instance shared by `make run` and `make dev`,
-# unless DAGSTER_HOME is set (in the environment, or else in .env).
-DOTENV_DAGSTER_HOME := $(shell sed -n 's/^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}DAGSTER_HOME[[:space:]]*=[[:space:]]*["'"'"']\{0,1\}\([^"'"'"'\#]*\).*/\2/p' .env 2>/dev/null | tail -1)
-export DAGSTER_HOME ?= $(abspath $(or $(strip $(DOTENV_DAGSTER_HOME)),$(CURDIR)/.dagster_home))
+export START END
 # Dagster writes the events it plans for a run, and a ranged step's
 # materialisations, in batches of this many (one transaction each on the local
 # instance: gharchive_assets/event_log.py), not one at a time.
@@ -66,10 +65,10 @@ $(DBT_PREPARED): $(VENV)/.installed $(DBT_SOURCES) gharchive_assets/dbt_project.
 	@$(BIN)/dagster-dbt project prepare-and-package --file gharchive_assets/dbt_project.py >/dev/null
 	@touch $@
 
+# The settings' Dagster instance (DAGSTER_HOME, .dagster_home by default), given
+# deploy/dagster.local.yaml when new, its storage created once.
 setup: $(VENV)/.installed $(DBT_PREPARED)
-	@mkdir -p $(DAGSTER_HOME)
-	@test -f $(DAGSTER_HOME)/dagster.yaml || cp deploy/dagster.local.yaml $(DAGSTER_HOME)/dagster.yaml
-	@$(BIN)/python -m gharchive_assets.local_instance $(DAGSTER_HOME)
+	@$(BIN)/python -m gharchive_assets.local_instance
 
 # sqlfluff renders the models through dbt (local target, a scratch warehouse).
 SQLFLUFF = cd dbt_project && GHARCHIVE_DATA_DIR="$$(mktemp -d)" $(BIN)/sqlfluff
@@ -80,7 +79,7 @@ SQLFLUFF = cd dbt_project && GHARCHIVE_DATA_DIR="$$(mktemp -d)" $(BIN)/sqlfluff
 # through the dagster CLI, each followed by one dbt build of its days; hours a
 # failed hour held back are run again; then the summary.
 run: setup
-	@PYTHONWARNINGS=ignore $(BIN)/python -m gharchive_assets.make_run '$(START)' '$(END)'
+	@PYTHONWARNINGS=ignore $(BIN)/python -m gharchive_assets.make_run
 
 # The production image (deploy/Dockerfile) built with buildah: no Docker daemon,
 # but root. Its layers stay in buildah's storage, so a rebuild takes seconds

@@ -21,7 +21,11 @@ import sys
 import time
 from pathlib import Path
 
-from gharchive_assets.local_env import apply_dotenv, dagster_working_directory, settings_file
+from gharchive_assets.local_env import (
+    apply_dotenv,
+    dagster_working_directory,
+    settings_file,
+)
 from gharchive_assets.settings import SettingsError, load_settings
 
 WORKSPACE = Path(__file__).resolve().parents[1] / "workspace.yaml"
@@ -69,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", default="3000")
     args = parser.parse_args(argv)
-    taken = apply_dotenv()
     try:
+        taken = apply_dotenv()
         load_settings()
     except SettingsError as error:
         print(f"make dev: {error}", file=sys.stderr)

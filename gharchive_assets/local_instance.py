@@ -5,17 +5,24 @@ create its SQLite schema, and one fails ("UNIQUE constraint failed:
 alembic_version"). `make setup` calls this first: under a lock, the first
 caller creates every storage; the others find it ready.
 
-python -m gharchive_assets.local_instance DAGSTER_HOME
+python -m gharchive_assets.local_instance [DAGSTER_HOME]
+
+Without an argument (``make setup``), the instance is the settings' own
+(``DAGSTER_HOME`` from the environment, ``.env`` or ``GHARCHIVE_ENV_FILE``,
+else ``.dagster_home``), given deploy/dagster.local.yaml when it has no
+dagster.yaml yet.
 """
 
 import fcntl
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 READY = ".storage_ready"
+LOCAL_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "dagster.local.yaml"
 
 
 def prepare(home: Path) -> None:
@@ -50,5 +57,24 @@ def instance_at(home: Path) -> Iterator:
             os.environ["DAGSTER_HOME"] = before
 
 
+def main(argv: list[str]) -> int:
+    if argv:
+        prepare(Path(argv[0]))
+        return 0
+    from gharchive_assets.local_env import SettingsFileError, apply_dotenv
+
+    try:
+        apply_dotenv()
+    except SettingsFileError as error:
+        print(f"make: {error}", file=sys.stderr)
+        return 2
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copyfile(LOCAL_CONFIG, home / "dagster.yaml")
+    prepare(home)
+    return 0
+
+
 if __name__ == "__main__":
-    prepare(Path(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))

@@ -2,7 +2,10 @@
 month of hours per run, each followed by one run of its days (GitHub's star
 history when GITHUB_TOKEN is set, then one dbt build); then the summary.
 
-python -m gharchive_assets.make_run START END
+python -m gharchive_assets.make_run [START END]
+
+Without arguments, START and END come from the environment (``make run
+START=… END=…`` exports them: make passes them as data, never through a shell).
 
 A range of any length starts at once, says what it will do, and keeps its
 memory bounded: Dagster plans a run by writing an event per asset and
@@ -23,7 +26,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from gharchive_assets.archive_hour import key_for, parse_key
-from gharchive_assets.local_env import apply_dotenv, dagster_working_directory, settings_file
+from gharchive_assets.local_env import (
+    apply_dotenv,
+    dagster_working_directory,
+    settings_file,
+)
 from gharchive_assets.partitions import day_of
 from gharchive_assets.run_range import partitions_start_for
 from gharchive_assets.settings import WHOLE_RANGE, SettingsError, load_settings
@@ -116,12 +123,14 @@ def run_hours(first: str, last: str, env: dict[str, str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if not args and os.environ.get("START") and os.environ.get("END"):
+        args = [os.environ["START"], os.environ["END"]]
     if len(args) != 2:
         print("usage: python -m gharchive_assets.make_run START END", file=sys.stderr)
         return 2
     start, end = args
-    taken = apply_dotenv()
     try:
+        taken = apply_dotenv()
         settings = load_settings()
         partitions_start = partitions_start_for(start, end, settings.start)
     except (ValueError, SettingsError) as error:

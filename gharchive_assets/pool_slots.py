@@ -146,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     parent = os.getppid()
+    from gharchive_assets.local_env import apply_dotenv
+
+    apply_dotenv()  # DAGSTER_HOME as every make command reads it (the environment wins)
 
     def say(message: str) -> None:
         print(f"pool slots: {message}", flush=True)

@@ -51,6 +51,8 @@ class SourceSpec:
 
 
 SOURCE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+HOUR_KEY = re.compile(r"\d{4}-\d{2}-\d{2}-\d{2}:\d{2}")
+PASSWORD_IN_URL = re.compile(r"(://[^/:@\s]*:)[^@/\s]*@")
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if target not in TARGETS:
         raise SettingsError(f"GHARCHIVE_TARGET must be one of {TARGETS}, not {target!r}")
     base_url = get("GHARCHIVE_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+    if problem := credentials_problem(base_url):
+        raise SettingsError(f"GHARCHIVE_BASE_URL: {problem}")
     if not base_url.startswith(("http://", "https://", "file://")):
         raise SettingsError(
             f"GHARCHIVE_BASE_URL must start with http://, https:// or file://, not {base_url!r}"
@@ -147,6 +151,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if problem := file_url_problem(base_url):
         raise SettingsError(f"GHARCHIVE_BASE_URL: {problem}")
     github_api_url = get("GITHUB_API_URL", DEFAULT_GITHUB_API_URL).rstrip("/")
+    if problem := credentials_problem(github_api_url):
+        raise SettingsError(f"GITHUB_API_URL: {problem} (the token is GITHUB_TOKEN)")
     if not github_api_url.startswith(("http://", "https://")):
         raise SettingsError(
             f"GITHUB_API_URL must start with http:// or https://, not {github_api_url!r}"
@@ -217,6 +223,28 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
+def redacted(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``***``: what a
+    message may show."""
+    return PASSWORD_IN_URL.sub(r"\1***@", text)
+
+
+def credentials_problem(url: str) -> str | None:
+    """Why a URL carrying a user or a password is refused (None when it has none):
+    a setting is printed in messages, so it must hold no secret."""
+    try:
+        parts = urlparse(url)
+        has_user = parts.username is not None or parts.password is not None
+    except ValueError:
+        return None
+    if not has_user:
+        return None
+    return (
+        f"{redacted(url)} carries credentials; put none in a URL (it is printed in "
+        "messages and logs): serve the archive without them, or from a local mirror"
+    )
+
+
 def file_url_problem(url: str) -> str | None:
     """Why a file:// URL names no local directory (None when it does): with two
     slashes, ``file://tmp/x`` is the directory /x on a host called tmp."""
@@ -253,8 +281,12 @@ def _sources(text: str | None) -> tuple[SourceSpec, ...]:
     for entry in text.split(","):
         name, equals, rest = entry.strip().partition("=")
         url, at, first_key = rest.strip().rpartition("@") if "@" in rest else (rest, "", "")
+        if at and not HOUR_KEY.fullmatch(first_key.strip()) and "/" in first_key:
+            url, at, first_key = rest.strip(), "", ""  # an @ inside the URL, not @FIRST_KEY
         url = url.strip().rstrip("/")
         problem = None
+        if credentials := credentials_problem(url):
+            raise SettingsError(f"GHARCHIVE_SOURCES: {credentials}")
         if not equals or not SOURCE_NAME.fullmatch(name.strip()):
             problem = "a name of lower-case letters, digits, - and _ before '='"
         elif not url.startswith(("http://", "https://", "file://")):
@@ -271,7 +303,7 @@ def _sources(text: str | None) -> tuple[SourceSpec, ...]:
         if problem:
             raise SettingsError(
                 f"GHARCHIVE_SOURCES must be name=URL[@FIRST_KEY],… with {problem}; "
-                f"{entry.strip()!r} is not"
+                f"{redacted(entry.strip())!r} is not"
             )
         sources.append(SourceSpec(name.strip(), url, first_key.strip() if at else None))
     return tuple(sources)

@@ -240,3 +240,45 @@ def test_make_run_from_the_archives_first_hour_to_now_starts_at_once(tmp_path):
     assert said < 10, f"the plan took {said:.1f} s"
     assert downloaded.exists() and downloading < 90, f"no first hour after {downloading:.0f} s"
     assert memory < 1.5e9, f"{memory / 1e6:.0f} MB before the first hour"
+
+
+def test_settings_are_data_and_no_shell_runs_them(tmp_path):
+    """A settings file whose DAGSTER_HOME holds shell syntax and spaces, and a
+    START holding a quote: make runs no command of theirs (each would create a
+    file in the checkout, where make runs), the instance goes to the literal
+    path (one directory, spaces and all), and the bad key is refused."""
+    pwned = [REPO / f"pwned-{n}" for n in (1, 2, 3)]
+    settings_file = tmp_path / "hostile.env"
+    home = tmp_path / "home $(touch pwned-1) `touch pwned-2`"
+    settings_file.write_text(f"DAGSTER_HOME={home}\nGHARCHIVE_DATA_DIR={tmp_path / 'data'}\n")
+    env = {**os.environ, "GHARCHIVE_ENV_FILE": str(settings_file)}
+    env.pop("DAGSTER_HOME", None)
+    try:
+        setup = ["make", "--no-print-directory", "setup", f"VENV={sys.prefix}"]
+        completed = subprocess.run(setup, cwd=REPO, env=env, capture_output=True, text=True)
+        assert completed.returncode == 0, completed.stderr[-2000:]
+        assert (home / "dagster.yaml").is_file(), "the instance is where the file says"
+        assert sorted(p.name for p in tmp_path.iterdir()) == [home.name, "hostile.env"]
+        quote = "START=2015-01-01-00:00'; touch pwned-3; echo '"
+        run = ["make", "--no-print-directory", "run", f"VENV={sys.prefix}", quote]
+        completed = subprocess.run(run, cwd=REPO, env=env, capture_output=True, text=True)
+        assert completed.returncode != 0
+        assert "is not an hourly partition key" in completed.stderr
+        assert [path.name for path in pwned if path.exists()] == []
+    finally:
+        for path in pwned:
+            path.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("kind", ["missing", "a-directory"])
+def test_a_named_settings_file_that_cannot_be_read_is_an_error(tmp_path, kind):
+    named = tmp_path / "gcp.env"
+    if kind == "a-directory":
+        named.mkdir()
+    env = {**os.environ, "GHARCHIVE_ENV_FILE": str(named), "DAGSTER_HOME": str(tmp_path / "h")}
+    command = ["make", "--no-print-directory", "run", f"VENV={sys.prefix}"]
+    completed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert completed.returncode != 0
+    what = "does not exist" if kind == "missing" else "is not a file"
+    assert f"GHARCHIVE_ENV_FILE names {named}, which {what}" in completed.stderr
+    assert not (tmp_path / "data").exists(), "nothing ran"

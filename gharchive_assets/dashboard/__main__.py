@@ -18,8 +18,8 @@ DEFAULT_PORT = "3001"
 
 
 def main() -> int:
-    apply_dotenv()  # .env, under the environment; streamlit's process inherits both
     try:
+        apply_dotenv()  # .env, under the environment; streamlit's process inherits both
         settings = load_settings()
     except SettingsError as error:
         print(f"make dashboard: {error}", file=sys.stderr)
