@@ -75,12 +75,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         taken = apply_dotenv()
-        load_settings()
+        settings = load_settings()
     except SettingsError as error:
         print(f"make dev: {error}", file=sys.stderr)
         return 2
     if taken:
         print(f"make dev: from {settings_file()}: {', '.join(sorted(taken))}", flush=True)
+    from gharchive_assets.warehouse.instance_sync import sync_at_start
+
+    # Hours a killed run loaded but Dagster never recorded: recorded before the UI starts.
+    sync_at_start(settings, lambda line: print(f"make dev: {line}", flush=True))
     command = [
         str(Path(sys.executable).with_name("dagster")), "dev",
         "-w", str(WORKSPACE), "-h", args.host, "-p", str(args.port),

@@ -148,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     if taken:
         print(f"make run: from {settings_file()}: {', '.join(sorted(taken))}", flush=True)
     print(what_it_will_do(start, end, ranges, settings), flush=True)
+    from gharchive_assets.warehouse.instance_sync import sync_at_start  # Dagster: after the plan
+
+    sync_at_start(settings, lambda line: print(f"make run: {line}", flush=True))
     models, skipped = models_selection(env)
     if skipped:
         print(skipped, flush=True)

@@ -78,6 +78,7 @@ def for_each_hour(
     final: tuple[type[Exception], ...] = (),
     step_retries: int = 0,
     stop_on: tuple[type[Exception], ...] = (),
+    report_each: bool = False,
 ) -> dg.MaterializeResult:
     """Do ``work`` for each hour of the run; one failed hour does not stop the others,
     except a failure of a ``stop_on`` kind (one that fails every hour alike, such
@@ -89,6 +90,11 @@ def for_each_hour(
     so the step's RetryPolicy (``step_retries`` of them) is not used. The last
     try fails without asking for another, which keeps this message (Dagster would
     replace it with "Exceeded max_retries").
+
+    ``report_each``: each hour's materialisation is also recorded as soon as the
+    hour is done, not only when the step ends (Dagster's way for a ranged step),
+    so a run killed or failed part-way leaves the instance saying what the
+    warehouse holds.
     """
     keys = context.partition_keys
     failures: dict[str, str] = {}
@@ -106,6 +112,10 @@ def for_each_hour(
                 break
             continue
         context.add_asset_metadata(dict(metadata), partition_key=key)
+        if report_each:
+            context.log_event(
+                dg.AssetMaterialization(context.asset_key, partition=key, metadata=dict(metadata))
+            )
     if failures:
         lines = [f"- {key}: {reason}" for key, reason in failures.items()]
         if len(lines) > LISTED_FAILURES:

@@ -128,6 +128,7 @@ class DagsterDev:
         if config is None:
             config = (repo / "deploy" / "dagster.local.yaml").read_text()
         (home / "dagster.yaml").write_text(config)
+        (home / "no.env").touch()  # an empty settings file: the checkout's .env is not read
         self.home, self.port = home, port
         full_env = {
             **os.environ,
