@@ -432,14 +432,19 @@ def cancel_backfill(port: int, backfill_id: str, instance) -> dict:
     graphql(port, CANCEL, {"id": backfill_id})
     asked = time.monotonic()
     queue_empty = canceled = None
+    asked_again = 0
     while time.monotonic() - asked < 600 and canceled is None:
         queued = instance.get_runs_count(backfill_runs(backfill_id, [dg.DagsterRunStatus.QUEUED]))
         if queued == 0 and queue_empty is None:
             queue_empty = time.monotonic() - asked
-        if instance.get_backfill(backfill_id).status.value == "CANCELED":
+        status = instance.get_backfill(backfill_id).status.value
+        if status == "CANCELED":
             canceled = time.monotonic() - asked
+        elif status == "REQUESTED":  # the daemon wrote over the cancel (dagster-io/dagster#7094)
+            asked_again += 1
+            graphql(port, CANCEL, {"id": backfill_id})
         time.sleep(1)
-    return {"queue_empty": queue_empty, "canceled": canceled}
+    return {"queue_empty": queue_empty, "canceled": canceled, "asked_again": asked_again}
 
 
 def summary(result: dict) -> str:
@@ -462,6 +467,11 @@ def summary(result: dict) -> str:
         text += (
             f"; cancel: queue empty after {s(result['cancel']['queue_empty'])}, "
             f"CANCELED after {s(result['cancel']['canceled'])}"
+            + (
+                f" (asked again {result['cancel']['asked_again']} times)"
+                if result["cancel"]["asked_again"]
+                else ""
+            )
         )
     return text
 
