@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import psutil
 import pytest
+import yaml
 
 from gharchive_assets.local_instance import instance_at
 from gharchive_assets.partitions import HOURS_GROUP
 from gharchive_assets.settings import Settings
 from tests.archive_server import ArchiveServer
-from tests.dagster_dev import DagsterDev, asset_groups, graphql, launch_asset_backfill
+from tests.dagster_dev import REPO, DagsterDev, asset_groups, graphql, launch_asset_backfill
 from tests.loopback import free_port
 from tests.pipeline import query
 from tests.synthetic import ArchiveFaker, write_hour
@@ -60,11 +61,15 @@ def materialised_in_the_ui(port: int) -> set[str]:
 def test_make_dev_killed_mid_run_and_started_again_agrees_with_the_warehouse(tmp_path):
     faker = ArchiveFaker(seed=9)
     for hour in HOURS:
-        write_hour(tmp_path / "archive", hour, faker.hour(hour, 4_000))
+        write_hour(tmp_path / "archive", hour, faker.hour(hour, 2_000))
     home, data = tmp_path / "home", tmp_path / "data"
+    # The local instance, its run monitoring asking every 5 s rather than 30.
+    config = yaml.safe_load((REPO / "deploy" / "dagster.local.yaml").read_text())
+    config["run_monitoring"]["poll_interval_seconds"] = 5
+    config = yaml.safe_dump(config)
     with ArchiveServer(tmp_path / "archive") as server:
         env = {"GHARCHIVE_BASE_URL": server.url, "GHARCHIVE_DATA_DIR": str(data)}
-        dev = DagsterDev(home, env, free_port())
+        dev = DagsterDev(home, env, free_port(), config)
         launch_asset_backfill(dev.port, KEYS, asset_groups(dev.port)[HOURS_GROUP])
         deadline = time.monotonic() + 600
         with instance_at(home) as instance:
@@ -77,7 +82,7 @@ def test_make_dev_killed_mid_run_and_started_again_agrees_with_the_warehouse(tmp
         assert 3 <= len(loaded) < len(KEYS), "killed between the first hours and the last"
         assert killed, "a run was going when make dev was killed"
 
-        again = DagsterDev(home, env, free_port())
+        again = DagsterDev(home, env, free_port(), config)
         try:
             with instance_at(home) as instance:
                 # Run monitoring finds the killed run's process gone and fails it.

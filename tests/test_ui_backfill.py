@@ -35,9 +35,9 @@ pytestmark = pytest.mark.slow
 DAYS = ["2015-01-03", "2015-01-04", "2015-01-05"]
 HOURS = [datetime(2015, 1, 3, tzinfo=UTC) + timedelta(hours=h) for h in range(24 * len(DAYS))]
 KEYS = [f"{hour:%Y-%m-%d-%H}:00" for hour in HOURS]
-# Four runs of hours a day: the queue holds runs of later days while a day's
+# Three runs of hours a day: the queue holds runs of later days while a day's
 # models are due, as a long backfill's does.
-HOURS_PER_RUN = 6
+HOURS_PER_RUN = 8
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 MARTS = dg.AssetKey(["analytics", "daily_event_counts"])
 UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
