@@ -5,15 +5,28 @@ runs of hours and of the models (slow)."""
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import dagster as dg
+from dagster._core.remote_origin import (
+    RegisteredCodeLocationOrigin,
+    RemoteJobOrigin,
+    RemoteRepositoryOrigin,
+)
+
 from gharchive_assets.archive_hour import KEY_FORMAT
 from gharchive_assets.defs.models_follow import (
     MODEL_RUN_PRIORITY,
     ModelDaysPlanner,
     contiguous,
     day_hours,
+    promote_model_runs,
 )
 
 START = datetime(2015, 1, 1, tzinfo=UTC)
+# Where a queued run says it came from (Dagster requires one of a queued run).
+QUEUE_ORIGIN = RemoteJobOrigin(
+    RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("gharchive_assets"), "__repository__"),
+    "__ASSET_JOB",
+)
 NOW = datetime(2024, 6, 1, 12, 30, tzinfo=UTC)
 
 
@@ -179,3 +192,39 @@ def test_contiguous_stops_at_the_first_gap():
         "2024-03-01",
     ]
     assert contiguous([]) == []
+
+
+def test_queued_runs_of_the_models_alone_move_to_the_head_of_the_queue():
+    """A backfill of every asset asks for its days' models as their hours load;
+    those runs go ahead of its runs of hours, as the sensor's own do."""
+    models = [dg.AssetKey(["analytics", "daily_event_counts"]), dg.AssetKey(["analytics", "x"])]
+    hours = dg.AssetKey(["gharchive", "events"])
+    with dg.instance_for_test() as instance:
+
+        def queued(selection, status=dg.DagsterRunStatus.QUEUED, **tags):
+            run = dg.DagsterRun(
+                job_name="__ASSET_JOB", status=status, asset_selection=frozenset(selection),
+                tags=tags, remote_job_origin=QUEUE_ORIGIN,
+            )  # fmt: skip
+            return instance.add_run(run).run_id
+
+        backfill_models = queued(models, **{"dagster/backfill": "abc"})
+        own_page = queued(models[:1], **{"dagster/priority": "not a number"})
+        already_higher = queued(models, **{"dagster/priority": "20"})
+        of_hours = queued([hours])
+        mixed = queued([hours, *models])
+        started = queued(models, status=dg.DagsterRunStatus.STARTED)
+        runs = instance.get_runs()
+
+        moved = promote_model_runs(instance, runs, models)
+        assert sorted(moved) == sorted([backfill_models, own_page])
+
+        def priority(run_id):
+            return instance.get_run_by_id(run_id).tags.get("dagster/priority")
+
+        assert priority(backfill_models) == priority(own_page) == str(MODEL_RUN_PRIORITY)
+        assert instance.get_run_by_id(backfill_models).tags["dagster/backfill"] == "abc"
+        assert priority(already_higher) == "20"
+        assert priority(of_hours) is priority(mixed) is priority(started) is None
+        # Asked again, nothing moves twice.
+        assert promote_model_runs(instance, instance.get_runs(), models) == []

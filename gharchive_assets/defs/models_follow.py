@@ -18,6 +18,11 @@ One run at a time, for the earliest contiguous days ready (at most
 while the queue holds a year of runs of hours, a finished day's build is the
 next run to start. A day whose builds failed ``MAX_TRIES`` times for the same
 loads waits for a new load of its hours.
+
+Runs of the models launched any other way (a backfill of every asset from the
+global lineage, a model's own page) are moved to the head of the queue too
+(``promote_model_runs``): such a backfill asks for its days' models as their
+hours load, and those runs would otherwise wait behind its runs of hours.
 """
 
 import json
@@ -253,6 +258,28 @@ class InstanceLoadsAndBuilds:
         )
 
 
+def promote_model_runs(
+    instance: dg.DagsterInstance, runs: Iterable[dg.DagsterRun], model_keys: Iterable[dg.AssetKey]
+) -> list[str]:
+    """Give queued runs of the models alone ``MODEL_RUN_PRIORITY`` (never lowering
+    a priority set higher); the ids of the runs moved. The run queue reads a
+    run's tags at each pass, so a queued run moves at once."""
+    models = set(model_keys)
+    moved = []
+    for run in runs:
+        selection = set(run.asset_selection or ())
+        if run.status != dg.DagsterRunStatus.QUEUED or not selection or not selection <= models:
+            continue
+        try:
+            priority = int(run.tags.get(PRIORITY_TAG, "0"))
+        except ValueError:
+            priority = 0
+        if priority < MODEL_RUN_PRIORITY:
+            instance.add_run_tags(run.run_id, {PRIORITY_TAG: str(MODEL_RUN_PRIORITY)})
+            moved.append(run.run_id)
+    return moved
+
+
 def hour_keys(first: str, last: str) -> list[str]:
     hour, end = parse_key(first), parse_key(last)
     keys = []
@@ -285,6 +312,12 @@ def models_follow_defs(settings: Settings) -> dg.Definitions:
     def models_follow_hours_sensor(context: dg.SensorEvaluationContext):
         cursor = json.loads(context.cursor) if context.cursor else {}
         reader = InstanceLoadsAndBuilds(context.instance, model_keys(context.repository_def))
+        if moved := promote_model_runs(
+            context.instance, reader.unfinished_runs(), reader.model_keys
+        ):
+            context.log.info(
+                f"{len(moved)} queued runs of the models moved to the head of the queue"
+            )
         plan = ModelDaysPlanner(reader, start).plan(cursor, datetime.now(UTC))
         context.update_cursor(json.dumps(plan.cursor))
         if request := plan.run_request():
