@@ -63,13 +63,23 @@ def dismiss_welcome(page) -> None:
 
 
 def open_dialog(page, url: str, button_name: str = "Materialize all…") -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.goto(url)
     button = page.get_by_role("button", name=button_name)
     button.wait_for(timeout=300_000)
     dismiss_welcome(page)
     button.click()
-    page.get_by_text("Show all partitions").click(timeout=300_000)
-    page.get_by_role("button", name="All", exact=True).wait_for(timeout=300_000)
+    # One asset's page first asks "Are you sure?" when its upstream has never
+    # been materialised (clean_events_hour, here).
+    with contextlib.suppress(PlaywrightTimeout):
+        page.get_by_role("button", name="Confirm").click(timeout=5000)
+    try:
+        page.get_by_text("Show all partitions").click(timeout=300_000)
+        page.get_by_role("button", name="All", exact=True).wait_for(timeout=300_000)
+    except Exception:
+        page.screenshot(path=str(HERE / "out" / "ui_backfill_dialog.png"))
+        raise
 
 
 def all_click(page, url: str, button_name: str) -> tuple[float, float, float]:
