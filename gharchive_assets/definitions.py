@@ -16,13 +16,14 @@ from gharchive_assets.defs.events import events_defs
 from gharchive_assets.defs.github import github_defs
 from gharchive_assets.defs.lake import lake_defs
 from gharchive_assets.defs.models_follow import models_follow_defs
+from gharchive_assets.defs.pool_steps import pool_steps_defs
 from gharchive_assets.defs.report import report_defs
 from gharchive_assets.defs.resources import target_resources
 from gharchive_assets.settings import Settings, load_settings
 
 # In the order data flows: lake -> events -> GitHub's star history -> dbt models
 # (and the sensor that builds them after their hours) -> report; then what keeps
-# them up, and what stops a cancelled backfill.
+# them up, what stops a cancelled backfill, and what unsticks a pool's queue.
 STAGES = (
     lake_defs,
     events_defs,
@@ -33,6 +34,7 @@ STAGES = (
     report_defs,
     automation_defs,
     backfill_cancel_defs,
+    pool_steps_defs,
     target_resources,
 )
 
