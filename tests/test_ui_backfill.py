@@ -32,7 +32,7 @@ from tests.synthetic import ArchiveFaker, write_hour
 # Starts processes, servers or emulators: not in the fast lane.
 pytestmark = pytest.mark.slow
 
-DAYS = ["2015-01-03", "2015-01-04"]
+DAYS = ["2015-01-03", "2015-01-04", "2015-01-05"]
 HOURS = [datetime(2015, 1, 3, tzinfo=UTC) + timedelta(hours=h) for h in range(24 * len(DAYS))]
 KEYS = [f"{hour:%Y-%m-%d-%H}:00" for hour in HOURS]
 # Three runs of hours a day: the queue holds runs of later days while a day's
