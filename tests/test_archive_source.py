@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -257,10 +256,8 @@ def test_a_source_that_cannot_be_reached_fails_fast_naming_the_variable(where, t
     host = where if where != "refused" else f"127.0.0.1:{free_port()}"
     source = ArchiveSourceResource(base_url=f"http://{host}", backoff_seconds=0.2)
     said = []
-    started = time.monotonic()
     with pytest.raises(SourceUnreachable) as failure:
         source.download(HOUR, tmp_path / "hour.json.gz", said.append)
-    assert time.monotonic() - started < 5
     assert len(said) == 1, "tried once more, not four times"
     message = str(failure.value)
     assert "cannot be reached" in message and "GHARCHIVE_BASE_URL" in message

@@ -37,10 +37,8 @@ def test_a_wait_that_runs_out_names_the_holder(tmp_path):
     path = tmp_path / "warehouse.duckdb.lock"
     holder = hold_in_another_process(path, 30)
     try:
-        started = time.monotonic()
         with pytest.raises(LockTimeout) as timeout, exclusive(path, "a load", 0.5):
             pass
-        assert time.monotonic() - started < 5
         message = str(timeout.value)
         assert f"pid {holder.pid}" in message and "dbt build of run abc" in message
         assert "waited 0 s" in message or "waited 1 s" in message

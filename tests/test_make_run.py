@@ -158,15 +158,15 @@ def test_make_run_fails_fast_on_a_host_that_does_not_resolve(tmp_path):
         "make", "--no-print-directory", "run", f"VENV={sys.prefix}",
         "START=2015-01-01-00:00", "END=2015-01-01-00:00",
     ]  # fmt: skip
-    started = time.monotonic()
     completed = subprocess.run(
         command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300
     )
-    assert time.monotonic() - started < 60
     assert completed.returncode != 0
     last = "\n".join(completed.stdout.splitlines()[-8:])
     assert "GHARCHIVE_BASE_URL" in last and "no-such-host.invalid" in last, last
     assert "nothing is loaded yet" in completed.stdout
+    # Fast: it gave up after the unreachable source's two tries, no backoff ladder.
+    assert "(after 2 tries)" in completed.stdout
 
 
 @pytest.mark.parametrize(
