@@ -22,12 +22,12 @@ from gharchive_assets.defs.models_follow import (
 )
 
 START = datetime(2015, 1, 1, tzinfo=UTC)
+NOW = datetime(2024, 6, 1, 12, 30, tzinfo=UTC)
 # Where a queued run says it came from (Dagster requires one of a queued run).
 QUEUE_ORIGIN = RemoteJobOrigin(
     RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("gharchive_assets"), "__repository__"),
     "__ASSET_JOB",
 )
-NOW = datetime(2024, 6, 1, 12, 30, tzinfo=UTC)
 
 
 def hours_of(day: str, first: int = 0, last: int = 23) -> list[str]:
