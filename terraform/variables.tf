@@ -142,7 +142,7 @@ variable "dagster_admin_cidr_blocks" {
 }
 
 variable "dagster_secrets_kms_key" {
-  description = "Cloud KMS key encrypting the cluster's Kubernetes Secrets (with enable_dagster_home)."
+  description = "Cloud KMS key encrypting the cluster's Kubernetes Secrets (with enable_dagster_home); empty: terraform makes a key ring and key in the region."
   type        = string
   default     = ""
 }

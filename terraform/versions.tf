@@ -4,9 +4,11 @@ terraform {
   required_version = ">= 1.11"
 
   required_providers {
+    # 6.48: google_artifact_registry_repository's registry_uri (the image
+    # repository's address in the Binary Authorization policy and the Helm values).
     google = {
       source  = "hashicorp/google"
-      version = "~> 6.40"
+      version = "~> 6.48"
     }
     random = {
       source  = "hashicorp/random"

@@ -16,7 +16,15 @@ taken from its source in the dagster repository (helm/dagster):
   location's container context and service account
   (charts/dagster-user-deployments/templates/helpers/_helpers.tpl,
   serviceaccount.yaml), and the instance's concurrency block
-  (templates/helpers/instance/_concurrency.tpl).
+  (templates/helpers/instance/_concurrency.tpl);
+- what the instance ConfigMap makes of ``dagsterDaemon.runMonitoring`` (only
+  the keys it names) and of ``additionalInstanceConfig`` (appended as it is),
+  templates/configmap-instance.yaml;
+- every image each pod runs, init containers included
+  (templates/helpers/_deployment-webserver.tpl, deployment-daemon.yaml,
+  charts/dagster-user-deployments/templates/deployment-user.yaml,
+  job-instance-migrate.yaml), with the chart's defaults (values.yaml), to check
+  against the Binary Authorization policy.
 
 When the chart version in terraform/modules/dagster_home changes, re-read
 those files and update this one.
@@ -41,12 +49,18 @@ def free(names: str) -> dict:
     return dict.fromkeys(names.split(), ANY)
 
 
-_IMAGE = {"repository": ANY, "tag": ANY, "pullPolicy": ANY}
+_IMAGE = {"repository": ANY, "tag": ANY, "pullPolicy": ANY, "digest": ANY}
+_EXTERNAL_IMAGE = {"registry": ANY, "repository": ANY, "tag": ANY, "pullPolicy": ANY}
 _SERVICE_ACCOUNT = {"create": ANY, "name": ANY, "annotations": ANY}
 _POD = free(
     "env envConfigMaps envSecrets deploymentLabels labels nodeSelector affinity tolerations "
     "podSecurityContext securityContext resources readinessProbe livenessProbe startupProbe "
     "annotations schedulerName volumeMounts volumes"
+)
+# The webserver's and the daemon's own (subschema/webserver.py, daemon.py).
+_CONTROL_PLANE_POD = free(
+    "checkDbReadyInitContainer logFormat initContainerResources extraContainers "
+    "extraPrependedInitContainers"
 )
 _USER_DEPLOYMENT = {
     **{k: v for k, v in _POD.items() if k != "deploymentLabels"},
@@ -71,17 +85,19 @@ _K8S_RUN_LAUNCHER = {
 }
 _QUEUED_RUN_COORDINATOR = free(
     "maxConcurrentRuns tagConcurrencyLimits dequeueIntervalSeconds dequeueNumWorkers "
-    "dequeueUseThreads"
+    "dequeueUseThreads blockOpConcurrencyLimitedRuns"
 )
 
 CHART_KEYS: dict = {
     "global": free(
         "postgresqlSecretName dagsterHome serviceAccountName celeryConfigSecretName "
-        "dagsterInstanceConfigMap"
+        "dagsterInstanceConfigMap postgresqlAuthWifEnabled"
     ),
     "serviceAccount": _SERVICE_ACCOUNT,
     "dagsterWebserver": {
         **_POD,
+        **_CONTROL_PLANE_POD,
+        "dbPoolMaxOverflow": ANY,
         "replicaCount": ANY,
         "image": _IMAGE,
         "nameOverride": ANY,
@@ -95,6 +111,8 @@ CHART_KEYS: dict = {
     },
     "dagsterDaemon": {
         **_POD,
+        **_CONTROL_PLANE_POD,
+        "backfills": ANY,
         "enabled": ANY,
         "image": _IMAGE,
         "runCoordinator": {
@@ -106,8 +124,10 @@ CHART_KEYS: dict = {
             },
         },
         "heartbeatTolerance": ANY,
+        # dict[str, Any] in the schema, but the ConfigMap renders only
+        # RUN_MONITORING_RENDERED: any other key is accepted and lost.
         "runMonitoring": ANY,
-        "runRetries": ANY,
+        "runRetries": free("enabled maxRetries retryOnAssetOrOpFailure"),
         "sensors": ANY,
         "schedules": ANY,
     },
@@ -124,10 +144,13 @@ CHART_KEYS: dict = {
         "serviceAccount": _SERVICE_ACCOUNT,
         "global": ANY,
     },
-    "postgresql": free(
-        "image enabled postgresqlHost postgresqlUsername postgresqlPassword "
-        "postgresqlDatabase postgresqlParams postgresqlScheme service"
-    ),
+    "postgresql": {
+        **free(
+            "enabled postgresqlHost postgresqlUsername postgresqlPassword "
+            "postgresqlDatabase postgresqlParams postgresqlScheme service"
+        ),
+        "image": _EXTERNAL_IMAGE,
+    },
     "generatePostgresqlPasswordSecret": ANY,
     "generateCeleryConfigSecret": ANY,
     "rabbitmq": ANY,
@@ -193,6 +216,16 @@ def unknown_keys(values, known=CHART_KEYS, path: str = "") -> list[str]:
 
 # The chart's defaults that the helpers below read when the values leave them out.
 DAGSTER_HOME = "/opt/dagster/dagster_home"
+# values.yaml: the init container that waits for the database runs Docker Hub's postgres.
+POSTGRES_IMAGE = {"registry": "docker.io", "repository": "library/postgres", "tag": "14.6"}
+BUSYBOX_IMAGE = {"repository": "docker.io/busybox", "tag": "1.28"}
+# configmap-instance.yaml: the runMonitoring keys the ConfigMap writes, and their names there.
+RUN_MONITORING_RENDERED = {
+    "enabled": "enabled",
+    "startTimeoutSeconds": "start_timeout_seconds",
+    "maxResumeRunAttempts": "max_resume_run_attempts",
+    "pollIntervalSeconds": "poll_interval_seconds",
+}
 
 
 def fullname(release: str) -> str:
@@ -308,6 +341,89 @@ def instance_concurrency(values: dict) -> dict | None:
         if runs.get("tagConcurrencyLimits"):
             rendered["runs"]["tag_concurrency_limits"] = runs["tagConcurrencyLimits"]
     return rendered
+
+
+def instance_run_monitoring(values: dict) -> dict | None:
+    """The instance's ``run_monitoring``: the chart's block when the daemon's
+    ``runMonitoring.enabled`` (its known keys only), else what
+    ``additionalInstanceConfig`` appends."""
+    daemon = values.get("dagsterDaemon") or {}
+    monitoring = daemon.get("runMonitoring") or {}
+    if daemon.get("enabled", True) and monitoring.get("enabled", True):
+        return {
+            name: monitoring[key]
+            for key, name in RUN_MONITORING_RENDERED.items()
+            if monitoring.get(key) is not None
+        }
+    return (values.get("additionalInstanceConfig") or {}).get("run_monitoring")
+
+
+def instance_top_level_keys(values: dict) -> list[str]:
+    """The keys of the rendered dagster.yaml in order, to find any written twice
+    (``additionalInstanceConfig`` is appended after the chart's own)."""
+    daemon = values.get("dagsterDaemon") or {}
+    keys = ["scheduler", "schedule_storage", "run_launcher", "run_storage", "event_log_storage"]
+    if daemon.get("enabled", True) and (daemon.get("runCoordinator") or {}).get("enabled"):
+        keys.append("run_coordinator")
+    keys.append("compute_logs")
+    if daemon.get("enabled", True) and (daemon.get("runMonitoring") or {}).get("enabled", True):
+        keys.append("run_monitoring")
+    if daemon.get("enabled", True) and (daemon.get("runRetries") or {}).get("enabled"):
+        keys.append("run_retries")
+    keys.append("telemetry")
+    if instance_concurrency(values) is not None:
+        keys.append("concurrency")
+    return keys + list(values.get("additionalInstanceConfig") or {})
+
+
+def _image(image: dict) -> str:
+    if image.get("digest"):
+        return f"{image['repository']}@{image['digest']}"
+    return f"{image['repository']}:{image['tag']}"
+
+
+def pod_images(values: dict) -> dict[str, list[str]]:
+    """Every image each of the release's pods runs, init containers first."""
+    postgres = {**POSTGRES_IMAGE, **((values.get("postgresql") or {}).get("image") or {})}
+    busybox = {**BUSYBOX_IMAGE, **((values.get("busybox") or {}).get("image") or {})}
+    check_db = f"{postgres['registry']}/{postgres['repository']}:{postgres['tag']}"
+    subchart = values.get("dagster-user-deployments") or {}
+    deployments = subchart.get("deployments") or [] if subchart.get("enabled") else []
+    wait_for_code = [_image(busybox)] * len(deployments) if subchart.get("enableSubchart") else []
+    pods = {}
+    for name, key in (("webserver", "dagsterWebserver"), ("daemon", "dagsterDaemon")):
+        part = values.get(key) or {}
+        if key == "dagsterDaemon" and not part.get("enabled", True):
+            continue
+        init = [check_db] if part.get("checkDbReadyInitContainer", True) else []
+        extra = [c["image"] for c in part.get("extraPrependedInitContainers") or []]
+        sidecars = [c["image"] for c in part.get("extraContainers") or []]
+        pods[name] = extra + init + wait_for_code + [_image(part["image"])] + sidecars
+    for deployment in deployments:
+        pods[f"code location {deployment['name']}"] = [_image(deployment["image"])]
+        if (deployment.get("includeConfigInLaunchedRuns") or {}).get("enabled"):
+            pods[f"run of {deployment['name']}"] = [_image(deployment["image"])]
+    if (values.get("migrate") or {}).get("enabled"):
+        pods["migrate"] = [_image(values["dagsterWebserver"]["image"])]
+    return pods
+
+
+def admitted(image: str, patterns: list[str]) -> bool:
+    """Binary Authorization's admission_whitelist_patterns: a trailing ``*``
+    matches any characters but ``/``, a trailing ``**`` also subdirectories
+    (cloud.google.com/binary-authorization/docs/policy-yaml-reference,
+    admissionWhitelistPatterns)."""
+    for pattern in patterns:
+        if pattern.endswith("**"):
+            if image.startswith(pattern[:-2]):
+                return True
+        elif pattern.endswith("*"):
+            head = pattern[:-1]
+            if image.startswith(head) and "/" not in image[len(head) :]:
+                return True
+        elif image == pattern:
+            return True
+    return False
 
 
 def render(template: str, values: dict) -> str:

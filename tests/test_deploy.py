@@ -80,7 +80,10 @@ def test_helm_values_queue_runs_and_pool_what_conflicts(helm_values, instance):
     daemon = helm_values["dagsterDaemon"]
     assert daemon["runRetries"] == {"enabled": True, "maxRetries": 2}
     assert instance["run_retries"]["max_retries"] == 2
-    assert daemon["runMonitoring"]["enabled"] is True
+    # Run monitoring reaches the instance whole through additionalInstanceConfig
+    # (tests/test_helm_chart.py), not the chart's block, which drops keys.
+    assert daemon["runMonitoring"] == {"enabled": False}
+    assert helm_values["additionalInstanceConfig"]["run_monitoring"] == instance["run_monitoring"]
     assert helm_values["postgresql"]["enabled"] is False
     assert helm_values["postgresql"]["postgresqlParams"]["sslmode"] == "require"
 

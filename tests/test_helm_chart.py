@@ -22,10 +22,14 @@ from dagster._core.origin import JobPythonOrigin, RepositoryPythonOrigin
 from dagster._core.test_utils import create_run_for_test, instance_for_test
 
 from tests.helm_chart import (
+    admitted,
     code_location_container_context,
     code_location_service_account,
     instance_concurrency,
     instance_run_launcher,
+    instance_run_monitoring,
+    instance_top_level_keys,
+    pod_images,
     rendered_values,
     unknown_keys,
 )
@@ -74,6 +78,76 @@ def test_the_chart_renders_the_pools_and_the_queue_of_the_local_instance(helm_va
     production = yaml.safe_load((DEPLOY / "dagster.gcp.yaml").read_text())
     assert instance_concurrency(helm_values) == production["concurrency"]
     assert instance_run_launcher(helm_values, RELEASE, NAMESPACE) == production["run_launcher"]
+
+
+def test_run_monitoring_reaches_the_instance_whole(helm_values):
+    """The chart writes only the runMonitoring keys it names: a run killed
+    mid-step would keep its pool slot, and with pools of one every later dbt
+    build would wait forever. The values write the block through
+    additionalInstanceConfig, once."""
+    production = yaml.safe_load((DEPLOY / "dagster.gcp.yaml").read_text())
+    monitoring = instance_run_monitoring(helm_values)
+    assert monitoring == production["run_monitoring"]
+    assert monitoring["free_slots_after_run_end_seconds"] == 60
+    keys = instance_top_level_keys(helm_values)
+    assert len(keys) == len(set(keys)), f"written twice in dagster.yaml: {keys}"
+
+
+def test_the_charts_own_run_monitoring_would_lose_the_slots_key(helm_values):
+    values = json.loads(json.dumps(helm_values))
+    values["dagsterDaemon"]["runMonitoring"] = {
+        "enabled": True,
+        "startTimeoutSeconds": 600,
+        "pollIntervalSeconds": 60,
+        "freeSlotsAfterRunEndSeconds": 60,
+    }
+    assert unknown_keys(values) == []  # the schema takes it...
+    assert "free_slots_after_run_end_seconds" not in instance_run_monitoring(
+        values
+    )  # ...and drops it
+
+
+def binary_authorization_patterns(image_repository: str) -> list[str]:
+    """The policy's patterns as terraform makes them, for this image repository."""
+    module = load(TERRAFORM / "modules" / "dagster_home")
+    (policy,) = module["resource"]["google_binary_authorization_policy"].values()
+    busybox = module["variable"]["busybox_image"]["default"]
+    return [
+        p["name_pattern"]
+        .replace("${local.image_repository}", image_repository)
+        .replace("${var.busybox_image}", busybox)
+        for p in policy["admission_whitelist_patterns"]
+    ]
+
+
+def test_every_image_every_pod_runs_is_admitted(helm_values):
+    """Init containers included: the chart's check-db-ready runs Docker Hub's
+    postgres unless turned off, and admission refuses the whole pod."""
+    patterns = binary_authorization_patterns(IMAGE.split(":")[0])
+    pods = pod_images(helm_values)
+    assert {"webserver", "daemon", "code location gharchive-assets"} <= set(pods)
+    refused = {pod: i for pod, images in pods.items() for i in images if not admitted(i, patterns)}
+    assert refused == {}
+    with_check = json.loads(json.dumps(helm_values))
+    with_check["dagsterDaemon"].pop("checkDbReadyInitContainer")
+    refused = [i for i in pod_images(with_check)["daemon"] if not admitted(i, patterns)]
+    assert refused == ["docker.io/library/postgres:14.6"]
+
+
+def test_admission_patterns_match_as_binary_authorization_does():
+    patterns = ["r.example/p/gharchive/dagster*", "docker.io/library/busybox:1.37*"]
+    assert admitted("r.example/p/gharchive/dagster:t1", patterns)
+    assert admitted("r.example/p/gharchive/dagster@sha256:ab", patterns)
+    assert not admitted("r.example/p/gharchive/dagster/other:t1", patterns)
+    assert not admitted("docker.io/library/busybox:1.28", patterns)
+    assert admitted("r.example/p/x/y:1", ["r.example/p/**"])
+
+
+def test_every_process_that_creates_runs_emits_one_planned_event_per_asset(helm_values):
+    """The daemon (backfills, sensors, schedules) and the webserver (the UI's
+    launches) both: the switch acts where a run is created."""
+    for part in ("dagsterDaemon", "dagsterWebserver"):
+        assert helm_values[part]["env"]["DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"] == "1"
 
 
 class KubernetesApi(BaseHTTPRequestHandler):

@@ -201,14 +201,18 @@ def test_the_control_plane_and_the_pipeline_are_separate_identities(dagster_home
     accounts = {a["account_id"] for a in resources(dagster_home, "google_service_account").values()}
     assert accounts == {"gharchive-dagster", "gharchive-gke-nodes"}
     bindings = {
-        grant["member"]: grant["service_account_id"]
+        (grant["member"], grant["role"]): grant["service_account_id"]
         for grant in resources(dagster_home, "google_service_account_iam_member").values()
     }
     assert bindings == {
-        "serviceAccount:${var.project_id}.svc.id.goog[dagster/dagster]":
-            "${google_service_account.dagster.name}",
-        "serviceAccount:${var.project_id}.svc.id.goog[dagster/gharchive-pipeline]":
+        ("serviceAccount:${var.project_id}.svc.id.goog[dagster/dagster]",
+         "roles/iam.workloadIdentityUser"): "${google_service_account.dagster.name}",
+        ("serviceAccount:${var.project_id}.svc.id.goog[dagster/gharchive-pipeline]",
+         "roles/iam.workloadIdentityUser"):
             "projects/${var.project_id}/serviceAccounts/${var.service_account_email}",
+        # Signing its own log download URLs (signBlob), on itself only.
+        ("serviceAccount:${google_service_account.dagster.email}",
+         "roles/iam.serviceAccountTokenCreator"): "${google_service_account.dagster.name}",
     }  # fmt: skip
     control_member = "serviceAccount:${google_service_account.dagster.email}"
     grants = sorted(

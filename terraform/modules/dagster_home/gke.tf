@@ -66,7 +66,7 @@ resource "google_container_cluster" "dagster" {
   # Kubernetes Secrets (the database password) encrypted with a key of the project's.
   database_encryption {
     state    = "ENCRYPTED"
-    key_name = var.secrets_kms_key
+    key_name = local.secrets_kms_key
   }
 
   # GKE's service agent must be able to use the key before the cluster exists.
@@ -78,7 +78,7 @@ data "google_project" "this" {
 }
 
 resource "google_kms_crypto_key_iam_member" "gke_secrets" {
-  crypto_key_id = var.secrets_kms_key
+  crypto_key_id = local.secrets_kms_key
   role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
   member        = "serviceAccount:service-${data.google_project.this.number}@container-engine-robot.iam.gserviceaccount.com"
 }
@@ -160,17 +160,30 @@ resource "google_service_account" "dagster" {
 
 # Workload Identity: the chart's Kubernetes service account `dagster` acts as
 # the control plane's identity, and `gharchive-pipeline` (the code server and
-# every run's pod) as the pipeline's.
+# every run's pod) as the pipeline's. The pool PROJECT.svc.id.goog exists only
+# once a Workload Identity cluster does: in a new project a binding made before
+# the cluster fails with "Identity Pool does not exist".
 resource "google_service_account_iam_member" "dagster_workload_identity" {
   service_account_id = google_service_account.dagster.name
   role               = "roles/iam.workloadIdentityUser"
   member             = "serviceAccount:${var.project_id}.svc.id.goog[dagster/dagster]"
+  depends_on         = [google_container_cluster.dagster]
 }
 
 resource "google_service_account_iam_member" "pipeline_workload_identity" {
   service_account_id = "projects/${var.project_id}/serviceAccounts/${var.service_account_email}"
   role               = "roles/iam.workloadIdentityUser"
   member             = "serviceAccount:${var.project_id}.svc.id.goog[dagster/gharchive-pipeline]"
+  depends_on         = [google_container_cluster.dagster]
+}
+
+# The UI's log downloads are signed URLs. Under Workload Identity there is no
+# key to sign with: the webserver signs through IAM's signBlob as its own
+# account (gharchive_assets/compute_logs.py), which needs this on itself.
+resource "google_service_account_iam_member" "dagster_signs_log_urls" {
+  service_account_id = google_service_account.dagster.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${google_service_account.dagster.email}"
 }
 
 # Compute logs (each step's stdout and stderr): written by runs, read by the UI.

@@ -17,7 +17,13 @@ resource "google_sql_database_instance" "dagster" {
   database_version    = "POSTGRES_18"
   deletion_protection = var.deletion_protection
 
+  # A private IP needs the network's private services access (private_services.tf).
+  depends_on = [google_service_networking_connection.private_services]
+
   settings {
+    # PostgreSQL 16 and later default to ENTERPRISE_PLUS, which refuses every
+    # db-custom-* tier ("Invalid Tier ... for (ENTERPRISE_PLUS) Edition").
+    edition           = "ENTERPRISE"
     tier              = var.database_tier
     availability_type = "ZONAL"
     user_labels       = var.labels

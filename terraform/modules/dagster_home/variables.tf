@@ -30,8 +30,15 @@ variable "admin_cidr_blocks" {
 }
 
 variable "secrets_kms_key" {
-  description = "Cloud KMS key that encrypts the cluster's Kubernetes Secrets (the database password)."
+  description = "Cloud KMS key that encrypts the cluster's Kubernetes Secrets (the database password); empty: a key ring and key are made here."
   type        = string
+  default     = ""
+}
+
+variable "private_services_prefix_length" {
+  description = "Size of the range reserved in the network for private services access (Cloud SQL's private IP)."
+  type        = number
+  default     = 16
 }
 
 variable "image_tag" {
