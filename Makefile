@@ -14,6 +14,11 @@ export START END
 # materialisations, in batches of this many (one transaction each on the local
 # instance: gharchive_assets/event_log.py), not one at a time.
 export DAGSTER_EVENT_BATCH_SIZE ?= 1000
+# A run's planned events are one per asset carrying its partitions, not one per
+# asset and partition (72 for a day of hours): what every process that creates
+# runs sets on GKE too (deploy/helm/values.yaml.tftpl). A failed run's hours then
+# show as missing, not failed (docs/backfills.md).
+export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= 1
 # Let Python cache bytecode in .venv: without it every dagster or dbt process
 # recompiles its imports (a Dagster CLI start takes 11 s instead of 5 s).
 unexport PYTHONDONTWRITEBYTECODE

@@ -12,12 +12,18 @@ is cancelled and the runs created after the cancel are counted.
 
     python bench/backfill_launch.py [--year 2015] [--settings unset,24,all]
                                     [--postgres [batched|dagster]]
+                                    [--sqlite batched|dagster] [--planned per-partition]
 
 With ``--postgres`` the instance keeps its runs, events and schedules in a
 throwaway PostgreSQL cluster (Debian's postgresql, started on loopback as its
 ``postgres`` user), as on GKE, with this project's batched event log
 (gharchive_assets/event_log.py) or with Dagster's own (``dagster``); the rest
-of the local instance is unchanged.
+of the local instance is unchanged. ``--sqlite dagster`` runs the SQLite
+instance with Dagster's own event log instead of the batched one.
+
+Every process runs with ``DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=1``,
+as `make dev` and the Helm values set it (one planned event per asset and run);
+``--planned per-partition`` measures without it (an event per asset and hour).
 
 Its last line is ``year backfill: first run N s, all runs M s``, the worse of
 the settings measured (by default GHARCHIVE_HOURS_PER_RUN unset, then 24).
@@ -33,6 +39,8 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -54,8 +62,22 @@ def year_keys(year: int) -> list[str]:
     return keys
 
 
+def sqlite_config(event_log: str) -> str | None:
+    """The local instance's dagster.yaml, with Dagster's own SQLite event log if asked."""
+    if event_log == "batched":
+        return None
+    config = yaml.safe_load((REPO / "deploy" / "dagster.local.yaml").read_text())
+    del config["event_log_storage"]
+    return yaml.safe_dump(config, sort_keys=False)
+
+
 def measure(
-    setting: str, keys: list[str], archive_url: str, postgres: str | None
+    setting: str,
+    keys: list[str],
+    archive_url: str,
+    postgres: str | None,
+    sqlite: str = "batched",
+    per_partition: bool = False,
 ) -> tuple[float, float, int, int]:
     """(first run s, all runs s, runs, runs created after the cancel) for one setting."""
     per_run = 24 if setting == "unset" else (len(keys) if setting == "all" else int(setting))
@@ -63,9 +85,11 @@ def measure(
     env = {"GHARCHIVE_BASE_URL": archive_url, "GHARCHIVE_START": "2015-01-01-00:00"}
     if setting != "unset":
         env["GHARCHIVE_HOURS_PER_RUN"] = setting
+    if per_partition:
+        env["DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"] = ""
     with contextlib.ExitStack() as stack:
         scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="backfill-launch-"))
-        config = None
+        config = sqlite_config(sqlite)
         if postgres:
             config = postgres_config(stack.enter_context(postgres_cluster()), postgres)
         env["GHARCHIVE_DATA_DIR"] = f"{scratch}/data"
@@ -106,17 +130,35 @@ def main() -> None:
         choices=sorted(EVENT_LOGS),
         help="the instance's storage in Postgres, with this event log",
     )
+    parser.add_argument("--sqlite", default="batched", choices=sorted(EVENT_LOGS))
+    parser.add_argument(
+        "--planned",
+        default="per-asset",
+        choices=["per-asset", "per-partition"],
+        help="planned events: one per asset and run (the switch set), or one per hour",
+    )
     args = parser.parse_args()
     keys = year_keys(args.year)
     worst_first = worst_all = 0.0
-    storage = f"Postgres ({args.postgres} event log)" if args.postgres else "SQLite"
+    storage = (
+        f"Postgres ({args.postgres} event log)"
+        if args.postgres
+        else f"SQLite ({args.sqlite} event log)"
+    ) + f", planned events {args.planned}"
     with tempfile.TemporaryDirectory() as empty, ArchiveServer(Path(empty)) as server:
         for setting in args.settings.split(","):
             print(
                 f"GHARCHIVE_HOURS_PER_RUN={setting}: {len(keys):,} hours of {args.year}, "
                 f"{storage} instance"
             )
-            first, every, runs, after = measure(setting, keys, server.url, args.postgres)
+            first, every, runs, after = measure(
+                setting,
+                keys,
+                server.url,
+                args.postgres,
+                args.sqlite,
+                args.planned == "per-partition",
+            )
             print(
                 f"  first run {first:.1f} s, all {runs} runs {every:.1f} s, "
                 f"{after} runs created in the 20 s after the cancel",

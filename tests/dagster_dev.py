@@ -15,7 +15,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 # What `make dev` exports (see the Makefile).
-DAEMON_ENV = {"DAGSTER_ASSET_BACKFILL_RUN_CHUNK_SIZE": "1", "DAGSTER_EVENT_BATCH_SIZE": "1000"}
+DAEMON_ENV = {
+    "DAGSTER_ASSET_BACKFILL_RUN_CHUNK_SIZE": "1",
+    "DAGSTER_EVENT_BATCH_SIZE": "1000",
+    "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "1",
+}
 LAUNCH = """
 mutation Launch($params: LaunchBackfillParams!) {
   launchPartitionBackfill(backfillParams: $params) {

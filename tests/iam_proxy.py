@@ -11,6 +11,12 @@ through them (our lake and warehouse, dagster-gcp's compute log manager,
 dbt-bigquery, the client libraries) meets the refusals production would give.
 A request neither can map is refused too, so a new kind of call fails here
 before it fails on GCP.
+
+In front of bqemulator, which runs one job at a time and has no limits, the
+proxy also keeps BigQuery's own rules on what jobs may do at once
+(``BigQueryRules``): a transaction that mutates a table another job is
+mutating is aborted, mutating DML on one table runs 2 at a time with at most
+20 waiting, and one job may modify at most 4,000 partitions.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import re
 import subprocess
 import sys
 import threading
+from contextlib import contextmanager, nullcontext
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -44,7 +51,19 @@ ROLES = {
         "bigquery.routines.get", "bigquery.routines.list",
     },
     "roles/bigquery.jobUser": {"bigquery.jobs.create", "resourcemanager.projects.get"},
+    "roles/iam.serviceAccountTokenCreator": {
+        "iam.serviceAccounts.signBlob", "iam.serviceAccounts.signJwt",
+        "iam.serviceAccounts.getAccessToken", "iam.serviceAccounts.getOpenIdToken",
+    },
 }  # fmt: skip
+
+
+# BigQuery's documented limits (cloud.google.com/bigquery/quotas and
+# docs/data-manipulation-language, "Concurrent jobs"; docs/transactions,
+# "Transaction concurrency").
+MUTATING_DML_RUNNING = 2
+MUTATING_DML_QUEUED = 20
+PARTITIONS_PER_JOB = 4000
 
 
 PIPELINE, CONTROL = "pipeline", "control"
@@ -66,6 +85,7 @@ def terraform_grants(names: dict[str, str], without: str | None = None) -> dict:
         "google_storage_bucket_iam_member": "bucket",
         "google_bigquery_dataset_iam_member": "dataset_id",
         "google_project_iam_member": None,
+        "google_service_account_iam_member": "service_account_id",
     }
     grants: dict[str, dict[str, set[str]]] = {PIPELINE: {}, CONTROL: {}}
     for config in (load(TERRAFORM), load(TERRAFORM / "modules" / "dagster_home")):
@@ -92,6 +112,10 @@ class Refused(Exception):
     """A request the identity may not make: the missing permission, and where."""
 
 
+class RuleBroken(Exception):
+    """A job BigQuery would refuse or abort for what runs beside it, or its size."""
+
+
 class Proxy:
     """Forwards to ``upstream`` what ``needs(method, path, query, body)`` allows:
     that returns the (permission, resource) pairs the request needs."""
@@ -101,6 +125,7 @@ class Proxy:
         self.permissions = permissions
         self.refused: list[str] = []
         self.allowed: list[str] = []
+        self.broken: list[str] = []
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -121,7 +146,14 @@ class Proxy:
                     proxy.record("refused", [f"{refusal} ({self.command} {parts.path})"])
                     return self._reply(403, _forbidden(str(refusal)), "application/json")
                 proxy.record("allowed", [f"{p} on {r}" for p, r in needed])
-                status, headers, data = proxy.forward(self.command, self.path, self.headers, body)
+                try:
+                    with proxy.engine_rules(self.command, parts.path, body):
+                        status, headers, data = proxy.forward(
+                            self.command, self.path, self.headers, body
+                        )
+                except RuleBroken as broken:
+                    proxy.record("broken", [str(broken)])
+                    return self._reply(400, _invalid(str(broken)), "application/json")
                 self._reply(status, data, headers.get("content-type", ""), headers)
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
@@ -155,6 +187,10 @@ class Proxy:
     def needs(self, method: str, path: str, query: dict, body: bytes) -> list[tuple[str, str]]:
         raise NotImplementedError
 
+    def engine_rules(self, method: str, path: str, body: bytes):
+        """Held while the request runs upstream; raises RuleBroken to refuse it."""
+        return nullcontext()
+
     def forward(self, method: str, path: str, headers, body: bytes):
         connection = http.client.HTTPConnection(
             self.upstream.hostname, self.upstream.port, timeout=300
@@ -173,6 +209,13 @@ class Proxy:
 
     def __exit__(self, *exc) -> None:
         self._server.shutdown()
+
+
+def _invalid(message: str) -> bytes:
+    return json.dumps(
+        {"error": {"code": 400, "message": message,
+                   "errors": [{"reason": "invalidQuery", "message": message}]}}
+    ).encode()  # fmt: skip
 
 
 def _forbidden(message: str) -> bytes:
@@ -241,7 +284,16 @@ BQ_ROUTES = [
 class BigQueryIamProxy(Proxy):
     """BigQuery's REST API. ``permissions``: "project", a dataset's name, or
     "gs://bucket" -> permissions. ``default_dataset`` resolves unqualified
-    tables of a job's SQL."""
+    tables of a job's SQL. Jobs also keep ``BigQueryRules``."""
+
+    def __init__(self, upstream, permissions, partitions_per_job: int = PARTITIONS_PER_JOB):
+        super().__init__(upstream, permissions)
+        self.rules = BigQueryRules(self.upstream, partitions_per_job)
+
+    def engine_rules(self, method, path, body):
+        if method == "POST" and re.fullmatch(r"/bigquery/v2/projects/[^/]+/(jobs|queries)", path):
+            return self.rules.job(path, body)
+        return nullcontext()
 
     def needs(self, method, path, query, body):
         for verb, pattern, permission, group in BQ_ROUTES:
@@ -273,6 +325,15 @@ class BigQueryIamProxy(Proxy):
                 needed.append(("bigquery.tables.create", load["destinationTable"]["datasetId"]))
             for uri in load.get("sourceUris", []):
                 needed.append(("storage.objects.get", "gs://" + uri[5:].split("/")[0]))
+            return needed
+        if "copy" in configuration:  # BigQuery's copy job: read the sources, write the destination
+            copy = configuration["copy"]
+            destination = copy["destinationTable"]["datasetId"]
+            needed = [("bigquery.tables.getData", table["datasetId"])
+                      for table in copy.get("sourceTables") or [copy["sourceTable"]]]  # fmt: skip
+            needed.append(("bigquery.tables.updateData", destination))
+            if copy.get("createDisposition", "CREATE_IF_NEEDED") == "CREATE_IF_NEEDED":
+                needed.append(("bigquery.tables.create", destination))
             return needed
         if "query" in configuration:
             job = configuration["query"]
@@ -324,6 +385,168 @@ class BigQueryIamProxy(Proxy):
         return needed
 
 
+class BigQueryRules:
+    """What BigQuery does with jobs that write one table at once, and with a
+    job that writes too many partitions; bqemulator does none of it.
+
+    - A multi-statement transaction that mutates (UPDATE, DELETE, MERGE) a
+      table another job is mutating is aborted: "Transaction is aborted due to
+      concurrent update against table T". INSERTs mutate nothing.
+    - Mutating DML outside a transaction waits its turn: 2 run on a table at
+      once, 20 wait, and one more is refused ("Too many DML statements
+      outstanding against table T, limit is 20").
+    - A query, copy or load job may modify at most ``partitions_per_job``
+      partitions of a partitioned table ("Too many partitions produced by
+      query, allowed N, query produces at least M partitions"); counted here
+      for CREATE TABLE ... PARTITION BY ... AS SELECT, INSERT ... SELECT and
+      copy jobs, by asking the emulator how many days the rows fall on.
+    """
+
+    def __init__(self, upstream, partitions_per_job: int = PARTITIONS_PER_JOB):
+        self.upstream = upstream  # where to count partitions; None: not counted
+        self.partitions_per_job = partitions_per_job
+        self._state = threading.Condition()
+        self._transactions: dict[str, int] = {}
+        self._running: dict[str, int] = {}
+        self._waiting: dict[str, int] = {}
+
+    @contextmanager
+    def job(self, path: str, body: bytes):
+        request = json.loads(body or b"{}")
+        configuration = request.get("configuration", {})
+        if path.endswith("/queries"):
+            configuration = {"query": request}
+        if "copy" in configuration:
+            if self.upstream:
+                self._check_copy_partitions(configuration["copy"])
+            yield
+            return
+        job = configuration.get("query")
+        if not job:
+            yield
+            return
+        default = (job.get("defaultDataset") or {}).get("datasetId")
+        statements = [s for s in sqlglot.parse(job["query"], read="bigquery") if s is not None]
+        for statement in statements if self.upstream else ():
+            self._check_partitions(statement, job["query"])
+        mutated = sorted({_table_key(_target_of(st), default) for st in statements
+                          if isinstance(st, (exp.Update, exp.Delete, exp.Merge))
+                          and _target_of(st) is not None})  # fmt: skip
+        if not mutated:
+            yield
+            return
+        if any(isinstance(st, exp.Transaction) for st in statements):
+            with self._state:
+                for table in mutated:
+                    if self._transactions.get(table) or self._running.get(table):
+                        raise RuleBroken(
+                            f"Transaction is aborted due to concurrent update against table "
+                            f"{table}."
+                        )
+                for table in mutated:
+                    self._transactions[table] = self._transactions.get(table, 0) + 1
+            try:
+                yield
+            finally:
+                with self._state:
+                    for table in mutated:
+                        self._transactions[table] -= 1
+                    self._state.notify_all()
+            return
+        with self._state:
+            for table in mutated:
+                if self._waiting.get(table, 0) >= MUTATING_DML_QUEUED:
+                    raise RuleBroken(
+                        "Resources exceeded during query execution: Too many DML statements "
+                        f"outstanding against table {table}, limit is {MUTATING_DML_QUEUED}."
+                    )
+            for table in mutated:
+                self._waiting[table] = self._waiting.get(table, 0) + 1
+            while any(self._transactions.get(t) or self._running.get(t, 0) >= MUTATING_DML_RUNNING
+                      for t in mutated):  # fmt: skip
+                self._state.wait()
+            for table in mutated:
+                self._waiting[table] -= 1
+                self._running[table] = self._running.get(table, 0) + 1
+        try:
+            yield
+        finally:
+            with self._state:
+                for table in mutated:
+                    self._running[table] -= 1
+                self._state.notify_all()
+
+    def _check_partitions(self, statement: exp.Expression, sql: str) -> None:
+        if isinstance(statement, exp.Create) and isinstance(statement.expression, exp.Query):
+            properties = statement.args.get("properties")
+            found = [p for p in (properties.expressions if properties else [])
+                     if isinstance(p, exp.PartitionedByProperty)]  # fmt: skip
+            if found:
+                column = found[0].this.sql("bigquery")
+                self._count(f"SELECT COUNT(DISTINCT {_day_of(column)}) FROM "
+                            f"({statement.expression.sql('bigquery')})")  # fmt: skip
+        elif isinstance(statement, exp.Insert) and isinstance(statement.expression, exp.Query):
+            target = _target_of(statement)
+            field = self._partition_field(target) if target is not None else None
+            if field:
+                self._count(f"SELECT COUNT(DISTINCT DATE({field})) FROM "
+                            f"({statement.expression.sql('bigquery')})")  # fmt: skip
+
+    def _check_copy_partitions(self, copy: dict) -> None:
+        destination = copy["destinationTable"]
+        field = self._partition_field(
+            exp.to_table(f"{destination['datasetId']}.{destination['tableId']}")
+        )
+        if field:
+            for source in copy.get("sourceTables") or [copy["sourceTable"]]:
+                self._count(f"SELECT COUNT(DISTINCT DATE({field})) FROM "
+                            f"`{source['datasetId']}.{source['tableId']}`")  # fmt: skip
+
+    def _partition_field(self, table: exp.Table) -> str | None:
+        connection = http.client.HTTPConnection(
+            self.upstream.hostname, self.upstream.port, timeout=60
+        )
+        try:
+            connection.request("GET", f"/bigquery/v2/projects/{table.catalog or 'test'}/datasets/"
+                                      f"{table.db}/tables/{table.name}")  # fmt: skip
+            answer = connection.getresponse()
+            found = json.loads(answer.read() or b"{}") if answer.status == 200 else {}
+        finally:
+            connection.close()
+        return (found.get("timePartitioning") or {}).get("field")
+
+    def _count(self, sql: str) -> None:
+        connection = http.client.HTTPConnection(
+            self.upstream.hostname, self.upstream.port, timeout=300
+        )
+        try:
+            connection.request("POST", "/bigquery/v2/projects/test/queries",
+                               body=json.dumps({"query": sql, "useLegacySql": False}),
+                               headers={"Content-Type": "application/json"})  # fmt: skip
+            answer = json.loads(connection.getresponse().read() or b"{}")
+        finally:
+            connection.close()
+        rows = answer.get("rows") or []
+        partitions = int(rows[0]["f"][0]["v"]) if rows else 0
+        if partitions > self.partitions_per_job:
+            raise RuleBroken(
+                f"Too many partitions produced by query, allowed {self.partitions_per_job}, "
+                f"query produces at least {partitions} partitions"
+            )
+
+
+def _day_of(column: str) -> str:
+    return (
+        column
+        if column.upper().startswith(("DATE(", "DATE_TRUNC(", "TIMESTAMP_TRUNC("))
+        else f"DATE({column})"
+    )
+
+
+def _table_key(table: exp.Table, default: str | None) -> str:
+    return f"{table.db or default}.{table.name}"
+
+
 def _target_of(statement: exp.Expression) -> exp.Table | None:
     """The table a DML or DDL statement writes, if any."""
     if isinstance(statement, (exp.Insert, exp.Merge, exp.Update, exp.Delete, exp.Create,
@@ -343,11 +566,18 @@ class ProxyProcess:
     would otherwise share the interpreter (and its lock) with the proxy's
     threads. ``refused`` and ``allowed`` are read from the proxy's log."""
 
-    def __init__(self, kind: str, upstream: str, permissions: dict[str, set[str]], directory: Path):
+    def __init__(
+        self,
+        kind: str,
+        upstream: str,
+        permissions: dict[str, set[str]],
+        directory: Path,
+        **options,
+    ):
         self.log = directory / f"{kind}-proxy.jsonl"
         self._config = directory / f"{kind}-proxy.json"
         self._config.write_text(json.dumps(
-            {"kind": kind, "upstream": upstream, "log": str(self.log),
+            {"kind": kind, "upstream": upstream, "log": str(self.log), "options": options,
              "permissions": {k: sorted(v) for k, v in permissions.items()}}
         ))  # fmt: skip
         self._process: subprocess.Popen | None = None
@@ -366,6 +596,11 @@ class ProxyProcess:
     @property
     def allowed(self) -> list[str]:
         return self._entries("allowed")
+
+    @property
+    def broken(self) -> list[str]:
+        """Jobs refused or aborted for BigQuery's rules (``BigQueryRules``)."""
+        return self._entries("broken")
 
     def __enter__(self) -> ProxyProcess:
         self._process = subprocess.Popen(
@@ -386,7 +621,9 @@ class ProxyProcess:
 if __name__ == "__main__":
     config = json.loads(Path(sys.argv[1]).read_text())
     proxy = KINDS[config["kind"]](
-        config["upstream"], {k: set(v) for k, v in config["permissions"].items()}
+        config["upstream"],
+        {k: set(v) for k, v in config["permissions"].items()},
+        **config.get("options", {}),
     )
     proxy.log = Path(config["log"])
     print(proxy.host, flush=True)

@@ -261,7 +261,15 @@ def test_dbt_docs_generate(events, settings, tmp_path):
 def test_full_history_tests_pass_and_catch_a_wrong_mart(events, settings, instance):
     """The weekly job tests every day of history, not only a run's."""
     job = build_definitions(settings).resolve_job_def("full_history_tests_job")
-    assert job.execute_in_process(instance=instance).success
+    result = job.execute_in_process(instance=instance)
+    assert result.success
+    (output,) = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
+    assert output.step_output_data.metadata["tests"].value > 0
+    # No value for an IO manager to write: on GKE the default one writes under
+    # the chart's DAGSTER_HOME (root's), as uid 10001.
+    outputs = [o for node in job.graph.node_defs for o in node.output_defs]
+    assert outputs and all(o.dagster_type.is_nothing for o in outputs)
+    assert not [e for e in result.all_events if e.event_type_value == "HANDLED_OUTPUT"]
 
     def shift_first_day(by: int) -> None:
         with duckdb.connect(str(settings.warehouse_path)) as connection:

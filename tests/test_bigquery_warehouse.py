@@ -31,7 +31,9 @@ from gharchive_assets.warehouse.bigquery_warehouse import (
     staging_table,
 )
 from gharchive_assets.warehouse.duckdb_warehouse import DuckDBWarehouseResource, duckdb_table_ddl
+from gharchive_assets.warehouse.interface import HourFile
 from tests.bq_emulator import client_for
+from tests.iam_proxy import ROLES, BigQueryIamProxy
 
 # Starts processes, servers or emulators: not in the fast lane.
 pytestmark = pytest.mark.slow
@@ -203,10 +205,10 @@ def test_the_ledger_row_is_written_in_the_swap_s_transaction(bq_endpoint, clean_
         bigquery.SchemaField("archive_hour", "TIMESTAMP"),
         bigquery.SchemaField("rows", "DATE"),
     ]
-    ledger = bigquery.Table("test.torn.loaded_hours", broken)
+    ledger = bigquery.Table("test.torn.loaded_hours_log", broken)
     ledger.time_partitioning = bigquery.TimePartitioning(field="archive_hour")
     client.create_table(ledger)
-    with pytest.raises(google_errors.GoogleAPICallError, match="rows"):  # the ledger's MERGE
+    with pytest.raises(google_errors.GoogleAPICallError, match="DATE"):  # the ledger's INSERT
         warehouse(bq_endpoint, "torn").replace_hour(
             HOUR, lake.uri(clean_path(HOUR)), cleaned.raw_sha256
         )
@@ -250,14 +252,17 @@ def test_serialization_conflicts_are_tried_again_then_explained(monkeypatch):
         )
 
 
-def test_an_unpartitioned_ledger_is_refused_with_the_rewrite(bq_endpoint, clean_hour_in_bucket):
-    """A ledger an older release made, one partition for all days: every swap
-    would conflict with every other. The error gives the one-off rewrite."""
+def test_a_ledger_table_updated_in_place_is_refused_with_the_move(
+    bq_endpoint, clean_hour_in_bucket
+):
+    """A ledger an older release made, a table every swap merged into: BigQuery
+    cancels concurrent transactions that mutate one table. The error gives the
+    one-off move to the append-only log; the view then takes its name."""
     lake, cleaned, _ = clean_hour_in_bucket
     client = client_for(bq_endpoint)
     client.create_dataset("old_ledger", exists_ok=True)
     client.create_table(bigquery.Table("test.old_ledger.loaded_hours", LOADED_HOURS_SCHEMA))
-    with pytest.raises(EventsTableLayoutError, match="PARTITION BY DATE\\(archive_hour\\)"):
+    with pytest.raises(EventsTableLayoutError, match="loaded_hours_log` PARTITION BY DATE"):
         warehouse(bq_endpoint, "old_ledger").replace_hour(
             HOUR, lake.uri(clean_path(HOUR)), cleaned.raw_sha256
         )
@@ -288,3 +293,129 @@ def test_a_new_hour_is_inserted_and_a_reloaded_one_merged(bq_endpoint, clean_hou
         "select count(*) from inserts.events where created_at >= timestamp '2011-02-12'"
     )[0]
     assert count == first.rows
+
+
+@pytest.fixture(scope="module")
+def three_hours_in_bucket(clean_hour_in_bucket, generated_archive):
+    """The three generated hours (across a midnight), cleaned into the GCS lake."""
+    lake, *_ = clean_hour_in_bucket
+    files = []
+    for start in generated_archive["hours"]:
+        hour = ArchiveHour.of(start.strftime("%Y-%m-%d-%H:00"))
+        raw = generated_archive["dir"] / f"{start:%Y-%m-%d-%-H}.json.gz"
+        result = clean_hour_into_lake(lake, hour, raw)
+        files.append(HourFile(hour, lake.uri(clean_path(hour)), result.raw_sha256))
+    return files
+
+
+def rows_by_hour(target: BigQueryWarehouseResource, dataset: str) -> dict:
+    return dict(
+        target.query(
+            f"select archive_hour, count(*) from {dataset}.events "
+            "where created_at >= timestamp '2011-02-12' group by archive_hour"
+        )
+    )
+
+
+def ledger_by_hour(target: BigQueryWarehouseResource, dataset: str) -> dict:
+    return dict(target.query(f"select archive_hour, rows from {dataset}.loaded_hours"))
+
+
+def test_a_runs_new_hours_go_in_together_by_load_and_copy(bq_endpoint, three_hours_in_bucket):
+    """One load, one copy, one ledger INSERT: no statement mutates a table, so
+    runs at once never cancel each other, and BigQuery bills no bytes for the
+    rows. A second time, every hour is known: none is loaded together."""
+    client_for(bq_endpoint).create_dataset("batch", exists_ok=True)
+    target = warehouse(bq_endpoint, "batch")
+    loaded = target.load_new_hours(three_hours_in_bucket)
+    assert sorted(loaded) == sorted(f.hour.key for f in three_hours_in_bucket)
+    held = rows_by_hour(target, "batch")
+    assert {load.rows for load in loaded.values()} == set(held.values())
+    assert ledger_by_hour(target, "batch") == held
+    assert target.load_new_hours(three_hours_in_bucket) == {}
+    jobs = [job.job_type for job in client_for(bq_endpoint).list_jobs(max_results=50)]
+    assert "copy" in jobs
+
+
+def test_rows_copied_without_their_ledger_rows_are_replaced_not_doubled(
+    bq_endpoint, three_hours_in_bucket
+):
+    """A process killed between the copy and the ledger's INSERT: the next run
+    finds the hours' rows, loads none together, and each hour's own load
+    replaces them."""
+    client = client_for(bq_endpoint)
+    client.create_dataset("killed", exists_ok=True)
+    target = warehouse(bq_endpoint, "killed")
+    target.load_new_hours(three_hours_in_bucket)
+    client.query("DELETE FROM `test.killed.loaded_hours_log` WHERE TRUE").result()
+    assert target.load_new_hours(three_hours_in_bucket) == {}
+    for file in three_hours_in_bucket:
+        load = target.replace_hour(file.hour, file.uri, file.sha256)
+        assert load.replaced_rows == load.rows > 0
+    held = rows_by_hour(target, "killed")
+    assert ledger_by_hour(target, "killed") == held
+
+
+def test_two_runs_of_the_same_new_hours_leave_them_once(bq_endpoint, three_hours_in_bucket):
+    """Both copy; each keeps only the hours whose rows are its own alone, and
+    the others are replaced hour by hour, as a run's loop does."""
+    client_for(bq_endpoint).create_dataset("twice", exists_ok=True)
+    target = warehouse(bq_endpoint, "twice")
+    results = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(target.load_new_hours(three_hours_in_bucket))
+        )
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for result in results:  # each run loads by itself the hours it did not keep
+        for file in three_hours_in_bucket:
+            if file.hour.key not in result:
+                target.replace_hour(file.hour, file.uri, file.sha256)
+    client_for(bq_endpoint).create_dataset("once", exists_ok=True)
+    alone = warehouse(bq_endpoint, "once")
+    for file in three_hours_in_bucket:
+        alone.replace_hour(file.hour, file.uri, file.sha256)
+    held = rows_by_hour(target, "twice")
+    assert held == rows_by_hour(alone, "once")
+    assert ledger_by_hour(target, "twice") == held
+
+
+def test_a_job_writing_more_partitions_than_bigquery_allows_is_refused(bq_endpoint):
+    """BigQuery's 4,000 partitions modified by one job, kept by the proxy and
+    scaled down to 3 here: a build of every day of a long history fails, one
+    of a few days passes; a copy is counted too."""
+    client = client_for(bq_endpoint)
+    client.create_dataset("many_days", exists_ok=True)
+    editor = ROLES["roles/bigquery.dataEditor"]
+    grants = {"project": {"bigquery.jobs.create"}, "many_days": editor}
+    with BigQueryIamProxy(bq_endpoint, grants, partitions_per_job=3) as proxy:
+        through = client_for(proxy.host)
+
+        def build(days: int) -> None:
+            through.query(
+                f"CREATE OR REPLACE TABLE many_days.daily_{days} PARTITION BY day AS "
+                f"SELECT day, 1 AS n FROM UNNEST(GENERATE_DATE_ARRAY('2015-01-01', "
+                f"DATE_ADD('2015-01-01', INTERVAL {days - 1} DAY))) AS day"
+            ).result()
+
+        build(3)
+        with pytest.raises(google_errors.BadRequest, match="allowed 3, query produces at least 5"):
+            build(5)
+        through.create_table(bigquery.Table("test.many_days.flat", [
+            bigquery.SchemaField("day", "DATE"), bigquery.SchemaField("n", "INT64")]))  # fmt: skip
+        through.query(
+            "INSERT INTO many_days.flat (day, n) SELECT day, 1 FROM UNNEST("
+            "GENERATE_DATE_ARRAY('2015-01-01', '2015-01-06')) AS day"
+        ).result()
+        with pytest.raises(google_errors.BadRequest, match="query produces at least 6"):
+            through.copy_table(
+                "test.many_days.flat",
+                "test.many_days.daily_3",
+                job_config=bigquery.CopyJobConfig(write_disposition="WRITE_APPEND"),
+            ).result()
+    assert [b.split(",")[0] for b in proxy.broken] == ["Too many partitions produced by query"] * 2

@@ -64,11 +64,23 @@ def test_helm_values_launch_every_run_as_a_kubernetes_job(helm_values, instance)
 
 
 def test_helm_values_keep_compute_logs_in_gcs(helm_values, instance):
-    assert helm_values["computeLogManager"]["type"] == "GCSComputeLogManager"
-    assert instance["compute_logs"]["class"] == "GCSComputeLogManager"
-    gcs = helm_values["computeLogManager"]["config"]["gcsComputeLogManager"]
-    assert gcs["bucket"] == "p-gharchive-dagster-logs"
-    assert gcs["prefix"] == instance["compute_logs"]["config"]["prefix"]
+    """dagster-gcp's manager with download links signed by IAM, in both."""
+    assert helm_values["computeLogManager"]["type"] == "CustomComputeLogManager"
+    custom = helm_values["computeLogManager"]["config"]["customComputeLogManager"]
+    manager = {k: instance["compute_logs"][k] for k in ("module", "class")}
+    assert (
+        {k: custom[k] for k in ("module", "class")}
+        == manager
+        == {
+            "module": "gharchive_assets.compute_logs",
+            "class": "IamSignedGCSComputeLogManager",
+        }
+    )
+    assert custom["config"]["bucket"] == "p-gharchive-dagster-logs"
+    assert custom["config"]["prefix"] == instance["compute_logs"]["config"]["prefix"]
+    assert (
+        custom["config"]["upload_interval"] == instance["compute_logs"]["config"]["upload_interval"]
+    )
 
 
 def test_helm_values_queue_runs_and_pool_what_conflicts(helm_values, instance):

@@ -54,6 +54,16 @@ CALLS: dict[str, tuple[str, set[str]]] = {
             "storage.objects.get",
         },
     ),
+    # A copy job: a job, the staging table read, events appended to.
+    "copy_table": (
+        "dataset+project",
+        {
+            "bigquery.jobs.create",
+            "bigquery.tables.getData",
+            "bigquery.tables.create",
+            "bigquery.tables.updateData",
+        },
+    ),
     "query": ("project", {"bigquery.jobs.create"}),
     # A job's creator may always wait for and read its own jobs.
     "result": ("project", set()),

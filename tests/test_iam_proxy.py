@@ -2,8 +2,10 @@
 each identity talks to the GCS emulator through tests/iam_proxy.py, which
 refuses what its roles on that bucket do not allow, as GCS would with 403.
 
-- dagster-gcp's GCSComputeLogManager, as a run (the pipeline's identity) and as
-  the webserver (the control plane's), with a real Dagster run writing its logs;
+- dagster-gcp's GCSComputeLogManager (as deploy/dagster.gcp.yaml makes it), as a
+  run (the pipeline's identity) and as the webserver (the control plane's), with
+  a real Dagster run writing its logs, and the UI's download link signed by IAM
+  as the webserver's account under Workload Identity;
 - the lake (raw and clean hours) as the pipeline;
 - the warehouse without its dataset grant (the whole pipeline on BigQuery runs
   through both proxies in tests/test_gcp_pipeline.py).
@@ -11,7 +13,11 @@ refuses what its roles on that bucket do not allow, as GCS would with 403.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -20,6 +26,7 @@ from google.cloud import storage
 
 from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.warehouse.bigquery_warehouse import WarehouseAccessError
+from tests.iam_credentials import MetadataServer, SignBlob
 from tests.iam_proxy import (
     CONTROL,
     PIPELINE,
@@ -33,9 +40,11 @@ from tests.iam_proxy import (
 pytestmark = pytest.mark.slow
 
 LOGS, LAKE = "logs-bucket", "lake-bucket"
+CONTROL_EMAIL = "gharchive-dagster@test.iam.gserviceaccount.com"
 NAMES = {
     "${google_storage_bucket.lake.name}": LAKE,
     "${google_storage_bucket.compute_logs.name}": LOGS,
+    "${google_service_account.dagster.name}": CONTROL_EMAIL,
 }
 
 
@@ -62,8 +71,8 @@ def as_identity(gcs_emulator, buckets, monkeypatch):
 
 
 COMPUTE_LOGS = {
-    "module": "dagster_gcp.gcs.compute_log_manager",
-    "class": "GCSComputeLogManager",
+    "module": "gharchive_assets.compute_logs",
+    "class": "IamSignedGCSComputeLogManager",
     "config": {"bucket": LOGS, "prefix": "compute-logs", "upload_interval": 30},
 }
 
@@ -112,6 +121,64 @@ def test_a_run_writes_its_step_logs_and_the_webserver_reads_them(as_identity, tm
     assert b"hello from a step" in (data.stdout or b"")
     assert proxy.refused == []
     assert "storage.buckets.get on logs-bucket" in proxy.allowed
+
+
+@pytest.mark.parametrize("without", [None, "dagster_signs_log_urls"])
+def test_the_ui_download_link_is_signed_by_iam_as_the_webserver(as_identity, tmp_path, without):
+    """Workload Identity gives a token and an email, no key: the link is signed
+    by IAM's signBlob as the control plane's own account, which terraform lets
+    it do. Without that grant there is no link (dagster-gcp's own manager
+    would give one to the webserver's disk, where no run's logs are)."""
+    with dg.instance_for_test(
+        overrides={"compute_logs": COMPUTE_LOGS}, temp_dir=str(tmp_path)
+    ) as i:
+        run_id = hello.execute_in_process(instance=i).run_id
+    blob = next(
+        b.name
+        for b in storage.Client(project="test", credentials=AnonymousCredentials())
+        .bucket(LOGS)
+        .list_blobs(prefix=f"compute-logs/storage/{run_id}")
+        if b.name.endswith(".out")
+    )
+    token = "token-of-the-webserver"
+    may_sign = {
+        identity: {resource for resource, roles in grants.items()
+                   if "roles/iam.serviceAccountTokenCreator" in roles}
+        for identity, grants in terraform_grants(NAMES, without).items()
+    }  # fmt: skip
+    with (
+        as_identity(CONTROL) as proxy,
+        MetadataServer(CONTROL_EMAIL, token) as metadata,
+        SignBlob(tmp_path, {token: CONTROL}, may_sign) as iam,
+    ):
+        env = {
+            **{k: v for k, v in os.environ.items() if k != "GOOGLE_APPLICATION_CREDENTIALS"},
+            "STORAGE_EMULATOR_HOST": proxy.host,
+            "GCE_METADATA_HOST": metadata.host,
+            "GCE_METADATA_IP": metadata.host,
+            "HTTPS_PROXY": iam.proxy,
+            "REQUESTS_CA_BUNDLE": str(iam.ca_file),
+            "CLOUDSDK_CONFIG": str(tmp_path / "no-gcloud"),
+            "COMPUTE_LOGS": json.dumps(COMPUTE_LOGS),
+            "TEMP_DIR": str(tmp_path),
+            "LOG_KEY": blob.removeprefix("compute-logs/storage/").removesuffix(".out"),
+        }
+        completed = subprocess.run(
+            [sys.executable, "-c", "from tests.iam_credentials import print_download_link as p; p()"],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+            cwd=Path(__file__).resolve().parents[1],
+        )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    link = json.loads(completed.stdout.strip().splitlines()[-1])["link"]
+    (call,) = iam.calls
+    assert (call["caller"], call["account"]) == (CONTROL, CONTROL_EMAIL)
+    if without:
+        assert link is None
+        assert "iam.serviceAccounts.signBlob denied" in completed.stderr
+        return
+    query = dict(part.split("=", 1) for part in link.split("?", 1)[1].split("&"))
+    assert query["X-Goog-Credential"].startswith(CONTROL_EMAIL.replace("@", "%40"))
+    assert query["X-Goog-Signature"] == call["signature"]
 
 
 def test_without_the_bucket_lookup_grant_a_run_fails_at_plan_start(as_identity, tmp_path):

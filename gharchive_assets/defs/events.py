@@ -80,6 +80,7 @@ def events_defs(settings: Settings) -> dg.Definitions:
         context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         loader = HourLoader(lake, warehouse, context.log)
+        loader.load_new_together(context.partition_keys)
         # Each hour recorded as it lands: a run killed mid-step leaves the instance
         # and the warehouse agreeing on what loaded.
         load = lambda key: loader.load(ArchiveHour.of(key))  # noqa: E731

@@ -3,14 +3,30 @@
 ``events`` is partitioned by the day of ``created_at`` (what every model
 filters on) and clustered by ``archive_hour`` (what a swap deletes by), and
 refuses a query with no partition filter, so nothing reads all of history by
-accident. An hour is loaded from its clean parquet in the bucket by a load job
-into a staging table of its own (expiring within a day, should the process die),
-then swapped in by one transaction with its ledger row: a MERGE bounded by the
-days its old and new rows fall on deletes the rows of that ``archive_hour``
-not staged and inserts the staged ones. Two runs of one hour at once leave its
-rows once; a run that loses a serialization conflict to another writing the
-same day tries again. Query parameters, or literals rendered from typed values
-where a script takes none; no SQL is built from partition keys.
+accident.
+
+BigQuery cancels a transaction that mutates (updates, deletes, merges) a table
+while another transaction or DML mutates it, whatever the partitions, and runs
+at most 2 mutating DML statements on a table at once. So nothing here mutates
+a table on the common path:
+
+- the ledger is append-only: ``loaded_hours_log`` gets a row per load, and the
+  view ``loaded_hours`` shows each hour's latest;
+- a run's new hours (no ledger row, no rows in ``events``) go in together: one
+  load job of their clean files into a staging table, then one copy job that
+  appends it to ``events`` (load and copy jobs are free and atomic), then one
+  INSERT of their ledger rows. Rows copied without their ledger row (a killed
+  process) or twice (two runs at once) are found by the next load of the hour,
+  which replaces them;
+- any other hour (a re-load, or the batch could not be used) is loaded by a load
+  job into its own staging table (expiring within a day, should the process
+  die), then swapped in by one transaction with its ledger row: an INSERT when
+  ``events`` has no rows of it, else a MERGE bounded by the days its old and new
+  rows fall on that deletes the rows of that ``archive_hour`` not staged and
+  inserts the staged ones. Only that MERGE mutates, and a conflict is tried again.
+
+Query parameters, or literals rendered from typed values where a script takes
+none; no SQL is built from partition keys.
 """
 
 import random
@@ -39,6 +55,7 @@ from gharchive_assets.warehouse.interface import (
     STAR_HISTORY_COLUMNS,
     STAR_HISTORY_NAMES,
     STAR_HISTORY_TABLE,
+    HourFile,
     HourLoad,
     coverage_values,
     days_covering,
@@ -52,11 +69,17 @@ PARTITION_FIELD = "created_at"
 CLUSTER_FIELDS = ["archive_hour", "type", "repo_name"]
 # A staging table outlives a killed process by at most this.
 STAGING_LIFETIME = timedelta(days=1)
-# Serialization conflicts (two swaps into one day at once): tries and first wait.
+# The ledger: an append-only table, and the view of each hour's latest row.
+LEDGER_LOG = "loaded_hours_log"
+LEDGER_VIEW = "loaded_hours"
+# Serialization conflicts (two re-loads of one table at once): tries and first wait.
 CONFLICT_TRIES = 6
 CONFLICT_BACKOFF_SECONDS = 2.0
 
 COLUMN_LIST = ", ".join(column.name for column in COLUMNS)
+LEDGER_NAMES = (
+    f"archive_hour, rows, source_sha256, loaded_at, {LEDGER_SPAN_NAMES}, {LEDGER_COVERAGE_NAMES}"
+)
 STAGED_COLUMNS = ", ".join(f"staged.{column.name}" for column in COLUMNS)
 
 
@@ -191,15 +214,26 @@ class BigQueryWarehouseResource(WarehouseResource):
             or existing.time_partitioning.field != PARTITION_FIELD
         ):
             raise EventsTableLayoutError(self._repartition_advice(client))
-        # The ledger by day of its hour: swaps into different days write
-        # different partitions, so they never conflict on it.
-        ledger = bigquery.Table(self._table_id(client, "loaded_hours"), LOADED_HOURS_SCHEMA)
-        ledger.time_partitioning = bigquery.TimePartitioning(
+        # The ledger, appended to (an INSERT conflicts with nothing), by day of
+        # its hour, and the view of each hour's latest load that readers use.
+        view_id = self._table_id(client, LEDGER_VIEW)
+        try:
+            made = client.get_table(view_id)
+        except google_errors.NotFound:
+            made = None
+        if made is not None and made.table_type != "VIEW":
+            raise EventsTableLayoutError(self._ledger_advice(client))
+        log = bigquery.Table(self._table_id(client, LEDGER_LOG), LOADED_HOURS_SCHEMA)
+        log.time_partitioning = bigquery.TimePartitioning(
             type_=bigquery.TimePartitioningType.DAY, field="archive_hour"
         )
-        existing = _create_or_widen(client, ledger, self.loaded_hours_table)
-        if existing.time_partitioning is None:
-            raise EventsTableLayoutError(self._ledger_advice(client))
+        _create_or_widen(client, log, f"`{self.dataset}.{LEDGER_LOG}`")
+        if made is None:
+            client.query(
+                f"CREATE VIEW IF NOT EXISTS `{view_id}` AS SELECT * FROM "
+                f"`{self._table_id(client, LEDGER_LOG)}` WHERE TRUE "
+                "QUALIFY ROW_NUMBER() OVER (PARTITION BY archive_hour ORDER BY loaded_at DESC) = 1"
+            ).result()
         # Small (top repositories x their days): clustered by repository, which
         # is how the dashboard and repo_stars_daily read it.
         stars = bigquery.Table(self._table_id(client, STAR_HISTORY_TABLE), STAR_HISTORY_SCHEMA)
@@ -235,6 +269,11 @@ class BigQueryWarehouseResource(WarehouseResource):
                     # Planned again after a conflict: another run may have
                     # loaded the hour meanwhile, and its rows must then go.
                     replaced, *before = self._ledger_row(client, start)
+                    if not replaced and after[0] is not None:
+                        # Rows a batch copied without their ledger row.
+                        replaced, *before = self._strays(client, [start], *after).get(
+                            start, [0, None, None]
+                        )
                     spans = [*after, *touched_span(before, after)]
                     script = self._swap_script(
                         client, staging, start, rows, source_sha256, spans,
@@ -247,6 +286,104 @@ class BigQueryWarehouseResource(WarehouseResource):
             finally:
                 client.delete_table(staging, not_found_ok=True)
         return HourLoad(hour, rows, replaced)
+
+    def load_new_hours(self, hours: list[HourFile]) -> dict[str, HourLoad]:
+        """The hours of ``hours`` that are new to the warehouse, loaded together:
+        one load job into a staging table, one copy job appending it to
+        ``events`` and one INSERT of their ledger rows. Nothing here mutates a
+        table, so runs at once never cancel each other, and load and copy jobs
+        are not billed. Returns the hours it loaded, by partition key; the
+        others (already loaded, or all of them when fewer than two are new) are
+        left to ``replace_hour``."""
+        starts = {hour.hour.start: hour for hour in hours}
+        with self.bigquery.get_client() as client:
+            self._ensure_tables(client)
+            loaded = self._loaded(client, list(starts))
+            new = [hour for start, hour in starts.items() if start not in loaded]
+            if len(new) < 2:
+                return {}
+            staging = self._table_id(client, f"_staging_batch_{uuid.uuid4().hex[:12]}")
+            client.create_table(staging_table(staging))
+            try:
+                client.load_table_from_uri(
+                    [hour.uri for hour in new],
+                    staging,
+                    job_config=bigquery.LoadJobConfig(
+                        source_format=bigquery.SourceFormat.PARQUET,
+                        schema=bigquery_schema(),
+                        write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
+                        parquet_options=_list_inference(),
+                    ),
+                ).result()
+                staged = self._spans(client, f"`{staging}`", [h.hour.start for h in new])
+                first = min(span[1] for span in staged.values() if span[1] is not None)
+                last = max(span[2] for span in staged.values() if span[2] is not None)
+                if self._strays(client, list(staged), first, last):
+                    return {}  # rows of them already in: replace_hour replaces them
+                client.copy_table(
+                    staging,
+                    self._table_id(client, "events"),
+                    job_config=bigquery.CopyJobConfig(
+                        write_disposition=bigquery.WriteDisposition.WRITE_APPEND
+                    ),
+                ).result()
+                present = self._strays(client, list(staged), first, last)
+                # An hour with more rows than staged was copied by another run
+                # too: no ledger row, so replace_hour replaces them.
+                kept = {s: span for s, span in staged.items() if present.get(s, [0])[0] == span[0]}
+                rows = [
+                    self._ledger_values(
+                        start, span[0], _digest(starts[start].sha256),
+                        [_timestamp(span[1]), _timestamp(span[2]), _timestamp(span[1]),
+                         _timestamp(span[2]), *_coverage_literals(
+                             coverage_values(starts[start].coverage))],
+                    )
+                    for start, span in kept.items()
+                ]  # fmt: skip
+                if rows:
+                    client.query(
+                        f"INSERT INTO `{self._table_id(client, LEDGER_LOG)}` ({LEDGER_NAMES}) "
+                        f"VALUES {', '.join(rows)}"
+                    ).result()
+            finally:
+                client.delete_table(staging, not_found_ok=True)
+        return {
+            starts[s].hour.key: HourLoad(starts[s].hour, span[0], 0) for s, span in kept.items()
+        }
+
+    def _loaded(self, client, starts: list[datetime]) -> set[datetime]:
+        """The hours of ``starts`` the ledger has a row for."""
+        found = client.query(
+            f"SELECT archive_hour FROM `{self._table_id(client, LEDGER_VIEW)}` "
+            "WHERE archive_hour IN UNNEST(@hours)",
+            job_config=bigquery.QueryJobConfig(
+                query_parameters=[bigquery.ArrayQueryParameter("hours", "TIMESTAMP", starts)]
+            ),
+        ).result()
+        return {_utc(row.values()[0]) for row in found}
+
+    def _spans(self, client, table: str, starts: list[datetime], where: str = "") -> dict:
+        """archive_hour -> [rows, first, last created_at] of ``table``'s rows of ``starts``."""
+        found = client.query(
+            "SELECT archive_hour, COUNT(*), MIN(created_at), MAX(created_at) "
+            f"FROM {table} WHERE archive_hour IN UNNEST(@hours) {where} GROUP BY archive_hour",
+            job_config=bigquery.QueryJobConfig(
+                query_parameters=[bigquery.ArrayQueryParameter("hours", "TIMESTAMP", starts)]
+            ),
+        ).result()
+        return {_utc(hour): [rows, first, last] for hour, rows, first, last in map(tuple, found)}
+
+    def _strays(self, client, starts: list[datetime], first, last) -> dict:
+        """Rows of ``starts`` already in ``events`` on the days from ``first`` to
+        ``last``: [rows, first, last created_at] by hour (clustered by
+        archive_hour, so this reads little)."""
+        first_day, after_last_day = days_covering(_utc(first), _utc(last))
+        return self._spans(
+            client,
+            f"`{self._table_id(client, 'events')}`",
+            starts,
+            f"AND created_at >= {_timestamp(first_day)} AND created_at < {_timestamp(after_last_day)}",
+        )
 
     def replace_star_history(self, repo_ids: list[int], rows_file_uri: str) -> int:
         with self.bigquery.get_client() as client:
@@ -292,23 +429,26 @@ class BigQueryWarehouseResource(WarehouseResource):
         )
 
     def _ledger_advice(self, client) -> str:
-        return _rewrite_advice(
-            self._table_id(client, "loaded_hours"),
-            "unpartitioned: swaps into different days would conflict on it",
-            "a few MB",
-            "by_day",
-            "PARTITION BY DATE(archive_hour)",
+        table_id = self._table_id(client, LEDGER_VIEW)
+        log = self._table_id(client, LEDGER_LOG)
+        return (
+            f"{table_id} is a table made by an older release, updated in place: "
+            "concurrent loads would cancel each other on it. Move it once (a few MB), "
+            "with the pipeline stopped; the next load makes the view in its place:\n"
+            f"  CREATE TABLE `{log}` PARTITION BY DATE(archive_hour) AS SELECT * FROM `{table_id}`;\n"
+            f"  DROP TABLE `{table_id}`;"
         )
 
     def _ledger_row(self, client, hour: datetime) -> list:
         """(rows, first, last created_at) of the hour now in ``events``, from the
-        ledger, written in the same transaction as the rows: the swap reads only
-        their days. An hour the ledger lacks has no rows; one recorded before it
-        kept spans may have rows on any day."""
+        ledger, written with the rows: the swap reads only their days. An hour
+        the ledger lacks has no rows, unless a batch's copy went in without its
+        ledger row (``_strays``); one recorded before it kept spans may have rows
+        on any day."""
         found = list(
             client.query(
                 f"SELECT rows, first_created_at, last_created_at FROM "
-                f"`{self._table_id(client, 'loaded_hours')}` WHERE archive_hour = @archive_hour",
+                f"`{self._table_id(client, LEDGER_VIEW)}` WHERE archive_hour = @archive_hour",
                 job_config=bigquery.QueryJobConfig(
                     query_parameters=[
                         bigquery.ScalarQueryParameter("archive_hour", "TIMESTAMP", hour)
@@ -346,13 +486,8 @@ class BigQueryWarehouseResource(WarehouseResource):
         if first is None:  # neither old nor new rows: any one day will do
             first = last = datetime(1970, 1, 1, tzinfo=UTC)
         first_day, after_last_day = days_covering(first, last)
-        names = [name for name, *_ in (*LEDGER_SPAN_COLUMNS, *LEDGER_COVERAGE_COLUMNS)]
-        digest = f"'{sha256}'" if re.fullmatch(r"[0-9a-f]{64}", sha256 or "") else "NULL"
-        values = [_timestamp(moment) for moment in spans] + [
-            _literal(value, kind)
-            for value, (_, kind, *_) in zip(measured, LEDGER_COVERAGE_COLUMNS, strict=True)
-        ]
-        ledger = ", ".join(f"{value} AS {name}" for name, value in zip(names, values, strict=True))
+        digest = _digest(sha256)
+        values = [_timestamp(moment) for moment in spans] + _coverage_literals(measured)
         events = self._table_id(client, "events")
         if replaces:
             load = f"""MERGE `{events}` AS target
@@ -366,21 +501,19 @@ class BigQueryWarehouseResource(WarehouseResource):
         else:
             load = f"""INSERT INTO `{events}` ({COLUMN_LIST})
             SELECT {COLUMN_LIST} FROM `{staging}`;"""
+        ledger_row = self._ledger_values(hour, rows, digest, values)
         return f"""BEGIN TRANSACTION;
             {load}
-            MERGE `{self._table_id(client, "loaded_hours")}` AS target
-            USING (SELECT {_timestamp(hour)} AS archive_hour, {int(rows)} AS rows,
-                          {digest} AS source_sha256, CURRENT_TIMESTAMP() AS loaded_at,
-                          {ledger}) AS s
-            ON target.archive_hour = {_timestamp(hour)} AND target.archive_hour = s.archive_hour
-            WHEN MATCHED THEN UPDATE SET rows = s.rows, source_sha256 = s.source_sha256,
-                                         loaded_at = s.loaded_at,
-                                         {", ".join(f"{name} = s.{name}" for name in names)}
-            WHEN NOT MATCHED THEN INSERT (archive_hour, rows, source_sha256, loaded_at,
-                                          {LEDGER_SPAN_NAMES}, {LEDGER_COVERAGE_NAMES})
-              VALUES (s.archive_hour, s.rows, s.source_sha256, s.loaded_at,
-                      {", ".join(f"s.{name}" for name in names)});
+            INSERT INTO `{self._table_id(client, LEDGER_LOG)}` ({LEDGER_NAMES})
+            VALUES {ledger_row};
             COMMIT TRANSACTION;"""
+
+    @staticmethod
+    def _ledger_values(hour: datetime, rows: int, digest: str, values: list[str]) -> str:
+        """One ledger row's VALUES tuple, in ``LEDGER_NAMES`` order."""
+        return (
+            f"({_timestamp(hour)}, {int(rows)}, {digest}, CURRENT_TIMESTAMP(), {', '.join(values)})"
+        )
 
     @staticmethod
     def _row(client, sql: str) -> tuple:
@@ -443,6 +576,18 @@ def _literal(value, kind: str) -> str:
     if kind == "STRING":
         return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
     return str(int(value)) if kind == "INT64" else repr(float(value))
+
+
+def _digest(sha256: str | None) -> str:
+    """A sha256 literal, or NULL for anything that is not one."""
+    return f"'{sha256}'" if re.fullmatch(r"[0-9a-f]{64}", sha256 or "") else "NULL"
+
+
+def _coverage_literals(measured: list) -> list[str]:
+    return [
+        _literal(value, kind)
+        for value, (_, kind, *_) in zip(measured, LEDGER_COVERAGE_COLUMNS, strict=True)
+    ]
 
 
 def is_serialization_conflict(error: Exception) -> bool:

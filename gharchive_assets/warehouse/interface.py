@@ -78,6 +78,16 @@ def days_covering(first: datetime, last: datetime) -> tuple[datetime, datetime]:
 
 
 @dataclass(frozen=True)
+class HourFile:
+    """An hour's clean file in the lake, as a warehouse loads it."""
+
+    hour: ArchiveHour
+    uri: str
+    sha256: str
+    coverage: Mapping | None = None
+
+
+@dataclass(frozen=True)
 class HourLoad:
     hour: ArchiveHour
     rows: int
@@ -117,6 +127,12 @@ class Warehouse(Protocol):
     ) -> HourLoad:
         """Swap the hour's rows for those of the clean file, and record the hour
         (rows, sha256, spans, ``coverage``) in the ledger, in one transaction."""
+        ...
+
+    def load_new_hours(self, hours: list[HourFile]) -> dict[str, HourLoad]:
+        """Load together those of ``hours`` new to the warehouse, where that is
+        cheaper than one by one (BigQuery); the hours loaded, by partition key.
+        The rest go through ``replace_hour``."""
         ...
 
     def query(self, sql: str, parameters: list | None = None) -> list[tuple]:

@@ -17,7 +17,7 @@ import dagster as dg
 from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean.coverage import LedgerCoverage
 from gharchive_assets.clean.event_records import CREATED_AT_EARLIEST_HOURS, CREATED_AT_LATEST_HOURS
-from gharchive_assets.warehouse.interface import days_covering
+from gharchive_assets.warehouse.interface import HourFile, HourLoad, days_covering
 
 # The archive's first day: a bound on created_at that keeps every row.
 ARCHIVE_FIRST_DAY = datetime(2011, 2, 12)
@@ -31,6 +31,10 @@ class WarehouseResource(dg.ConfigurableResource):
         """Hold the warehouse for a writer that is not this resource (dbt), where
         the warehouse takes one writer at a time. A no-op unless overridden."""
         yield
+
+    def load_new_hours(self, hours: list[HourFile]) -> dict[str, HourLoad]:
+        """None together unless overridden: each hour goes through ``replace_hour``."""
+        return {}
 
     def created_at_bounds(self, start: datetime, end: datetime) -> tuple[datetime, datetime]:
         """Whole UTC days holding the rows of the hours [start, end), from the
