@@ -11,14 +11,14 @@ models' runs follow the hours they read, and none follow here), the backfill
 is cancelled and the runs created after the cancel are counted.
 
     python bench/backfill_launch.py [--year 2015] [--settings unset,24,all]
-                                    [--postgres [batched|dagster]]
+                                    [--postgres [dagster]]
                                     [--sqlite batched|dagster] [--planned per-partition]
 
-With ``--postgres`` the instance keeps its runs, events and schedules in a
-throwaway PostgreSQL cluster (Debian's postgresql, started on loopback as its
-``postgres`` user), as on GKE, with this project's batched event log
-(gharchive_assets/event_log.py) or with Dagster's own (``dagster``); the rest
-of the local instance is unchanged. ``--sqlite dagster`` runs the SQLite
+With ``--postgres`` (or ``--postgres dagster``) the instance keeps its runs,
+events and schedules in a throwaway PostgreSQL cluster (Debian's postgresql,
+started on loopback as its ``postgres`` user) with Dagster's own storage
+classes, as the Helm chart renders them on GKE; the rest of the local
+instance is unchanged. ``--sqlite dagster`` runs the SQLite
 instance with Dagster's own event log instead of the batched one.
 
 Every process runs with ``DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=1``,
@@ -126,11 +126,16 @@ def main() -> None:
     parser.add_argument(
         "--postgres",
         nargs="?",
-        const="batched",
+        const="dagster",
         choices=sorted(EVENT_LOGS),
         help="the instance's storage in Postgres, with this event log",
     )
-    parser.add_argument("--sqlite", default="batched", choices=sorted(EVENT_LOGS))
+    parser.add_argument(
+        "--sqlite",
+        default="batched",
+        choices=["batched", "dagster"],
+        help="the local instance's event log: gharchive_assets/event_log.py's, or Dagster's",
+    )
     parser.add_argument(
         "--planned",
         default="per-asset",

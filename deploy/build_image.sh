@@ -54,7 +54,8 @@ trap 'rm -rf "$conf"' EXIT
 printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' >"$conf/pip.conf"
 printf 'native-tls = true\n' >"$conf/uv.toml"
 
-buildah bud --quiet --layers --pull=never --isolation chroot \
+# For GKE Autopilot's nodes (amd64), whatever machine builds it.
+buildah bud --quiet --layers --pull=never --isolation chroot --platform linux/amd64 \
   --volume "$BUNDLE:/etc/ssl/certs/ca-certificates.crt:ro" \
   --volume "$conf/pip.conf:/etc/pip.conf:ro" \
   --volume "$conf/uv.toml:/etc/uv/uv.toml:ro" \

@@ -1,5 +1,5 @@
-"""Dagster's event logs, SQLite (the local instance) and Postgres (GKE), with a
-batch of events written in one transaction.
+"""Dagster's SQLite event log (the local instance), with a batch of events
+written in one transaction.
 
 Before a run exists, Dagster writes an event per asset and partition it plans
 (72 for a day of the three hourly assets), and a ranged step writes a
@@ -12,11 +12,10 @@ database and one commit. Events outside a batch are written as Dagster writes
 them; a batch that fails is rolled back, and Dagster then writes its events one
 by one.
 
-deploy/dagster.local.yaml names the SQLite class, with DAGSTER_HOME as
-``home``. Dagster's Postgres storage writes materialisations as one insert,
-but the planned events one by one, each on a new connection (it pools none):
-about 2.5 s per run created; the Postgres class here takes the same config as
-Dagster's (``postgres_db`` or ``postgres_url``).
+deploy/dagster.local.yaml names the class, with DAGSTER_HOME as ``home``. On
+GKE the chart's instance is Dagster's own Postgres event log: with
+``DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=1`` (the Helm values) a run's
+plan is one event per asset, and a Postgres class of our own is not needed.
 """
 
 from __future__ import annotations
@@ -28,11 +27,8 @@ from contextlib import contextmanager
 
 from dagster import StringSource
 from dagster._core.event_api import EventLogEntry
-from dagster._core.events import DagsterEventType
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._serdes import ConfigurableClassData
-from dagster_postgres import PostgresEventLogStorage
-from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
@@ -92,60 +88,3 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
                 for engine, connection in held.values():
                     connection.close()
                     engine.dispose()
-
-
-# What Dagster's Postgres storage already writes as one insert.
-INSERTED_AS_ONE = (
-    {DagsterEventType.ASSET_MATERIALIZATION},
-    {DagsterEventType.ASSET_OBSERVATION},
-)
-
-
-class BatchedPostgresEventLogStorage(PostgresEventLogStorage):
-    """Dagster's Postgres event log; a batch it would write event by event (the
-    planned events) goes through one connection and one transaction."""
-
-    def __init__(self, *args, **kwargs):
-        self._batch = threading.local()
-        super().__init__(*args, **kwargs)
-
-    @classmethod
-    def from_config_value(cls, inst_data, config_value):
-        return cls(
-            inst_data=inst_data,
-            postgres_url=pg_url_from_config(config_value),
-            should_autocreate_tables=config_value.get("should_autocreate_tables", True),
-            token_provider=get_token_provider_from_config(config_value),
-        )
-
-    @contextmanager
-    def _connect(self) -> Iterator:
-        held = getattr(self._batch, "connection", None)
-        if held is None:
-            with super()._connect() as connection:
-                yield connection
-        else:
-            yield held
-
-    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
-        kinds = {event.get_dagster_event().event_type for event in events}
-        if kinds in INSERTED_AS_ONE:
-            super().store_event_batch(events)
-            return
-        # As Dagster's: a failure to materialise is not stored from a batch.
-        kept = [e for e in events if not e.get_dagster_event().is_asset_failed_to_materialize]
-        with self._one_transaction():
-            for event in kept:
-                self.store_event(event)
-
-    @contextmanager
-    def _one_transaction(self) -> Iterator[None]:
-        """Every connection taken inside is this one, committed at the end."""
-        with self._engine.connect() as connection:
-            held = connection.execution_options(isolation_level="READ COMMITTED")
-            with held.begin():
-                self._batch.connection = held
-                try:
-                    yield
-                finally:
-                    self._batch.connection = None

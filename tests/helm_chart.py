@@ -70,6 +70,9 @@ _USER_DEPLOYMENT = {
     "dagsterApiGrpcArgs": ANY,
     "codeServerArgs": ANY,
     "includeConfigInLaunchedRuns": {"enabled": ANY},
+    "initContainers": ANY,
+    "sidecarContainers": ANY,
+    "deploymentStrategy": ANY,
 }
 _RUN_K8S_CONFIG = free(
     "containerConfig podSpecConfig podTemplateSpecMetadata jobSpecConfig jobMetadata"
@@ -400,7 +403,12 @@ def pod_images(values: dict) -> dict[str, list[str]]:
         sidecars = [c["image"] for c in part.get("extraContainers") or []]
         pods[name] = extra + init + wait_for_code + [_image(part["image"])] + sidecars
     for deployment in deployments:
-        pods[f"code location {deployment['name']}"] = [_image(deployment["image"])]
+        extra = [
+            c["image"] if isinstance(c["image"], str) else _image(c["image"])
+            for key in ("initContainers", "sidecarContainers")
+            for c in deployment.get(key) or []
+        ]
+        pods[f"code location {deployment['name']}"] = [_image(deployment["image"]), *extra]
         if (deployment.get("includeConfigInLaunchedRuns") or {}).get("enabled"):
             pods[f"run of {deployment['name']}"] = [_image(deployment["image"])]
     if (values.get("migrate") or {}).get("enabled"):

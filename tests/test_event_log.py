@@ -1,6 +1,7 @@
-"""The event logs (SQLite locally, Postgres on GKE) write Dagster's batches in one
-transaction and keep what Dagster reads from them: planned partitions,
-materialisations."""
+"""The event logs: SQLite locally writes Dagster's batches in one transaction,
+and both it and Dagster's Postgres one (GKE) keep what Dagster reads of a
+run's plan, per partition, whether the plan is an event per asset and hour or,
+with DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=1, one per asset."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from dagster._core.execution.api import create_execution_plan
+from dagster_postgres import PostgresEventLogStorage
 
 from gharchive_assets.definitions import build_definitions
-from gharchive_assets.event_log import BatchedPostgresEventLogStorage, BatchedSqliteEventLogStorage
+from gharchive_assets.event_log import BatchedSqliteEventLogStorage
 from gharchive_assets.settings import Settings
 from tests.postgres import postgres_bin, postgres_cluster, postgres_config
 
@@ -42,33 +44,31 @@ def postgres_instance(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "1000")
     with postgres_cluster() as url:
-        (tmp_path / "dagster.yaml").write_text(postgres_config(url, "batched"))
+        (tmp_path / "dagster.yaml").write_text(postgres_config(url, "dagster"))
         with dg.DagsterInstance.get() as instance:
             yield instance
 
 
-def test_a_planned_day_is_one_batch_and_reads_back_per_partition(instance, tmp_path):
+@pytest.mark.parametrize("per_asset", ["", "1"])
+def test_a_planned_day_is_one_batch_and_reads_back_per_partition(
+    instance, tmp_path, monkeypatch, per_asset
+):
+    monkeypatch.setenv("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", per_asset)
     assert isinstance(instance.event_log_storage, BatchedSqliteEventLogStorage)
-    run_id = planned_day_reads_back_per_partition(instance, tmp_path)
+    run_id = planned_day_reads_back_per_partition(instance, tmp_path, 3 if per_asset else 72)
     assert (tmp_path / "history" / "runs" / f"{run_id}.db").exists()
 
 
-def test_postgres_writes_a_planned_day_in_one_transaction(postgres_instance, tmp_path):
-    storage = postgres_instance.event_log_storage
-    assert isinstance(storage, BatchedPostgresEventLogStorage)
-    planned_run = planned_day_reads_back_per_partition(postgres_instance, tmp_path)
-    # A batch that fails leaves nothing of itself: the first event is rolled back.
-    run = postgres_instance.add_run(dg.DagsterRun(job_name="hourly_archive_job", run_id="p" * 32))
-    planned = postgres_instance.all_logs(
-        planned_run, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
-    )
-    again = [entry._replace(run_id=run.run_id) for entry in planned[:2]]
-    with pytest.raises(Exception):  # noqa: B017 (whatever the driver raises)
-        storage.store_event_batch([again[0], again[1]._replace(run_id="x" * 300)])
-    assert postgres_instance.all_logs(run.run_id) == []
+def test_dagsters_postgres_log_plans_a_day_as_one_event_per_asset(
+    postgres_instance, tmp_path, monkeypatch
+):
+    """The instance as the chart renders it on GKE, with the Helm values' switch."""
+    monkeypatch.setenv("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "1")
+    assert type(postgres_instance.event_log_storage) is PostgresEventLogStorage
+    planned_day_reads_back_per_partition(postgres_instance, tmp_path, 3)
 
 
-def planned_day_reads_back_per_partition(instance, tmp_path) -> str:
+def planned_day_reads_back_per_partition(instance, tmp_path, events: int) -> str:
     """A run of a day of the hourly assets: its planned events, as the UI and the
     automation read them. The run's id."""
     storage = instance.event_log_storage
@@ -78,13 +78,20 @@ def planned_day_reads_back_per_partition(instance, tmp_path) -> str:
     planned = instance.all_logs(
         run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
     )
-    assert len(planned) == 3 * 24
-    # What the UI and the automation read: each hour planned, by this run, not materialised.
-    events = dg.AssetKey(["gharchive", "events"])
+    assert len(planned) == events
+    hours = [f"2015-01-02-{hour:02d}:00" for hour in range(24)]
+    events_key = dg.AssetKey(["gharchive", "events"])
+    if events == 3:  # one per asset, carrying the run's hours
+        (data,) = [e.dagster_event.event_specific_data for e in planned
+                   if e.dagster_event.asset_key == events_key]  # fmt: skip
+        assert sorted(data.partitions_subset.get_partition_keys()) == hours
+        return run.run_id
+    # Per hour: what the UI and the automation read: each hour planned, by this
+    # run, not materialised.
     attempts = storage.get_latest_asset_partition_materialization_attempts_without_materializations(
-        events
+        events_key
     )
-    assert sorted(attempts) == [f"2015-01-02-{hour:02d}:00" for hour in range(24)]
+    assert sorted(attempts) == hours
     assert {run_id for run_id, _ in attempts.values()} == {run.run_id}
     return run.run_id
 

@@ -82,6 +82,18 @@ GCP_ENV = {
 }
 
 
+def test_the_image_is_for_autopilots_amd64_nodes():
+    """GKE Autopilot's nodes are amd64: an image built for arm64 (an
+    Apple-silicon laptop's default) fails there with "exec format error"."""
+    inspect = subprocess.run(
+        ["buildah", "inspect", "--type", "image", "--format", "{{.OCIv1.Architecture}}", IMAGE],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert inspect.stdout.strip() == "amd64"
+    script = (Path(__file__).resolve().parents[1] / "deploy" / "build_image.sh").read_text()
+    assert "--platform linux/amd64" in script
+
+
 def test_the_image_runs_unprivileged_with_the_scanner(container):
     completed = run_in(
         container,
