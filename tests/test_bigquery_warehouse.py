@@ -419,3 +419,31 @@ def test_a_job_writing_more_partitions_than_bigquery_allows_is_refused(bq_endpoi
                 job_config=bigquery.CopyJobConfig(write_disposition="WRITE_APPEND"),
             ).result()
     assert [b.split(",")[0] for b in proxy.broken] == ["Too many partitions produced by query"] * 2
+
+
+def test_new_hours_swapped_at_once_are_never_aborted(bq_endpoint, three_hours_in_bucket):
+    """Each hour by itself, all at once, through the proxy that keeps BigQuery's
+    rules: an INSERT of the rows and one of the ledger row mutate nothing, so
+    no transaction is aborted. (A ledger updated by MERGE, as before, made every
+    swap at once abort the others: BigQuery aborts per table, not partition.)"""
+    client_for(bq_endpoint).create_dataset("at_once", exists_ok=True)
+    warehouse(bq_endpoint, "at_once").load_new_hours([])  # the tables, before the race
+    editor = ROLES["roles/bigquery.dataEditor"]
+    grants = {"project": {"bigquery.jobs.create"}, "at_once": editor,
+              f"gs://{BUCKET}": {"storage.objects.get"}}  # fmt: skip
+    with BigQueryIamProxy(bq_endpoint, grants) as proxy:
+        target = warehouse(proxy.host, "at_once")
+        start = threading.Barrier(len(three_hours_in_bucket))
+
+        def swap(file: HourFile) -> None:
+            start.wait()
+            target.replace_hour(file.hour, file.uri, file.sha256)
+
+        threads = [threading.Thread(target=swap, args=(f,)) for f in three_hours_in_bucket]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert proxy.broken == [] and proxy.refused == []
+    held = rows_by_hour(warehouse(bq_endpoint, "at_once"), "at_once")
+    assert len(held) == 3 and ledger_by_hour(warehouse(bq_endpoint, "at_once"), "at_once") == held

@@ -47,3 +47,24 @@ def test_with_one_planned_event_per_asset_a_failed_runs_partitions_show_as_missi
         assert not result.success
         found = instance.get_status_by_partition(fails.key, keys, days)
     assert {key: s.value if s else None for key, s in found.items()} == dict.fromkeys(keys, status)
+
+
+def test_the_batched_sqlite_event_log_finds_what_it_overrides_and_calls():
+    """gharchive_assets/event_log.py (the local instance's event log) replaces
+    ``_connect(shard)`` and calls ``conn_string_for_shard``, ``_initdb``,
+    ``_initialized_dbs`` and ``_db_lock`` of Dagster's SqliteEventLogStorage."""
+    from dagster._core.storage.event_log import SqliteEventLogStorage
+
+    assert list(inspect.signature(SqliteEventLogStorage._connect).parameters) == ["self", "shard"]
+    initdb = inspect.signature(SqliteEventLogStorage._initdb).parameters
+    assert list(initdb)[:2] == ["self", "engine"]
+    assert all(p.default is not p.empty for p in list(initdb.values())[2:]), (
+        "called as _initdb(engine)"
+    )
+    for name in ("conn_string_for_shard", "store_event", "store_event_batch"):
+        assert callable(getattr(SqliteEventLogStorage, name, None)), name
+    with dg.instance_for_test() as instance:
+        storage = instance.event_log_storage
+        assert isinstance(storage, SqliteEventLogStorage)
+        assert isinstance(storage._initialized_dbs, set)
+        assert hasattr(storage._db_lock, "acquire")
