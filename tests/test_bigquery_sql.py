@@ -182,3 +182,25 @@ def test_every_incremental_model_replaces_whole_day_partitions(hourly_run):
         or not config.get("partitions")
     }
     assert wrong == {}
+
+
+def test_a_first_build_with_days_writes_those_days_only(compiled):
+    """One BigQuery job may write at most 4,000 partitions, and the archive has
+    about 5,800 days: a first build (a new mart, a full refresh) of a run's
+    days reads those days, never every day (the 1970 bound), so its CREATE
+    TABLE writes that many partitions. A plain build with no days still reads
+    every day: BigQuery refuses it past 4,000 days (docs/gcp.md). The monthly
+    rollups read every day on a first build and write a partition a month
+    (about 190)."""
+
+    def every_day_reads(manifest: dict) -> list[str]:
+        return sorted(
+            node["name"]
+            for node, sql in executed_sql(manifest)
+            if node["resource_type"] == "model"
+            and (node["config"].get("partition_by") or {}).get("granularity", "day") == "day"
+            and "1970-01-01" in sql
+        )
+
+    assert every_day_reads(compiled["first build or full refresh of a run's days"]) == []
+    assert "daily_event_counts" in every_day_reads(compiled["first plain dbt build"])
