@@ -64,7 +64,8 @@ def test_the_interfaces_name_what_the_assets_use():
     ]  # fmt: skip
     assert members(Warehouse) == [
         "analytics_schema", "dbt_vars", "events_table", "events_without_payload_table",
-        "exclusive", "loaded_hours_table", "query", "replace_hour", "replace_star_history",
+        "exclusive", "load_new_hours", "loaded_hours_table", "query", "replace_hour",
+        "replace_star_history",
         "star_history_table",
     ]  # fmt: skip
 
