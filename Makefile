@@ -98,6 +98,7 @@ IMAGE_FOR_TESTS := $(shell [ "$$(id -u)" = 0 ] && command -v buildah >/dev/null 
 test: setup $(BQ_VENV)/.installed $(CHECKOV_VENV)/.installed hclfmt $(IMAGE_FOR_TESTS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/deptry .
 	$(SQLFLUFF) lint models tests/singular
 	$(BIN)/pytest
 

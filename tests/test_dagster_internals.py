@@ -1,6 +1,19 @@
 """What the project reads of Dagster beyond its documented API, held here so an
 upgrade that changes it fails loudly, naming it, instead of a sensor quietly
-doing nothing."""
+doing nothing. Every such use in gharchive_assets/ has a test here, and
+``test_every_private_import_is_held_here`` finds any new one:
+
+- event_log.py: SqliteEventLogStorage, ConfigurableClassData and the storage's
+  ``_connect``, ``_initdb``, ``_initialized_dbs``, ``_db_lock``;
+- console_log.py: EVENT_TYPE_TO_DISPLAY_STRING;
+- run_launcher.py: CheckRunHealthResult, WorkerStatus;
+- dbt_project.py (DbtCli): dagster-dbt's ``_cli_version`` and
+  ``_initialize_dbt_core_adapter``;
+- compute_logs.py: GCSComputeLogManager's ``_bucket`` and ``_gcs_key``;
+- defs/backfill_cancel.py: ``instance.get_backfills`` and PartitionBackfill;
+- defs/pool_steps.py and pool_slots.py: the event log's concurrency calls;
+- the planned-events switch's caveat (failed partitions show as missing).
+"""
 
 import inspect
 
@@ -68,3 +81,78 @@ def test_the_batched_sqlite_event_log_finds_what_it_overrides_and_calls():
         assert isinstance(storage, SqliteEventLogStorage)
         assert isinstance(storage._initialized_dbs, set)
         assert hasattr(storage._db_lock, "acquire")
+
+
+# The private imports gharchive_assets/ makes, each held by a test here.
+HELD = {
+    "from dagster._core.storage.event_log import SqliteEventLogStorage",
+    "from dagster._serdes import ConfigurableClassData",
+    "from dagster._core.events import EVENT_TYPE_TO_DISPLAY_STRING",
+    "from dagster._core.launcher import CheckRunHealthResult, WorkerStatus",
+}
+
+
+def test_every_private_import_is_held_here():
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "gharchive_assets"
+    found = {
+        line.strip()
+        for path in package.rglob("*.py")
+        for line in path.read_text().splitlines()
+        if line.strip().startswith(("from dagster._", "import dagster._", "from dagster_dbt.core"))
+    }
+    assert found == HELD, f"a private Dagster import not held by a test here: {found - HELD}"
+
+
+def test_the_console_log_names_events_as_dagster_does():
+    """console_log.py: EVENT_TYPE_TO_DISPLAY_STRING, by DagsterEventType."""
+    from dagster._core.events import EVENT_TYPE_TO_DISPLAY_STRING
+
+    assert EVENT_TYPE_TO_DISPLAY_STRING[dg.DagsterEventType.RUN_START] == "RUN_START"
+
+
+def test_the_run_launcher_reports_health_as_dagster_reads_it():
+    """run_launcher.py: CheckRunHealthResult(status, msg) and WorkerStatus."""
+    from dagster._core.launcher import CheckRunHealthResult, WorkerStatus
+
+    assert {"RUNNING", "FAILED", "SUCCESS", "UNKNOWN"} <= {s.name for s in WorkerStatus}
+    result = CheckRunHealthResult(WorkerStatus.FAILED, "gone")
+    assert (result.status, result.msg) == (WorkerStatus.FAILED, "gone")
+
+
+def test_dagster_dbt_still_asks_what_dbt_cli_overrides():
+    """dbt_project.py's DbtCli replaces ``_cli_version`` (a cached property) and
+    ``_initialize_dbt_core_adapter(args)``: each must still be what dagster-dbt's
+    dbt resource calls, or the override saves nothing."""
+    from dagster_dbt import DbtCliResource
+
+    source = inspect.getsource(DbtCliResource)
+    assert "self._cli_version" in source, "dagster-dbt no longer reads _cli_version"
+    adapter = inspect.signature(DbtCliResource._initialize_dbt_core_adapter).parameters
+    assert list(adapter) == ["self", "args"]
+    assert "self._initialize_dbt_core_adapter(" in source
+
+
+def test_the_compute_log_manager_finds_the_bucket_and_keys_it_signs():
+    """compute_logs.py: GCSComputeLogManager's ``_bucket`` (set in __init__),
+    ``_gcs_key(log_key, io_type)`` and ``is_capture_complete(log_key)``."""
+    from dagster_gcp.gcs.compute_log_manager import GCSComputeLogManager
+
+    assert "self._bucket = " in inspect.getsource(GCSComputeLogManager.__init__)
+    assert list(inspect.signature(GCSComputeLogManager._gcs_key).parameters)[:3] == [
+        "self", "log_key", "io_type",
+    ]  # fmt: skip
+    assert callable(GCSComputeLogManager.is_capture_complete)
+
+
+def test_the_pool_sensors_find_the_event_logs_concurrency_calls():
+    """defs/pool_steps.py and pool_slots.py: ``get_concurrency_info(pool)`` with
+    ``claimed_slots`` and ``pending_steps``, ``assign_pending_steps([pool])``,
+    ``free_concurrency_slots_for_run(run_id)``."""
+    with dg.instance_for_test() as instance:
+        storage = instance.event_log_storage
+        info = storage.get_concurrency_info("a-pool")
+        assert hasattr(info, "claimed_slots") and hasattr(info, "pending_steps")
+        for name in ("assign_pending_steps", "free_concurrency_slots_for_run"):
+            assert callable(getattr(storage, name, None)), name

@@ -188,16 +188,25 @@ def republished(
     return None
 
 
+# Every status of a run that has not ended (Dagster's own list is private).
+RUNS_IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.SUSPENDED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+
 def run_key(key: str, request_number: int) -> str:
     return key if request_number <= 1 else f"{key} (request {request_number})"
 
 
 def hours_in_flight(instance: dg.DagsterInstance, partitions) -> set[str]:
     """Hours that a queued or running run already covers (single hours or ranges)."""
-    from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
-
     keys: set[str] = set()
-    for run in instance.get_runs(dg.RunsFilter(statuses=NOT_FINISHED_STATUSES)):
+    for run in instance.get_runs(dg.RunsFilter(statuses=RUNS_IN_FLIGHT)):
         if PARTITION_TAG in run.tags:
             keys.add(run.tags[PARTITION_TAG])
         elif RANGE_START_TAG in run.tags and RANGE_END_TAG in run.tags:
