@@ -47,20 +47,28 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
-@pytest.fixture(autouse=True)
-def fast_lane_starts_nothing(request, monkeypatch):
-    """In the fast lane, starting a process or a server fails the test: mark it slow."""
+@pytest.fixture(scope="session", autouse=True)
+def fast_lane_starts_nothing(request, dbt_manifests):
+    """In the fast lane, starting a process or a server fails, in a test or in
+    any fixture it uses, whatever the fixture's scope (a module's fixture runs
+    before a test's own): mark the test slow. dbt's manifests, which pytest
+    may prepare when they are missing, come first."""
     if "not slow" not in (request.config.option.markexpr or ""):
+        yield
         return
 
     def refuse(*args, **kwargs):
+        where = os.environ.get("PYTEST_CURRENT_TEST", "a session fixture")
         raise RuntimeError(
-            f"{request.node.nodeid} starts a process or a server: mark it "
+            f"{where} starts a process or a server: mark the test "
             "@pytest.mark.slow (the fast lane runs neither)"
         )
 
-    monkeypatch.setattr(subprocess.Popen, "_execute_child", refuse)
-    monkeypatch.setattr(socket.socket, "listen", refuse)
+    patch = pytest.MonkeyPatch()
+    patch.setattr(subprocess.Popen, "_execute_child", refuse)
+    patch.setattr(socket.socket, "listen", refuse)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session", autouse=True)
