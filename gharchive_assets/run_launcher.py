@@ -11,9 +11,7 @@ machine that keeps the instance (the local target, or the daemon's container).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
+import psutil
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, DefaultRunLauncher
 from dagster._core.launcher import CheckRunHealthResult, WorkerStatus
 
@@ -53,27 +51,14 @@ def run_worker_pid(instance: DagsterInstance, run_id: str) -> int | None:
 
 
 def process_alive(pid: int, run_started: float | None) -> bool:
+    """Whether ``pid`` is the run's process: alive, and not a later process that
+    reused the pid (psutil reads when it started, portably)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        started = psutil.Process(pid).create_time()
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
-        pass  # it exists, under another user
-    started = process_start_time(pid)
-    if started is None or run_started is None:
+    except psutil.Error:
+        return True  # it exists, but cannot be read (another user's, a zombie's)
+    if run_started is None:
         return True
     return started <= run_started + PID_REUSE_SLACK_SECONDS
-
-
-def process_start_time(pid: int) -> float | None:
-    """When the process started (seconds since the epoch), where /proc tells."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        boot = next(
-            float(line.split()[1])
-            for line in Path("/proc/stat").read_text().splitlines()
-            if line.startswith("btime ")
-        )
-    except (OSError, IndexError, StopIteration, ValueError):
-        return None
-    return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")

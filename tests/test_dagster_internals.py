@@ -16,6 +16,7 @@ doing nothing. Every such use in gharchive_assets/ has a test here, and
 """
 
 import inspect
+import os
 
 import dagster as dg
 import pytest
@@ -156,3 +157,17 @@ def test_the_pool_sensors_find_the_event_logs_concurrency_calls():
         assert hasattr(info, "claimed_slots") and hasattr(info, "pending_steps")
         for name in ("assign_pending_steps", "free_concurrency_slots_for_run"):
             assert callable(getattr(storage, name, None)), name
+
+
+def test_a_runs_process_is_alive_only_if_it_is_the_one_that_ran_it():
+    """run_launcher.py's health check, through psutil: a pid that no process
+    has is gone, and a live pid whose process started after the run (a reused
+    pid) is not the run's."""
+    import time
+
+    from gharchive_assets.run_launcher import PID_REUSE_SLACK_SECONDS, process_alive
+
+    assert process_alive(os.getpid(), time.time())
+    assert not process_alive(os.getpid(), time.time() - 10 * 365 * 86400)  # started long after
+    assert not process_alive(2**22 + 1, None)  # beyond Linux's largest pid
+    assert PID_REUSE_SLACK_SECONDS > 0
