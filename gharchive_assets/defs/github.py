@@ -6,7 +6,7 @@ Daily, like the dbt models it feeds, and downstream of the day's hours of
 ``GITHUB_TOKEN`` it asks nothing and says so once per run.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import dagster as dg
 
@@ -50,18 +50,9 @@ def github_defs(settings: Settings) -> dg.Definitions:
         lake: LakeResource,
         warehouse: WarehouseResource,
     ) -> dg.MaterializeResult:
-        window = context.partition_time_window
-        days = [
-            (window.start + timedelta(days=offset)).date()
-            for offset in range((window.end - window.start).days)
-        ]
+        days = days_of(context.partition_time_window)
         if not github.has_token:
-            context.log.warning(
-                f"{TOKEN_VARIABLE} is not set: GitHub's star history of {len(days)} day(s) "
-                f"is skipped. Set {TOKEN_VARIABLE} (a token that may read public repositories) "
-                "and materialise these days again to fetch it."
-            )
-            return dg.MaterializeResult(metadata={"skipped": f"{TOKEN_VARIABLE} is not set"})
+            return skipped_without_token(context, days)
         fetcher = StarHistoryFetcher(
             lake,
             warehouse,
@@ -69,26 +60,7 @@ def github_defs(settings: Settings) -> dg.Definitions:
             refresh_hours=github.refresh_hours,
             log=context.log.warning,
         )
-        totals: dict[str, int] = {"requests": 0, "rows_loaded": 0}
-        for day in days:
-            try:
-                result = fetcher.fetch_day(day, config.repositories)
-            except StarHistoryError as error:
-                # What was fetched before is kept (lake and warehouse): a re-run resumes.
-                done = [key for key in context.partition_keys if key < day.isoformat()]
-                when = (
-                    {"retry_after": error.until.isoformat()}
-                    if isinstance(error, RateLimited)
-                    else {}
-                )
-                raise dg.Failure(
-                    f"day {day}: {error}. Days done before it: {len(done)}; the "
-                    "repositories answered so far are kept and not asked again.",
-                    metadata={"days_done": done, **when},
-                ) from error
-            context.add_asset_metadata(result.metadata(), partition_key=day.isoformat())
-            totals["requests"] += result.requests
-            totals["rows_loaded"] += result.rows
+        totals = fetch_days(context, fetcher, days, config.repositories)
         return dg.MaterializeResult(metadata={"days": len(days), **totals})
 
     job = dg.define_asset_job(
@@ -114,3 +86,51 @@ def github_defs(settings: Settings) -> dg.Definitions:
         return dg.RunRequest(run_key=f"stars-{yesterday}", partition_key=yesterday)
 
     return dg.Definitions(assets=[star_history], jobs=[job], schedules=[star_history_schedule])
+
+
+def days_of(window: dg.TimeWindow) -> list[date]:
+    """The UTC days of a run's window."""
+    return [
+        (window.start + timedelta(days=n)).date() for n in range((window.end - window.start).days)
+    ]
+
+
+def skipped_without_token(
+    context: dg.AssetExecutionContext, days: list[date]
+) -> dg.MaterializeResult:
+    """Without a token nothing is asked: said once, and the days can be run again."""
+    context.log.warning(
+        f"{TOKEN_VARIABLE} is not set: GitHub's star history of {len(days)} day(s) "
+        f"is skipped. Set {TOKEN_VARIABLE} (a token that may read public repositories) "
+        "and materialise these days again to fetch it."
+    )
+    return dg.MaterializeResult(metadata={"skipped": f"{TOKEN_VARIABLE} is not set"})
+
+
+def fetch_days(
+    context: dg.AssetExecutionContext,
+    fetcher: StarHistoryFetcher,
+    days: list[date],
+    repositories: int | None,
+) -> dict[str, int]:
+    """Each day's star history, its figures on its partition; a failure names the
+    days done before it, whose answers are kept (lake and warehouse), so a re-run
+    resumes."""
+    totals: dict[str, int] = {"requests": 0, "rows_loaded": 0}
+    for day in days:
+        try:
+            result = fetcher.fetch_day(day, repositories)
+        except StarHistoryError as error:
+            done = [key for key in context.partition_keys if key < day.isoformat()]
+            when = (
+                {"retry_after": error.until.isoformat()} if isinstance(error, RateLimited) else {}
+            )
+            raise dg.Failure(
+                f"day {day}: {error}. Days done before it: {len(done)}; the "
+                "repositories answered so far are kept and not asked again.",
+                metadata={"days_done": done, **when},
+            ) from error
+        context.add_asset_metadata(result.metadata(), partition_key=day.isoformat())
+        totals["requests"] += result.requests
+        totals["rows_loaded"] += result.rows
+    return totals
