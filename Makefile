@@ -1,7 +1,7 @@
 # make run | make test | make dev — each sets up .venv first (pinned versions).
 # Settings: a .env at the root (KEY=value lines), or the file GHARCHIVE_ENV_FILE
 # names; a variable set in the environment wins over it. Only Python reads it
-# (gharchive_assets/local_env.py): no setting is ever put into a recipe's shell
+# (gharchive_assets/cli/local_env.py): no setting is ever put into a recipe's shell
 # line. START and END reach `make run` as exported variables, as data.
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -12,7 +12,7 @@ END ?= 2015-01-01-02:00
 export START END
 # Dagster writes the events it plans for a run, and a ranged step's
 # materialisations, in batches of this many (one transaction each on the local
-# instance: gharchive_assets/event_log.py), not one at a time.
+# instance: gharchive_assets/instance/event_log.py), not one at a time.
 export DAGSTER_EVENT_BATCH_SIZE ?= 1000
 # A run's planned events are one per asset carrying its partitions, not one per
 # asset and partition (72 for a day of hours): what every process that creates
@@ -65,26 +65,26 @@ hclfmt: $(VENV)/.installed
 # preparation (dbt parse), redone when anything in dbt_project/ changes.
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -path dbt_project/logs -prune -o -type f -print)
 DBT_PREPARED := dbt_project/target/.prepared
-$(DBT_PREPARED): $(VENV)/.installed $(DBT_SOURCES) gharchive_assets/dbt_project.py
+$(DBT_PREPARED): $(VENV)/.installed $(DBT_SOURCES) gharchive_assets/core/dbt_project.py
 	@echo "make: dbt's manifests, by dagster-dbt's prepare-and-package (dbt parse per target)"
-	@$(BIN)/dagster-dbt project prepare-and-package --file gharchive_assets/dbt_project.py >/dev/null
+	@$(BIN)/dagster-dbt project prepare-and-package --file gharchive_assets/core/dbt_project.py >/dev/null
 	@touch $@
 
 # The settings' Dagster instance (DAGSTER_HOME, .dagster_home by default), given
 # deploy/dagster.local.yaml when new, its storage created once.
 setup: $(VENV)/.installed $(DBT_PREPARED)
-	@$(BIN)/python -m gharchive_assets.local_instance
+	@$(BIN)/python -m gharchive_assets.instance.local_instance
 
 # sqlfluff renders the models through dbt (local target, a scratch warehouse).
 SQLFLUFF = cd dbt_project && GHARCHIVE_DATA_DIR="$$(mktemp -d)" $(BIN)/sqlfluff
 
-# gharchive_assets/make_run.py: START..END checked first (keys, order, an END
+# gharchive_assets/cli/make_run.py: START..END checked first (keys, order, an END
 # that has ended), as is GHARCHIVE_START (a START before it widens the
 # partitions for this run); then a run of at most a month of hours at a time
 # through the dagster CLI, each followed by one dbt build of its days; hours a
 # failed hour held back are run again; then the summary.
 run: setup
-	@PYTHONWARNINGS=ignore $(BIN)/python -m gharchive_assets.make_run
+	@PYTHONWARNINGS=ignore $(BIN)/python -m gharchive_assets.cli.make_run
 
 # The production image (deploy/Dockerfile) built with buildah: no Docker daemon,
 # but root. Its layers stay in buildah's storage, so a rebuild takes seconds
@@ -111,12 +111,12 @@ test-fast: setup
 # First the pool slots of runs whose process is gone (a killed `make run`).
 # The backfill daemon checks for a cancel after every run it creates (Dagster's
 # default is every 25: close to a minute of runs still created after a cancel).
-# gharchive_assets/dev_server.py: .env read, dagster dev started in DAGSTER_HOME
+# gharchive_assets/cli/dev_server.py: .env read, dagster dev started in DAGSTER_HOME
 # and stopped whole within seconds of Ctrl-C or SIGTERM.
 dev: export DAGSTER_ASSET_BACKFILL_RUN_CHUNK_SIZE ?= 1
 dev: setup
-	@PYTHONWARNINGS=ignore $(BIN)/python -m gharchive_assets.pool_slots free
-	@$(BIN)/python -m gharchive_assets.dev_server --host 127.0.0.1 --port 3000
+	@PYTHONWARNINGS=ignore $(BIN)/python -m gharchive_assets.instance.pool_slots free
+	@$(BIN)/python -m gharchive_assets.cli.dev_server --host 127.0.0.1 --port 3000
 
 # The dashboard over the marts (Streamlit) on 127.0.0.1:$(DASHBOARD_PORT), default 3001.
 dashboard: setup

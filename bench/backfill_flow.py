@@ -3,7 +3,7 @@ run starts, when the first day's marts exist, how long each day's marts lag
 its last hour, how much of the wall time is the runs' own overhead, and how
 fast a cancel takes.
 
-Each scenario runs on a real ``make dev`` (``gharchive_assets.dev_server``:
+Each scenario runs on a real ``make dev`` (``gharchive_assets.cli.dev_server``:
 webserver, daemon, sensors) over a fresh instance and data dir, with the
 archive served on loopback, and launches the documented usual backfill
 through the UI's own GraphQL, as its Materialize dialog sends it (the
@@ -293,7 +293,7 @@ def usual_selection(port: int) -> tuple[str, list[dict]]:
 
 
 def measure(scenario: Scenario, checkout: Path, postgres: bool, start: str) -> dict:
-    from gharchive_assets.local_instance import instance_at
+    from gharchive_assets.instance.local_instance import instance_at
     from tests.postgres import postgres_cluster, postgres_config
 
     mirror = small_mirror(scenario) if scenario.events < 10_000 else large_mirror(scenario)

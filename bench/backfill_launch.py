@@ -134,7 +134,7 @@ def main() -> None:
         "--sqlite",
         default="batched",
         choices=["batched", "dagster"],
-        help="the local instance's event log: gharchive_assets/event_log.py's, or Dagster's",
+        help="the local instance's event log: gharchive_assets/instance/event_log.py's, or Dagster's",
     )
     parser.add_argument(
         "--planned",

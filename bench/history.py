@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from gharchive_assets.make_run import HOURS, MODELS  # noqa: E402
+from gharchive_assets.cli.make_run import HOURS, MODELS  # noqa: E402
 
 OUT = HERE / "out" / "history"  # --out
 FIRST_HOUR = datetime(2024, 1, 1, tzinfo=UTC)
@@ -104,7 +104,8 @@ class Pipeline:
         (self.home / "dagster.yaml").write_text((REPO / "deploy/dagster.local.yaml").read_text())
         # As `make setup` does: the storage exists before runs start together.
         subprocess.run(
-            [sys.executable, "-m", "gharchive_assets.local_instance", str(self.home)], check=True
+            [sys.executable, "-m", "gharchive_assets.instance.local_instance", str(self.home)],
+            check=True,
         )
         self.env = {
             **os.environ,
@@ -138,7 +139,7 @@ class Pipeline:
 
     def step_seconds(self) -> dict[str, float]:
 
-        from gharchive_assets.local_instance import instance_at
+        from gharchive_assets.instance.local_instance import instance_at
 
         with instance_at(self.home) as instance:
             run = instance.get_runs(limit=1)[0]

@@ -4,7 +4,7 @@ side, on the local target.
 "Workers" are runs at once, as the UI's backfill launches them through the
 instance's queue (deploy/dagster.local.yaml allows two): with two, one run
 takes hours 0-11 and the other 12-23, downloading and cleaning side by side,
-while the concurrency pools (gharchive_assets/concurrency.py) let one hour swap
+while the concurrency pools (gharchive_assets/core/concurrency.py) let one hour swap
 and one dbt build write the DuckDB warehouse at a time. Each is timed on a
 fresh data dir and instance, from the same file:// mirror (one generated
 2024-size hour served under 24 names, as bench/history.py --backfill does).

@@ -61,8 +61,8 @@ def scatter(home: Path, start: str, count: int) -> tuple[int, float]:
     the hours materialised and the seconds taken."""
     import dagster as dg
 
-    from gharchive_assets.local_instance import instance_at
-    from gharchive_assets.partitions import hourly_partitions
+    from gharchive_assets.core.partitions import hourly_partitions
+    from gharchive_assets.instance.local_instance import instance_at
 
     keys = hourly_partitions(start).get_partition_keys()
     blocks, size = 20, min(count, len(keys) // 2) // 20

@@ -8,7 +8,8 @@ gives its definitions for the settings it is handed.
 
 import dagster as dg
 
-from gharchive_assets.console_log import concise_console
+from gharchive_assets.cli.console_log import concise_console
+from gharchive_assets.core.settings import Settings, load_settings
 from gharchive_assets.defs.analytics import analytics_defs, full_history_tests_defs
 from gharchive_assets.defs.automation import automation_defs
 from gharchive_assets.defs.backfill_cancel import backfill_cancel_defs
@@ -19,7 +20,6 @@ from gharchive_assets.defs.models_follow import models_follow_defs
 from gharchive_assets.defs.pool_steps import pool_steps_defs
 from gharchive_assets.defs.report import report_defs
 from gharchive_assets.defs.resources import target_resources
-from gharchive_assets.settings import Settings, load_settings
 
 # In the order data flows: lake -> events -> GitHub's star history -> dbt models
 # (and the sensor that builds them after their hours) -> report; then what keeps

@@ -17,8 +17,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from gharchive_assets.dbt_project import PREPARE_COMMAND, PROJECTS
-from gharchive_assets.settings import Settings
+from gharchive_assets.core.dbt_project import PREPARE_COMMAND, PROJECTS
+from gharchive_assets.core.settings import Settings
 from tests.archive_server import ArchiveServer
 from tests.bq_emulator import BigQueryEmulator
 from tests.gcs_emulator import GCSEmulator

@@ -114,7 +114,7 @@ def backfill_status(port: int, backfill_id: str, runs: int = 1000) -> dict:
 
 
 class DagsterDev:
-    """`make dev`'s process (gharchive_assets.dev_server: `dagster dev -w
+    """`make dev`'s process (gharchive_assets.cli.dev_server: `dagster dev -w
     workspace.yaml`) on a free loopback port, ready when its GraphQL answers;
     ``env`` is added to this process's environment, ``config`` replaces the
     local instance's dagster.yaml. No .env is read unless ``env`` names one
@@ -146,7 +146,7 @@ class DagsterDev:
         full_env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.log = open(home / "dagster_dev.log", "wb")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gharchive_assets.dev_server", "--port", str(port)],
+            [sys.executable, "-m", "gharchive_assets.cli.dev_server", "--port", str(port)],
             cwd=repo, env=full_env, stdout=self.log, stderr=self.log, start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + 180

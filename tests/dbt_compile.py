@@ -11,7 +11,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from gharchive_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
+from gharchive_assets.core.dbt_project import DBT_PROJECT_DIR, dbt_executable
 
 
 def compile_hourly_run_for_bigquery(

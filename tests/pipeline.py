@@ -9,12 +9,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from gharchive_assets.cli.make_run import HOURS
+from gharchive_assets.core.partitions import day_of, model_days
+from gharchive_assets.core.settings import Settings
 from gharchive_assets.definitions import build_definitions
 from gharchive_assets.defs.github import STAR_HISTORY_ASSET_KEY
 from gharchive_assets.defs.models_follow import MODELS_JOB
-from gharchive_assets.make_run import HOURS
-from gharchive_assets.partitions import day_of, model_days
-from gharchive_assets.settings import Settings
 
 
 def materialize_hours(

@@ -11,8 +11,8 @@ import sys
 
 import dagster as dg
 
+from gharchive_assets.core.settings import load_settings
 from gharchive_assets.defs.events import CLEAN_EVENTS_HOUR, EVENTS_ASSET_KEY
-from gharchive_assets.settings import load_settings
 from tests.pipeline import materialize_hours
 
 HOURLY_CHAIN = [dg.AssetKey("raw_archive_hour"), CLEAN_EVENTS_HOUR, EVENTS_ASSET_KEY]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from gharchive_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
+from gharchive_assets.core.dbt_project import DBT_PROJECT_DIR, dbt_executable
 
 # Rows per day of each mart at 2024 volume (GH Archive, spring 2024).
 PER_DAY = {

@@ -20,10 +20,10 @@ import duckdb
 import pytest
 from PIL import Image
 
-from gharchive_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
+from gharchive_assets.core.dbt_project import DBT_PROJECT_DIR, dbt_executable
+from gharchive_assets.core.settings import Settings
 from gharchive_assets.definitions import build_definitions
 from gharchive_assets.reporting.daily_report import PALETTE
-from gharchive_assets.settings import Settings
 from tests import expected
 from tests.archive_server import ArchiveServer
 from tests.browser import CHROMIUM, number, open_view, running_dashboard, table_rows

@@ -11,7 +11,8 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from gharchive_assets.archive_hour import ArchiveHour
+from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.core.settings import Settings
 from gharchive_assets.lake.paths import clean_path
 from gharchive_assets.resources.source import (
     ArchiveSourceResource,
@@ -20,7 +21,6 @@ from gharchive_assets.resources.source import (
     SlowDownload,
     SourceError,
 )
-from gharchive_assets.settings import Settings
 from tests.pipeline import materialize_hours, query
 
 KEY = "2015-01-01-22:00"

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 from dagster._core.test_utils import create_run_for_test
 
+from gharchive_assets.core.partitions import hourly_partitions
+from gharchive_assets.core.settings import Settings
 from gharchive_assets.definitions import build_definitions
 from gharchive_assets.defs.automation import DONE_WHEN_MATERIALISED, plan_catch_up
-from gharchive_assets.partitions import hourly_partitions
 from gharchive_assets.resources.source import ArchiveSourceResource
-from gharchive_assets.settings import Settings
 from tests.pipeline import materialize_hours
 
 NOW = datetime(2015, 1, 2, 1, 30, tzinfo=UTC)  # the newest complete hour is 2015-01-02-00:00

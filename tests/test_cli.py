@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from gharchive_assets.make_run import HOURS, MODELS
-from gharchive_assets.settings import Settings
+from gharchive_assets.cli.make_run import HOURS, MODELS
+from gharchive_assets.core.settings import Settings
 from tests.conftest import REAL_HOUR
 from tests.pipeline import query
 

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 
-from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean import clean_archive_file
 from gharchive_assets.clean.coverage import (
     DEGRADED_BELOW,
@@ -21,7 +20,8 @@ from gharchive_assets.clean.coverage import (
     LedgerCoverage,
     degradation,
 )
-from gharchive_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
+from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.core.dbt_project import DBT_PROJECT_DIR, dbt_executable
 from gharchive_assets.reporting.daily_report import DayCoverage, coverage_html
 from gharchive_assets.warehouse.duckdb_warehouse import DuckDBWarehouseResource
 from tests.synthetic import ArchiveFaker, write_hour

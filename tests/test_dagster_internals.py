@@ -64,7 +64,7 @@ def test_with_one_planned_event_per_asset_a_failed_runs_partitions_show_as_missi
 
 
 def test_the_batched_sqlite_event_log_finds_what_it_overrides_and_calls():
-    """gharchive_assets/event_log.py (the local instance's event log) replaces
+    """gharchive_assets/instance/event_log.py (the local instance's event log) replaces
     ``_connect(shard)`` and calls ``conn_string_for_shard``, ``_initdb``,
     ``_initialized_dbs`` and ``_db_lock`` of Dagster's SqliteEventLogStorage."""
     from dagster._core.storage.event_log import SqliteEventLogStorage
@@ -165,9 +165,23 @@ def test_a_runs_process_is_alive_only_if_it_is_the_one_that_ran_it():
     pid) is not the run's."""
     import time
 
-    from gharchive_assets.run_launcher import PID_REUSE_SLACK_SECONDS, process_alive
+    from gharchive_assets.instance.run_launcher import PID_REUSE_SLACK_SECONDS, process_alive
 
     assert process_alive(os.getpid(), time.time())
     assert not process_alive(os.getpid(), time.time() - 10 * 365 * 86400)  # started long after
     assert not process_alive(2**22 + 1, None)  # beyond Linux's largest pid
     assert PID_REUSE_SLACK_SECONDS > 0
+
+
+def test_an_older_local_dagster_yaml_is_pointed_at_the_modules_new_homes(tmp_path):
+    """make setup: a DAGSTER_HOME/dagster.yaml copied by an earlier release names
+    gharchive_assets.event_log and .run_launcher, which now live in instance/;
+    the instance would not load. It is rewritten once, and loads."""
+    from gharchive_assets.instance.local_instance import LOCAL_CONFIG, follow_moved_modules
+
+    config = tmp_path / "dagster.yaml"
+    config.write_text(LOCAL_CONFIG.read_text().replace(".instance.", "."))
+    assert "module: gharchive_assets.event_log\n" in config.read_text()
+    assert follow_moved_modules(config)
+    assert config.read_text() == LOCAL_CONFIG.read_text()
+    assert not follow_moved_modules(config)

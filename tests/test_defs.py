@@ -13,8 +13,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from gharchive_assets.core.settings import Settings
 from gharchive_assets.definitions import build_definitions
-from gharchive_assets.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SNAPSHOT = Path(__file__).with_name("snapshots") / "asset_graph.json"

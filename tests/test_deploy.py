@@ -72,7 +72,7 @@ def test_helm_values_keep_compute_logs_in_gcs(helm_values, instance):
         {k: custom[k] for k in ("module", "class")}
         == manager
         == {
-            "module": "gharchive_assets.compute_logs",
+            "module": "gharchive_assets.instance.compute_logs",
             "class": "IamSignedGCSComputeLogManager",
         }
     )

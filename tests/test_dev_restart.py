@@ -10,9 +10,9 @@ import psutil
 import pytest
 import yaml
 
-from gharchive_assets.local_instance import instance_at
-from gharchive_assets.partitions import HOURS_GROUP
-from gharchive_assets.settings import Settings
+from gharchive_assets.core.partitions import HOURS_GROUP
+from gharchive_assets.core.settings import Settings
+from gharchive_assets.instance.local_instance import instance_at
 from tests.archive_server import ArchiveServer
 from tests.dagster_dev import REPO, DagsterDev, asset_groups, graphql, launch_asset_backfill
 from tests.loopback import free_port

@@ -18,8 +18,8 @@ import dagster as dg
 import orjson
 import pytest
 
-from gharchive_assets.dbt_project import DBT_PROJECT_DIR, dbt_executable
-from gharchive_assets.settings import Settings
+from gharchive_assets.core.dbt_project import DBT_PROJECT_DIR, dbt_executable
+from gharchive_assets.core.settings import Settings
 from tests.archive_server import ArchiveServer
 from tests.browser import open_view, running_dashboard
 from tests.pipeline import materialize_hours, query

@@ -12,9 +12,9 @@ import pytest
 from dagster._core.execution.api import create_execution_plan
 from dagster_postgres import PostgresEventLogStorage
 
+from gharchive_assets.core.settings import Settings
 from gharchive_assets.definitions import build_definitions
-from gharchive_assets.event_log import BatchedSqliteEventLogStorage
-from gharchive_assets.settings import Settings
+from gharchive_assets.instance.event_log import BatchedSqliteEventLogStorage
 from tests.postgres import postgres_bin, postgres_cluster, postgres_config
 
 # Starts processes, servers or emulators: not in the fast lane.

@@ -18,11 +18,11 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from gharchive_assets import local_instance
+from gharchive_assets.core.partitions import day_of
+from gharchive_assets.core.settings import Settings
 from gharchive_assets.definitions import build_definitions
-from gharchive_assets.partitions import day_of
+from gharchive_assets.instance import local_instance
 from gharchive_assets.resources.targets import warehouse_for
-from gharchive_assets.settings import Settings
 from gharchive_assets.warehouse.bigquery_warehouse import bigquery_schema
 from tests import expected
 from tests.bq_emulator import client_for

@@ -24,7 +24,7 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from gharchive_assets.archive_hour import ArchiveHour
+from gharchive_assets.core.archive_hour import ArchiveHour
 from gharchive_assets.warehouse.bigquery_warehouse import WarehouseAccessError
 from tests.iam_credentials import MetadataServer, SignBlob
 from tests.iam_proxy import (
@@ -71,7 +71,7 @@ def as_identity(gcs_emulator, buckets, monkeypatch):
 
 
 COMPUTE_LOGS = {
-    "module": "gharchive_assets.compute_logs",
+    "module": "gharchive_assets.instance.compute_logs",
     "class": "IamSignedGCSComputeLogManager",
     "config": {"bucket": LOGS, "prefix": "compute-logs", "upload_interval": 30},
 }

@@ -6,8 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from gharchive_assets.local_env import SettingsFileError, apply_dotenv, dagster_working_directory
-from gharchive_assets.settings import SettingsError, load_settings
+from gharchive_assets.cli.local_env import (
+    SettingsFileError,
+    apply_dotenv,
+    dagster_working_directory,
+)
+from gharchive_assets.core.settings import SettingsError, load_settings
 
 
 def test_the_file_fills_in_what_the_environment_does_not_set(tmp_path, monkeypatch):

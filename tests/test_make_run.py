@@ -14,11 +14,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from gharchive_assets.archive_hour import ARCHIVE_FIRST_HOUR, ArchiveHour, key_for, parse_key
-from gharchive_assets.concurrency import WAREHOUSE_SWAPS
+from gharchive_assets.core.archive_hour import ARCHIVE_FIRST_HOUR, ArchiveHour, key_for, parse_key
+from gharchive_assets.core.concurrency import WAREHOUSE_SWAPS
+from gharchive_assets.core.settings import Settings
+from gharchive_assets.instance.local_instance import instance_at, prepare
 from gharchive_assets.lake.paths import raw_path
-from gharchive_assets.local_instance import instance_at, prepare
-from gharchive_assets.settings import Settings
 from tests.archive_server import ArchiveServer
 from tests.pipeline import query
 from tests.synthetic import ArchiveFaker, write_hour

@@ -21,13 +21,13 @@ import dagster as dg
 import orjson
 import pytest
 
-from gharchive_assets.archive_hour import parse_key
+from gharchive_assets.core.archive_hour import parse_key
+from gharchive_assets.core.partitions import hourly_partitions
+from gharchive_assets.core.settings import Settings
 from gharchive_assets.defs.automation import plan_catch_up
-from gharchive_assets.partitions import hourly_partitions
+from gharchive_assets.instance.run_launcher import run_worker_pid
 from gharchive_assets.reporting import run_summary
 from gharchive_assets.resources.source import ArchiveSourceResource
-from gharchive_assets.run_launcher import run_worker_pid
-from gharchive_assets.settings import Settings
 from tests import expected
 from tests.archive_server import ArchiveServer
 from tests.pipeline import materialize_command, materialize_hours, query, step_failure_message

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import dagster as dg
 import pytest
 
-from gharchive_assets.archive_hour import ArchiveHour, parse_key
-from gharchive_assets.dbt_project import dbt_window_vars
+from gharchive_assets.core.archive_hour import ArchiveHour, parse_key
+from gharchive_assets.core.dbt_project import dbt_window_vars
+from gharchive_assets.core.partitions import hourly_partitions
+from gharchive_assets.core.settings import SettingsError, load_settings
 from gharchive_assets.lake.paths import clean_path, quarantine_path, raw_path
-from gharchive_assets.partitions import hourly_partitions
-from gharchive_assets.settings import SettingsError, load_settings
 
 
 def test_key_names_the_archive_file_with_an_unpadded_hour():
@@ -78,7 +78,7 @@ def test_settings_defaults_and_errors(tmp_path):
 
 
 def test_backfill_policy_is_one_run_or_batches():
-    from gharchive_assets.partitions import backfill_policy, model_backfill_policy
+    from gharchive_assets.core.partitions import backfill_policy, model_backfill_policy
 
     assert backfill_policy(None) == dg.BackfillPolicy.single_run()
     assert backfill_policy(24).max_partitions_per_run == 24
@@ -100,7 +100,7 @@ def test_a_malformed_gharchive_start_is_refused(start):
 
 
 def test_make_run_ranges_are_checked_and_widen_the_partitions():
-    from gharchive_assets.run_range import partitions_start_for
+    from gharchive_assets.cli.run_range import partitions_start_for
 
     default = "2015-01-01-00:00"
     assert partitions_start_for("2015-01-01-05:00", "2015-01-01-06:00", default) == default
@@ -116,7 +116,7 @@ def test_make_run_ranges_are_checked_and_widen_the_partitions():
 
 
 def test_an_end_in_the_future_is_one_clear_line():
-    from gharchive_assets.run_range import main, partitions_start_for
+    from gharchive_assets.cli.run_range import main, partitions_start_for
 
     now = datetime(2026, 12, 4, 16, 30, tzinfo=UTC)
     default = "2015-01-01-00:00"

@@ -8,7 +8,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from gharchive_assets.settings import Settings
+from gharchive_assets.core.settings import Settings
 from tests import expected
 from tests.pipeline import materialize_hours, query
 from tests.test_coverage import expected_coverage

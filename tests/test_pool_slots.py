@@ -12,8 +12,8 @@ import dagster as dg
 import pytest
 from dagster._core.events import EngineEventData
 
-from gharchive_assets.concurrency import DBT_BUILDS, WAREHOUSE_SWAPS
-from gharchive_assets.pool_slots import free_dead_slots, holders, waits
+from gharchive_assets.core.concurrency import DBT_BUILDS, WAREHOUSE_SWAPS
+from gharchive_assets.instance.pool_slots import free_dead_slots, holders, waits
 
 # Starts processes, servers or emulators: not in the fast lane.
 pytestmark = pytest.mark.slow

@@ -3,7 +3,7 @@ instance's event log storage, no process)."""
 
 import dagster as dg
 
-from gharchive_assets.concurrency import WAREHOUSE_SWAPS
+from gharchive_assets.core.concurrency import WAREHOUSE_SWAPS
 from gharchive_assets.defs.pool_steps import assign_free_slots
 
 

@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pytest
 
-from gharchive_assets.archive_hour import ArchiveHour
+from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.core.partitions import hourly_partitions
+from gharchive_assets.core.settings import Settings, SettingsError, SourceSpec, load_settings
 from gharchive_assets.definitions import build_definitions
 from gharchive_assets.defs.automation import plan_catch_up
 from gharchive_assets.lake.paths import raw_path
-from gharchive_assets.partitions import hourly_partitions
 from gharchive_assets.resources.source import ArchiveSourceResource
-from gharchive_assets.settings import Settings, SettingsError, SourceSpec, load_settings
 from tests.pipeline import materialize_days, materialize_hours, query
 from tests.synthetic import ArchiveFaker, write_hour
 from tests.test_coverage import expected_coverage

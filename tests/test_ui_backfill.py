@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pytest
 
+from gharchive_assets.core.partitions import HOURS_GROUP
+from gharchive_assets.core.settings import Settings
 from gharchive_assets.defs.models_follow import MODEL_RUN_PRIORITY, MODELS_JOB
-from gharchive_assets.local_instance import instance_at
-from gharchive_assets.partitions import HOURS_GROUP
-from gharchive_assets.settings import Settings
+from gharchive_assets.instance.local_instance import instance_at
 from tests import expected
 from tests.archive_server import ArchiveServer
 from tests.dagster_dev import (

@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean.cleaner import HourFailed, clean_hour_into_lake
+from gharchive_assets.core.archive_hour import ArchiveHour
 from gharchive_assets.lake.directory import DirectoryLake
 
 

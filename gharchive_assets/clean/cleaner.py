@@ -25,7 +25,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean.archive_lines import (
     MAX_LINE_BYTES,
     ArchiveFileError,
@@ -38,6 +37,7 @@ from gharchive_assets.clean.coverage import HourCoverage
 from gharchive_assets.clean.source_union import StagedSource, unite_sources
 from gharchive_assets.clean.timestamps import EPOCH, ONE_MICROSECOND, iso
 from gharchive_assets.contract.events_schema import ARROW_SCHEMA
+from gharchive_assets.core.archive_hour import ArchiveHour
 from gharchive_assets.lake.paths import clean_path, quarantine_path
 from gharchive_assets.lake.store import Lake
 

@@ -17,12 +17,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from gharchive_assets.core.settings import load_settings
 from gharchive_assets.reporting.coverage_notes import CoverageNotes
 from gharchive_assets.reporting.daily_report import DayCoverage
 from gharchive_assets.reporting.marts import Filters, MartsReader
 from gharchive_assets.reporting.ranges import charted_by_month, month_start, next_month
 from gharchive_assets.resources.targets import warehouse_for
-from gharchive_assets.settings import load_settings
 
 GITHUB = "https://github.com"
 # Figures are read again after this long: a run may have loaded more hours.

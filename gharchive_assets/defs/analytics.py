@@ -19,16 +19,16 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from gharchive_assets.concurrency import DBT_BUILDS
-from gharchive_assets.dbt_project import (
+from gharchive_assets.core.concurrency import DBT_BUILDS
+from gharchive_assets.core.dbt_project import (
     RUN_BUILD_EXCLUDES,
     dbt_invocation,
     dbt_window_vars,
     prepared_project,
 )
+from gharchive_assets.core.partitions import model_backfill_policy, model_days
+from gharchive_assets.core.settings import Settings
 from gharchive_assets.defs.models_follow import MODELS_JOB
-from gharchive_assets.partitions import model_backfill_policy, model_days
-from gharchive_assets.settings import Settings
 from gharchive_assets.warehouse.resource import WarehouseResource
 
 

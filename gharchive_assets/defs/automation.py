@@ -17,10 +17,11 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from gharchive_assets.archive_hour import ArchiveHour, key_for
+from gharchive_assets.core.archive_hour import ArchiveHour, key_for, latest_complete_hour
+from gharchive_assets.core.partitions import HOURS_GROUP, daily_partitions, hourly_partitions
+from gharchive_assets.core.settings import Settings
 from gharchive_assets.lake.paths import raw_path
 from gharchive_assets.lake.resource import LakeResource
-from gharchive_assets.partitions import HOURS_GROUP, daily_partitions, hourly_partitions
 from gharchive_assets.resources.source import (
     ArchiveSourceResource,
     HourNotPublished,
@@ -28,8 +29,6 @@ from gharchive_assets.resources.source import (
     source_changes,
     sources_of_hour,
 )
-from gharchive_assets.run_range import latest_complete_hour
-from gharchive_assets.settings import Settings
 
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"

@@ -17,7 +17,7 @@ it, if that changes.
 
 import dagster as dg
 
-from gharchive_assets.settings import Settings
+from gharchive_assets.core.settings import Settings
 
 SENSOR = "backfill_cancel_sensor"
 SENSOR_SECONDS = 5

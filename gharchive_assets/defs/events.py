@@ -8,18 +8,18 @@ from datetime import timedelta
 
 import dagster as dg
 
-from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean.coverage import DEGRADED_BELOW, TRAILING_HOURS
-from gharchive_assets.concurrency import WAREHOUSE_SWAPS
-from gharchive_assets.hours.loader import BAND, HISTORY_HOURS, HourLoader, LoadFindings
-from gharchive_assets.lake.resource import LakeResource
-from gharchive_assets.partitions import (
+from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.core.concurrency import WAREHOUSE_SWAPS
+from gharchive_assets.core.partitions import (
     HOURS_GROUP,
     backfill_policy,
     for_each_hour,
     hourly_partitions,
 )
-from gharchive_assets.settings import Settings
+from gharchive_assets.core.settings import Settings
+from gharchive_assets.hours.loader import BAND, HISTORY_HOURS, HourLoader, LoadFindings
+from gharchive_assets.lake.resource import LakeResource
 from gharchive_assets.warehouse.resource import WarehouseResource
 
 EVENTS_ASSET_KEY = dg.AssetKey(["gharchive", "events"])

@@ -10,22 +10,22 @@ from typing import Any
 
 import dagster as dg
 
-from gharchive_assets.archive_hour import ArchiveHour
 from gharchive_assets.clean import HourFailed
-from gharchive_assets.hours import FetchOptions, HourCleaner, HourFetcher, LoadedHourKept
-from gharchive_assets.lake.resource import LakeResource
-from gharchive_assets.partitions import (
+from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.core.partitions import (
     HOURS_GROUP,
     backfill_policy,
     for_each_hour,
     hourly_partitions,
 )
+from gharchive_assets.core.settings import Settings
+from gharchive_assets.hours import FetchOptions, HourCleaner, HourFetcher, LoadedHourKept
+from gharchive_assets.lake.resource import LakeResource
 from gharchive_assets.resources.source import (
     ArchiveSourceResource,
     HourNotPublished,
     SourceUnavailable,
 )
-from gharchive_assets.settings import Settings
 
 RAW_STEP_RETRIES = 2
 LINKS = {

@@ -33,9 +33,8 @@ from typing import Protocol
 
 import dagster as dg
 
-from gharchive_assets.archive_hour import KEY_FORMAT, parse_key
-from gharchive_assets.run_range import latest_complete_hour
-from gharchive_assets.settings import Settings
+from gharchive_assets.core.archive_hour import KEY_FORMAT, latest_complete_hour, parse_key
+from gharchive_assets.core.settings import Settings
 
 MODELS_SENSOR = "models_follow_hours_sensor"
 MODELS_JOB = "daily_models_job"

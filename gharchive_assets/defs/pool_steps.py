@@ -19,8 +19,8 @@ nothing (``_claim_concurrency_slot`` refuses it) and waits as before.
 
 import dagster as dg
 
-from gharchive_assets.concurrency import DBT_BUILDS, WAREHOUSE_SWAPS
-from gharchive_assets.settings import Settings
+from gharchive_assets.core.concurrency import DBT_BUILDS, WAREHOUSE_SWAPS
+from gharchive_assets.core.settings import Settings
 
 SENSOR = "pool_steps_sensor"
 SENSOR_SECONDS = 10

@@ -5,8 +5,9 @@ from datetime import date, timedelta
 
 import dagster as dg
 
+from gharchive_assets.core.partitions import daily_partitions
+from gharchive_assets.core.settings import Settings
 from gharchive_assets.lake.resource import LakeResource
-from gharchive_assets.partitions import daily_partitions
 from gharchive_assets.reporting.daily_report import (
     render_html,
     render_index,
@@ -14,7 +15,6 @@ from gharchive_assets.reporting.daily_report import (
     report_name,
 )
 from gharchive_assets.reporting.marts import MartsReader
-from gharchive_assets.settings import Settings
 from gharchive_assets.warehouse.resource import WarehouseResource
 
 REPORT_MARTS = (

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
+from gharchive_assets.core.settings import Settings
 from gharchive_assets.resources.targets import resources_for
-from gharchive_assets.settings import Settings
 
 
 def target_resources(settings: Settings) -> dg.Definitions:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from gharchive_assets.archive_hour import ArchiveHour
+from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.core.settings import Settings
 from gharchive_assets.lake.paths import missing_marker_path, raw_path
 from gharchive_assets.lake.resource import LakeResource
 from gharchive_assets.resources.source import (
@@ -24,7 +25,6 @@ from gharchive_assets.resources.source import (
     source_changes,
     sources_of_hour,
 )
-from gharchive_assets.settings import Settings
 
 MISSING_AT_SOURCE = "missing_at_source"
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import dagster as dg
 
+from gharchive_assets.core.settings import DEFAULT_GITHUB_API_URL
 from gharchive_assets.github.star_history import StarHistoryClient
-from gharchive_assets.settings import DEFAULT_GITHUB_API_URL
 
 TOKEN_VARIABLE = "GITHUB_TOKEN"
 

@@ -19,8 +19,8 @@ from urllib.parse import unquote, urlparse
 import dagster as dg
 from pydantic import PrivateAttr
 
-from gharchive_assets.archive_hour import ArchiveHour
-from gharchive_assets.settings import Settings, SourceSpec
+from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.core.settings import Settings, SourceSpec
 
 CHUNK_SIZE = 1 << 20
 # A long download says how far it is this often.

@@ -9,11 +9,11 @@ location: dagster-dbt and the GCS client are imported only by what uses them.
 
 from __future__ import annotations
 
+from gharchive_assets.core.settings import Settings
 from gharchive_assets.lake.gcs import GCSLakeResource
 from gharchive_assets.lake.resource import LakeResource, LocalLakeResource
 from gharchive_assets.resources.github import GitHubResource
 from gharchive_assets.resources.source import ArchiveSourceResource
-from gharchive_assets.settings import Settings
 from gharchive_assets.warehouse.bigquery_warehouse import (
     BigQueryWarehouseResource,
     GharchiveBigQueryResource,
@@ -50,7 +50,7 @@ def warehouse_for(settings: Settings) -> WarehouseResource:
 
 def resources_for(settings: Settings) -> dict:
     """Every resource the assets, checks and sensor name, keyed as they name them."""
-    from gharchive_assets.dbt_project import DbtCli, dbt_executable, dbt_project_for
+    from gharchive_assets.core.dbt_project import DbtCli, dbt_executable, dbt_project_for
 
     return {
         "source": ArchiveSourceResource(

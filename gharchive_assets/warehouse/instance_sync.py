@@ -15,7 +15,7 @@ from datetime import UTC
 
 import dagster as dg
 
-from gharchive_assets.archive_hour import key_for
+from gharchive_assets.core.archive_hour import key_for
 from gharchive_assets.warehouse.duckdb_warehouse import WarehouseMissing
 
 EVENTS_KEY = dg.AssetKey(["gharchive", "events"])
@@ -39,7 +39,7 @@ def sync_at_start(settings, say: Callable[[str], None]) -> None:
     import os
     from pathlib import Path
 
-    from gharchive_assets.local_instance import instance_at
+    from gharchive_assets.instance.local_instance import instance_at
     from gharchive_assets.resources.targets import warehouse_for
 
     try:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from gharchive_assets.settings import SettingsError
+from gharchive_assets.core.settings import SettingsError
 
 DOTENV = ".env"
 DEFAULT_DAGSTER_HOME = ".dagster_home"

@@ -2,7 +2,7 @@
 month of hours per run, each followed by one run of its days (GitHub's star
 history when GITHUB_TOKEN is set, then one dbt build); then the summary.
 
-python -m gharchive_assets.make_run [START END]
+python -m gharchive_assets.cli.make_run [START END]
 
 Without arguments, START and END come from the environment (``make run
 START=… END=…`` exports them: make passes them as data, never through a shell).
@@ -25,15 +25,15 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from gharchive_assets.archive_hour import key_for, parse_key
-from gharchive_assets.local_env import (
+from gharchive_assets.cli.local_env import (
     apply_dotenv,
     dagster_working_directory,
     settings_file,
 )
-from gharchive_assets.partitions import day_of
-from gharchive_assets.run_range import partitions_start_for
-from gharchive_assets.settings import WHOLE_RANGE, SettingsError, load_settings
+from gharchive_assets.cli.run_range import partitions_start_for
+from gharchive_assets.core.archive_hour import key_for, parse_key
+from gharchive_assets.core.partitions import day_of
+from gharchive_assets.core.settings import WHOLE_RANGE, SettingsError, load_settings
 
 HOURS = "key:raw_archive_hour or key:clean_events_hour or key:gharchive/events"
 MODELS = "key:analytics/*"
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args and os.environ.get("START") and os.environ.get("END"):
         args = [os.environ["START"], os.environ["END"]]
     if len(args) != 2:
-        print("usage: python -m gharchive_assets.make_run START END", file=sys.stderr)
+        print("usage: python -m gharchive_assets.cli.make_run START END", file=sys.stderr)
         return 2
     start, end = args
     try:
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     # Beside the runs: free the pool slots of runs whose process is gone, and say
     # every 30 s what a run waits for, and for whom.
     watcher = subprocess.Popen(
-        [sys.executable, "-m", "gharchive_assets.pool_slots", "watch"], env=env
+        [sys.executable, "-m", "gharchive_assets.instance.pool_slots", "watch"], env=env
     )
     status = 0
     try:

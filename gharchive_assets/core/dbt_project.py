@@ -17,9 +17,9 @@ import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from packaging import version
 
-from gharchive_assets.settings import Settings
+from gharchive_assets.core.settings import Settings
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 WINDOW_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -76,7 +76,7 @@ def _dbt_project(target: str) -> DbtProject:
 
 # One project per output of profiles.yml, each with its manifest under
 # target/<name>/. `dagster-dbt project prepare-and-package --file
-# gharchive_assets/dbt_project.py` finds and parses them (make setup, the image's
+# gharchive_assets/core/dbt_project.py` finds and parses them (make setup, the image's
 # build); under `dagster dev`, prepare_if_dev parses the chosen one again at load.
 LOCAL_PROJECT = _dbt_project("local")
 GCP_PROJECT = _dbt_project("gcp")
@@ -84,7 +84,9 @@ GCP_EMULATOR_PROJECT = _dbt_project("gcp_emulator")
 PROJECTS = {
     project.target: project for project in (LOCAL_PROJECT, GCP_PROJECT, GCP_EMULATOR_PROJECT)
 }
-PREPARE_COMMAND = "dagster-dbt project prepare-and-package --file gharchive_assets/dbt_project.py"
+PREPARE_COMMAND = (
+    "dagster-dbt project prepare-and-package --file gharchive_assets/core/dbt_project.py"
+)
 
 
 def dbt_project_for(settings: Settings) -> DbtProject:

@@ -88,3 +88,8 @@ class ArchiveHour:
 
     def __str__(self) -> str:
         return self.key
+
+
+def latest_complete_hour(moment: datetime) -> datetime:
+    """The start of the last hour that ended before ``moment`` (the partitions' last)."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)

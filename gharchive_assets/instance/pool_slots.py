@@ -6,7 +6,7 @@ A step of ``gharchive/events`` or dbt takes a slot of its pool
 (or a machine that rebooted) never gives it back, and every later run would
 wait for it for good, silently. ``make run`` starts this module beside its run:
 
-python -m gharchive_assets.pool_slots watch   (frees dead runs' slots, then says
+python -m gharchive_assets.instance.pool_slots watch   (frees dead runs' slots, then says
                                                 every 30 s what a new run waits for)
 """
 
@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 
 from dagster import DagsterInstance, DagsterRunStatus
 
-from gharchive_assets.concurrency import DBT_BUILDS, WAREHOUSE_SWAPS
-from gharchive_assets.run_launcher import process_alive, run_worker_pid
+from gharchive_assets.core.concurrency import DBT_BUILDS, WAREHOUSE_SWAPS
+from gharchive_assets.instance.run_launcher import process_alive, run_worker_pid
 
 POOLS = (WAREHOUSE_SWAPS, DBT_BUILDS)
 WATCH_EVERY_SECONDS = 30.0
@@ -137,7 +137,7 @@ def watch(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gharchive_assets.pool_slots")
+    parser = argparse.ArgumentParser(prog="python -m gharchive_assets.instance.pool_slots")
     parser.add_argument("command", choices=["watch", "free"])
     parser.add_argument(
         "--every",
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     parent = os.getppid()
-    from gharchive_assets.local_env import apply_dotenv
+    from gharchive_assets.cli.local_env import apply_dotenv
 
     apply_dotenv()  # DAGSTER_HOME as every make command reads it (the environment wins)
 

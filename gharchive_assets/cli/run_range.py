@@ -1,16 +1,21 @@
 """What ``make run`` is asked for: ``START..END`` checked, and the first hour of
 the partitions that covers ``START``.
 
-python -m gharchive_assets.run_range START END   (prints the GHARCHIVE_START to use)
+python -m gharchive_assets.cli.run_range START END   (prints the GHARCHIVE_START to use)
 """
 
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from gharchive_assets.archive_hour import ARCHIVE_FIRST_HOUR, key_for, parse_key
-from gharchive_assets.settings import SettingsError, load_settings
+from gharchive_assets.core.archive_hour import (
+    ARCHIVE_FIRST_HOUR,
+    key_for,
+    latest_complete_hour,
+    parse_key,
+)
+from gharchive_assets.core.settings import SettingsError, load_settings
 
 
 def partitions_start_for(
@@ -36,11 +41,6 @@ def partitions_start_for(
     return start if first < parse_key(configured_start) else configured_start
 
 
-def latest_complete_hour(moment: datetime) -> datetime:
-    """The start of the last hour that ended before ``moment`` (the partitions' last)."""
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-
-
 def _key(name: str, value: str):
     try:
         return parse_key(value)
@@ -51,7 +51,7 @@ def _key(name: str, value: str):
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
-        print("usage: python -m gharchive_assets.run_range START END", file=sys.stderr)
+        print("usage: python -m gharchive_assets.cli.run_range START END", file=sys.stderr)
         return 2
     try:
         print(partitions_start_for(args[0], args[1], load_settings().start))

@@ -1,7 +1,7 @@
 """What ``make dev`` runs: ``dagster dev`` with the checkout's settings, stopped
 whole within seconds on Ctrl-C or SIGTERM.
 
-python -m gharchive_assets.dev_server [--host H] [--port P]
+python -m gharchive_assets.cli.dev_server [--host H] [--port P]
 
 ``dagster dev`` runs in a session of its own: a signal to ``make dev`` reaches
 this process alone, which asks dagster to stop (SIGINT), then, after
@@ -21,14 +21,14 @@ import sys
 import time
 from pathlib import Path
 
-from gharchive_assets.local_env import (
+from gharchive_assets.cli.local_env import (
     apply_dotenv,
     dagster_working_directory,
     settings_file,
 )
-from gharchive_assets.settings import SettingsError, load_settings
+from gharchive_assets.core.settings import SettingsError, load_settings
 
-WORKSPACE = Path(__file__).resolve().parents[1] / "workspace.yaml"
+WORKSPACE = Path(__file__).resolve().parents[2] / "workspace.yaml"
 GRACE_SECONDS = 4.0
 TERM_SECONDS = 2.0
 
@@ -69,7 +69,7 @@ def _session_alive(child: subprocess.Popen) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gharchive_assets.dev_server")
+    parser = argparse.ArgumentParser(prog="python -m gharchive_assets.cli.dev_server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", default="3000")
     args = parser.parse_args(argv)
