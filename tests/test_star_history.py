@@ -284,8 +284,13 @@ def test_the_repository_page_finds_it_by_its_old_name_and_draws_both_star_counts
             time.sleep(0.3)  # the page draws again with the search
         assert [row[0] for row in table_rows(page, "Repositories")] == [new]
         page.wait_for_selector("text=Stars: GitHub's count and the archive's", timeout=30_000)
+        # The figures can render after the heading on a busy machine: wait for them.
+        figure = f"{github_total:,} stars by GitHub's count"
+        page.wait_for_function(
+            "figure => document.body.innerText.includes(figure)", arg=figure, timeout=60_000
+        )
         text = page.inner_text("body")
-        assert f"{github_total:,} stars by GitHub's count" in text
+        assert figure in text
         assert f"the archive saw {archive_total:,}" in text
         charts = page.query_selector_all("[data-testid=stVegaLiteChart]")
         assert len(charts) >= 2, "the history and the stars, both drawn"
