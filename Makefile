@@ -1,7 +1,7 @@
 # make run | make test | make dev — each sets up .venv first (pinned versions).
 # Settings: a .env at the root (KEY=value lines), or the file GHARCHIVE_ENV_FILE
 # names; a variable set in the environment wins over it. Only Python reads it
-# (gharchive_assets/cli/local_env.py): no setting is ever put into a recipe's shell
+# (gharchive_assets/core/local_env.py): no setting is ever put into a recipe's shell
 # line. START and END reach `make run` as exported variables, as data.
 SHELL := /bin/bash
 PYTHON ?= python3.11

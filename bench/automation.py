@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from gharchive_assets.core.archive_hour import key_for
+from gharchive_assets.contract.archive_hour import key_for
 from gharchive_assets.core.partitions import hourly_partitions
 from gharchive_assets.defs.automation import DONE_WHEN_MATERIALISED, plan_catch_up
 from gharchive_assets.resources.source import ArchiveSourceResource

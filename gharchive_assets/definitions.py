@@ -8,7 +8,7 @@ gives its definitions for the settings it is handed.
 
 import dagster as dg
 
-from gharchive_assets.cli.console_log import concise_console
+from gharchive_assets.core.console_log import concise_console
 from gharchive_assets.core.settings import Settings, load_settings
 from gharchive_assets.defs.analytics import analytics_defs, full_history_tests_defs
 from gharchive_assets.defs.automation import automation_defs

@@ -15,7 +15,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery, storage
 
 from gharchive_assets.clean import clean_hour_into_lake
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.lake.gcs import GCSLakeResource
 from gharchive_assets.lake.paths import clean_path
 from gharchive_assets.warehouse import bigquery_warehouse

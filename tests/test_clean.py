@@ -15,7 +15,7 @@ import pytest
 
 from gharchive_assets.clean import HourFailed, clean_hour_into_lake
 from gharchive_assets.clean.archive_lines import MAX_INFLATE
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.lake.resource import LocalLakeResource
 from tests.conftest import REAL_HOUR
 from tests.synthetic import ArchiveFaker, bad_lines, write_hour

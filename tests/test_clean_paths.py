@@ -17,7 +17,7 @@ import pytest
 
 from gharchive_assets.clean import block_parser, clean_hour_into_lake
 from gharchive_assets.clean.block_parser import MAX_STRING_BYTES, chunk_bounds, payload_array
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.lake.directory import DirectoryLake
 from tests.synthetic import ArchiveFaker, bad_lines, write_hour
 

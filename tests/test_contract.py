@@ -77,7 +77,7 @@ def test_the_cleaning_engine_and_the_contract_import_no_dagster():
         "import gharchive_assets.clean, gharchive_assets.clean.__main__\n"
         "import gharchive_assets.warehouse.interface, gharchive_assets.contract.events_schema\n"
         "import gharchive_assets.lake.paths, gharchive_assets.lake.store\n"
-        "import gharchive_assets.lake.directory, gharchive_assets.core.archive_hour\n"
+        "import gharchive_assets.lake.directory, gharchive_assets.contract.archive_hour\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'dbt', 'pandas'))\n"
         "print(','.join(loaded))\n"
     )

@@ -20,7 +20,7 @@ from gharchive_assets.clean.coverage import (
     LedgerCoverage,
     degradation,
 )
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.core.dbt_project import DBT_PROJECT_DIR, dbt_executable
 from gharchive_assets.reporting.daily_report import DayCoverage, coverage_html
 from gharchive_assets.warehouse.duckdb_warehouse import DuckDBWarehouseResource

@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from gharchive_assets.clean import clean_hour_into_lake
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.contract.events_schema import COLUMN_NAMES
-from gharchive_assets.core.archive_hour import ArchiveHour
 from gharchive_assets.lake.directory import DirectoryLake
 from gharchive_assets.lake.paths import clean_path
 from gharchive_assets.warehouse.duckdb_warehouse import DuckDBWarehouseResource, duckdb_table_ddl

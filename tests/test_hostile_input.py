@@ -16,7 +16,7 @@ import pytest
 from gharchive_assets.clean import block_parser
 from gharchive_assets.clean.archive_lines import MAX_NESTING_DEPTH
 from gharchive_assets.clean.cleaner import HourFailed, clean_archive_file
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from tests.synthetic import ArchiveFaker, trimmed_copy, write_hour
 
 HOUR = datetime(2024, 3, 1, 12, tzinfo=UTC)

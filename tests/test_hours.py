@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pyarrow.parquet as pq
 import pytest
 
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.core.settings import Settings
 from gharchive_assets.hours import FetchOptions, HourCleaner, HourFetcher, HourLoader
 from gharchive_assets.lake.paths import clean_path, raw_path

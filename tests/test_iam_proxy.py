@@ -24,7 +24,7 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.warehouse.bigquery_warehouse import WarehouseAccessError
 from tests.iam_credentials import MetadataServer, SignBlob
 from tests.iam_proxy import (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gharchive_assets.cli.local_env import (
+from gharchive_assets.core.local_env import (
     SettingsFileError,
     apply_dotenv,
     dagster_working_directory,

@@ -14,7 +14,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from gharchive_assets.core.archive_hour import ARCHIVE_FIRST_HOUR, ArchiveHour, key_for, parse_key
+from gharchive_assets.contract.archive_hour import (
+    ARCHIVE_FIRST_HOUR,
+    ArchiveHour,
+    key_for,
+    parse_key,
+)
 from gharchive_assets.core.concurrency import WAREHOUSE_SWAPS
 from gharchive_assets.core.settings import Settings
 from gharchive_assets.instance.local_instance import instance_at, prepare

@@ -12,7 +12,7 @@ from dagster._core.remote_origin import (
     RemoteRepositoryOrigin,
 )
 
-from gharchive_assets.core.archive_hour import KEY_FORMAT
+from gharchive_assets.contract.archive_hour import KEY_FORMAT
 from gharchive_assets.defs.models_follow import (
     MODEL_RUN_PRIORITY,
     ModelDaysPlanner,

@@ -21,7 +21,7 @@ import dagster as dg
 import orjson
 import pytest
 
-from gharchive_assets.core.archive_hour import parse_key
+from gharchive_assets.contract.archive_hour import parse_key
 from gharchive_assets.core.partitions import hourly_partitions
 from gharchive_assets.core.settings import Settings
 from gharchive_assets.defs.automation import plan_catch_up

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import pytest
 
-from gharchive_assets.core.archive_hour import ArchiveHour, parse_key
+from gharchive_assets.contract.archive_hour import ArchiveHour, parse_key
 from gharchive_assets.core.dbt_project import dbt_window_vars
 from gharchive_assets.core.partitions import hourly_partitions
 from gharchive_assets.core.settings import SettingsError, load_settings

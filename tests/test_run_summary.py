@@ -4,7 +4,7 @@ marts count them, and no claim of rows where none loaded (fast: DuckDB only)."""
 from datetime import UTC, datetime
 
 from gharchive_assets.clean import clean_hour_into_lake
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.lake.directory import DirectoryLake
 from gharchive_assets.lake.paths import clean_path
 from gharchive_assets.reporting.run_summary import RunFacts, summarise, what_failed

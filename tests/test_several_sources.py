@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pytest
 
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.core.partitions import hourly_partitions
 from gharchive_assets.core.settings import Settings, SettingsError, SourceSpec, load_settings
 from gharchive_assets.definitions import build_definitions

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from gharchive_assets.clean.cleaner import HourFailed, clean_hour_into_lake
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.lake.directory import DirectoryLake
 
 

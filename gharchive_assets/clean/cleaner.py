@@ -36,8 +36,8 @@ from gharchive_assets.clean.block_parser import parse_block
 from gharchive_assets.clean.coverage import HourCoverage
 from gharchive_assets.clean.source_union import StagedSource, unite_sources
 from gharchive_assets.clean.timestamps import EPOCH, ONE_MICROSECOND, iso
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.contract.events_schema import ARROW_SCHEMA
-from gharchive_assets.core.archive_hour import ArchiveHour
 from gharchive_assets.lake.paths import clean_path, quarantine_path
 from gharchive_assets.lake.store import Lake
 

@@ -1,3 +1,2 @@
-"""The `make` command line: `make run` (make_run, run_range), `make dev`
-(dev_server), the settings files they read (local_env) and their console log.
-The code location never imports these."""
+"""The `make` command line: `make run` (make_run, run_range) and `make dev`
+(dev_server). The code location never imports these."""

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from gharchive_assets.cli.local_env import (
+from gharchive_assets.core.local_env import (
     apply_dotenv,
     dagster_working_directory,
     settings_file,

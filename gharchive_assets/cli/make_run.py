@@ -25,13 +25,13 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from gharchive_assets.cli.local_env import (
+from gharchive_assets.cli.run_range import partitions_start_for
+from gharchive_assets.contract.archive_hour import key_for, parse_key
+from gharchive_assets.core.local_env import (
     apply_dotenv,
     dagster_working_directory,
     settings_file,
 )
-from gharchive_assets.cli.run_range import partitions_start_for
-from gharchive_assets.core.archive_hour import key_for, parse_key
 from gharchive_assets.core.partitions import day_of
 from gharchive_assets.core.settings import WHOLE_RANGE, SettingsError, load_settings
 

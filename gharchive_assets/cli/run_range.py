@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 
-from gharchive_assets.core.archive_hour import (
+from gharchive_assets.contract.archive_hour import (
     ARCHIVE_FIRST_HOUR,
     key_for,
     latest_complete_hour,

@@ -1,3 +1,4 @@
-"""What every part shares: the archive hour, the settings, the partitions, the
-pools, and the dbt project per target. Importing one module here imports no
-other (the cleaning engine takes archive_hour without Dagster)."""
+"""What the code location, the command line and the instance share: the
+settings and the settings files they are read from (local_env), the
+partitions, the pools, the dbt project per target, and the concise console
+log. The cleaning engine imports none of it."""

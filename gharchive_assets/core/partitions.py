@@ -16,7 +16,7 @@ from typing import Any
 
 import dagster as dg
 
-from gharchive_assets.core.archive_hour import ARCHIVE_FIRST_HOUR, KEY_FORMAT, parse_key
+from gharchive_assets.contract.archive_hour import ARCHIVE_FIRST_HOUR, KEY_FORMAT, parse_key
 
 # The three hourly assets' group: its "Materialize all" in the UI is the usual
 # backfill (the models follow, defs/models_follow.py).

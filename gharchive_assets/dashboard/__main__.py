@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from gharchive_assets.cli.local_env import apply_dotenv
+from gharchive_assets.core.local_env import apply_dotenv
 from gharchive_assets.core.settings import SettingsError, load_settings
 
 DEFAULT_PORT = "3001"

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from gharchive_assets.core.archive_hour import ArchiveHour, key_for, latest_complete_hour
+from gharchive_assets.contract.archive_hour import ArchiveHour, key_for, latest_complete_hour
 from gharchive_assets.core.partitions import HOURS_GROUP, daily_partitions, hourly_partitions
 from gharchive_assets.core.settings import Settings
 from gharchive_assets.lake.paths import raw_path

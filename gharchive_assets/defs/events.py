@@ -9,7 +9,7 @@ from datetime import timedelta
 import dagster as dg
 
 from gharchive_assets.clean.coverage import DEGRADED_BELOW, TRAILING_HOURS
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.core.concurrency import WAREHOUSE_SWAPS
 from gharchive_assets.core.partitions import (
     HOURS_GROUP,

@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 
 from gharchive_assets.clean import HourFailed
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.core.partitions import (
     HOURS_GROUP,
     backfill_policy,

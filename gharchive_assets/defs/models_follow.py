@@ -33,7 +33,7 @@ from typing import Protocol
 
 import dagster as dg
 
-from gharchive_assets.core.archive_hour import KEY_FORMAT, latest_complete_hour, parse_key
+from gharchive_assets.contract.archive_hour import KEY_FORMAT, latest_complete_hour, parse_key
 from gharchive_assets.core.settings import Settings
 
 MODELS_SENSOR = "models_follow_hours_sensor"

@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 
 from gharchive_assets.clean import CleanResult, clean_hour_into_lake
 from gharchive_assets.clean.block_parser import SCANNER
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.contract.events_schema import ARROW_SCHEMA
-from gharchive_assets.core.archive_hour import ArchiveHour
 from gharchive_assets.core.settings import Settings
 from gharchive_assets.hours.fetcher import MISSING_AT_SOURCE
 from gharchive_assets.lake.paths import clean_path, quarantine_path, raw_path

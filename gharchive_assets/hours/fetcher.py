@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.core.settings import Settings
 from gharchive_assets.lake.paths import missing_marker_path, raw_path
 from gharchive_assets.lake.resource import LakeResource

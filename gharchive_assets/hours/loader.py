@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gharchive_assets.clean.coverage import TRAILING_HOURS, LedgerCoverage, degradation
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.lake.paths import clean_path
 from gharchive_assets.lake.resource import LakeResource
 from gharchive_assets.warehouse.interface import HourFile, HourLoad

@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
     if argv:
         prepare(Path(argv[0]))
         return 0
-    from gharchive_assets.cli.local_env import SettingsFileError, apply_dotenv
+    from gharchive_assets.core.local_env import SettingsFileError, apply_dotenv
 
     try:
         apply_dotenv()

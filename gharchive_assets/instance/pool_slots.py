@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     parent = os.getppid()
-    from gharchive_assets.cli.local_env import apply_dotenv
+    from gharchive_assets.core.local_env import apply_dotenv
 
     apply_dotenv()  # DAGSTER_HOME as every make command reads it (the environment wins)
 

@@ -5,7 +5,7 @@ Every path is relative to the lake's root and made from an ``ArchiveHour``.
 
 from __future__ import annotations
 
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 
 
 def raw_path(hour: ArchiveHour, source: str | None = None) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pyarrow.parquet as pq
 
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.lake.directory import DirectoryLake, sweep_stale_directories
 from gharchive_assets.lake.paths import clean_path, missing_marker_path, source_record_path
 from gharchive_assets.lake.store import footer_metadata

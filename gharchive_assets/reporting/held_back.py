@@ -14,7 +14,7 @@ import argparse
 import sys
 from datetime import timedelta
 
-from gharchive_assets.core.archive_hour import key_for, parse_key
+from gharchive_assets.contract.archive_hour import key_for, parse_key
 from gharchive_assets.reporting.run_summary import STEPS_OF_HOURS, RunFacts, latest_run_facts
 
 # More ranges than this are left to the user: the summary names the failed hours.

@@ -16,8 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from gharchive_assets.cli.console_log import plain_error
-from gharchive_assets.core.archive_hour import parse_key
+from gharchive_assets.contract.archive_hour import parse_key
+from gharchive_assets.core.console_log import plain_error
 from gharchive_assets.core.settings import load_settings
 from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.warehouse.duckdb_warehouse import WarehouseMissing

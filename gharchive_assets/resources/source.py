@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlparse
 import dagster as dg
 from pydantic import PrivateAttr
 
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.core.settings import Settings, SourceSpec
 
 CHUNK_SIZE = 1 << 20

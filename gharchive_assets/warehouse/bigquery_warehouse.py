@@ -44,8 +44,8 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.contract.events_schema import COLUMNS
-from gharchive_assets.core.archive_hour import ArchiveHour
 from gharchive_assets.core.concurrency import WAREHOUSE_SWAPS
 from gharchive_assets.warehouse.interface import (
     LEDGER_COVERAGE_COLUMNS,

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.contract.events_schema import COLUMNS
-from gharchive_assets.core.archive_hour import ArchiveHour
 from gharchive_assets.lake.paths import clean_path
 from gharchive_assets.warehouse import file_lock
 from gharchive_assets.warehouse.interface import (

@@ -15,7 +15,7 @@ from datetime import UTC
 
 import dagster as dg
 
-from gharchive_assets.core.archive_hour import key_for
+from gharchive_assets.contract.archive_hour import key_for
 from gharchive_assets.warehouse.duckdb_warehouse import WarehouseMissing
 
 EVENTS_KEY = dg.AssetKey(["gharchive", "events"])

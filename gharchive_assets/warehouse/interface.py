@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 
 # The ledger of loaded hours (`loaded_hours`) records, per hour, the span of
 # created_at of the rows loaded and of those rows together with the rows they

@@ -16,7 +16,7 @@ import dagster as dg
 
 from gharchive_assets.clean.coverage import LedgerCoverage
 from gharchive_assets.clean.event_records import CREATED_AT_EARLIEST_HOURS, CREATED_AT_LATEST_HOURS
-from gharchive_assets.core.archive_hour import ArchiveHour
+from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.warehouse.interface import HourFile, HourLoad, days_covering
 
 # The archive's first day: a bound on created_at that keeps every row.
