@@ -412,71 +412,66 @@ class BigQueryRules:
 
     @contextmanager
     def job(self, path: str, body: bytes):
+        """Held while the job runs upstream; raises RuleBroken to refuse it."""
         request = json.loads(body or b"{}")
-        configuration = request.get("configuration", {})
-        if path.endswith("/queries"):
-            configuration = {"query": request}
+        configuration = (
+            {"query": request} if path.endswith("/queries") else request.get("configuration", {})
+        )
         if "copy" in configuration:
             if self.upstream:
                 self._check_copy_partitions(configuration["copy"])
             yield
             return
-        job = configuration.get("query")
-        if not job:
-            yield
-            return
+        job = configuration.get("query") or {"query": ""}
         default = (job.get("defaultDataset") or {}).get("datasetId")
         statements = [s for s in sqlglot.parse(job["query"], read="bigquery") if s is not None]
         for statement in statements if self.upstream else ():
-            self._check_partitions(statement, job["query"])
+            self._check_partitions(statement)
         mutated = sorted({_table_key(_target_of(st), default) for st in statements
                           if isinstance(st, (exp.Update, exp.Delete, exp.Merge))
                           and _target_of(st) is not None})  # fmt: skip
-        if not mutated:
-            yield
-            return
-        if any(isinstance(st, exp.Transaction) for st in statements):
-            with self._state:
-                for table in mutated:
-                    if self._transactions.get(table) or self._running.get(table):
-                        raise RuleBroken(
-                            f"Transaction is aborted due to concurrent update against table "
-                            f"{table}."
-                        )
-                for table in mutated:
-                    self._transactions[table] = self._transactions.get(table, 0) + 1
-            try:
-                yield
-            finally:
-                with self._state:
-                    for table in mutated:
-                        self._transactions[table] -= 1
-                    self._state.notify_all()
-            return
+        transaction = any(isinstance(st, exp.Transaction) for st in statements)
+        holders = self._transactions if transaction else self._running
         with self._state:
+            if transaction:
+                self._begin_transaction(mutated)
+            else:
+                self._wait_for_dml(mutated)
             for table in mutated:
-                if self._waiting.get(table, 0) >= MUTATING_DML_QUEUED:
-                    raise RuleBroken(
-                        "Resources exceeded during query execution: Too many DML statements "
-                        f"outstanding against table {table}, limit is {MUTATING_DML_QUEUED}."
-                    )
-            for table in mutated:
-                self._waiting[table] = self._waiting.get(table, 0) + 1
-            while any(self._transactions.get(t) or self._running.get(t, 0) >= MUTATING_DML_RUNNING
-                      for t in mutated):  # fmt: skip
-                self._state.wait()
-            for table in mutated:
-                self._waiting[table] -= 1
-                self._running[table] = self._running.get(table, 0) + 1
+                holders[table] = holders.get(table, 0) + 1
         try:
             yield
         finally:
             with self._state:
                 for table in mutated:
-                    self._running[table] -= 1
+                    holders[table] -= 1
                 self._state.notify_all()
 
-    def _check_partitions(self, statement: exp.Expression, sql: str) -> None:
+    def _begin_transaction(self, mutated: list[str]) -> None:
+        """Under the lock: abort a transaction whose tables another job mutates."""
+        for table in mutated:
+            if self._transactions.get(table) or self._running.get(table):
+                raise RuleBroken(
+                    f"Transaction is aborted due to concurrent update against table {table}."
+                )
+
+    def _wait_for_dml(self, mutated: list[str]) -> None:
+        """Under the lock: queue mutating DML until its tables have a free turn."""
+        for table in mutated:
+            if self._waiting.get(table, 0) >= MUTATING_DML_QUEUED:
+                raise RuleBroken(
+                    "Resources exceeded during query execution: Too many DML statements "
+                    f"outstanding against table {table}, limit is {MUTATING_DML_QUEUED}."
+                )
+        for table in mutated:
+            self._waiting[table] = self._waiting.get(table, 0) + 1
+        while any(self._transactions.get(t) or self._running.get(t, 0) >= MUTATING_DML_RUNNING
+                  for t in mutated):  # fmt: skip
+            self._state.wait()
+        for table in mutated:
+            self._waiting[table] -= 1
+
+    def _check_partitions(self, statement: exp.Expression) -> None:
         if isinstance(statement, exp.Create) and isinstance(statement.expression, exp.Query):
             properties = statement.args.get("properties")
             found = [p for p in (properties.expressions if properties else [])
@@ -503,29 +498,16 @@ class BigQueryRules:
                             f"`{source['datasetId']}.{source['tableId']}`")  # fmt: skip
 
     def _partition_field(self, table: exp.Table) -> str | None:
-        connection = http.client.HTTPConnection(
-            self.upstream.hostname, self.upstream.port, timeout=60
+        status, found = self._ask(
+            "GET",
+            f"/bigquery/v2/projects/{table.catalog or 'test'}/datasets/{table.db}/tables/{table.name}",
         )
-        try:
-            connection.request("GET", f"/bigquery/v2/projects/{table.catalog or 'test'}/datasets/"
-                                      f"{table.db}/tables/{table.name}")  # fmt: skip
-            answer = connection.getresponse()
-            found = json.loads(answer.read() or b"{}") if answer.status == 200 else {}
-        finally:
-            connection.close()
-        return (found.get("timePartitioning") or {}).get("field")
+        return (found.get("timePartitioning") or {}).get("field") if status == 200 else None
 
     def _count(self, sql: str) -> None:
-        connection = http.client.HTTPConnection(
-            self.upstream.hostname, self.upstream.port, timeout=300
+        _, answer = self._ask(
+            "POST", "/bigquery/v2/projects/test/queries", {"query": sql, "useLegacySql": False}
         )
-        try:
-            connection.request("POST", "/bigquery/v2/projects/test/queries",
-                               body=json.dumps({"query": sql, "useLegacySql": False}),
-                               headers={"Content-Type": "application/json"})  # fmt: skip
-            answer = json.loads(connection.getresponse().read() or b"{}")
-        finally:
-            connection.close()
         rows = answer.get("rows") or []
         partitions = int(rows[0]["f"][0]["v"]) if rows else 0
         if partitions > self.partitions_per_job:
@@ -533,6 +515,21 @@ class BigQueryRules:
                 f"Too many partitions produced by query, allowed {self.partitions_per_job}, "
                 f"query produces at least {partitions} partitions"
             )
+
+    def _ask(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        """(status, JSON answer) of one call to the emulator itself."""
+        connection = http.client.HTTPConnection(
+            self.upstream.hostname, self.upstream.port, timeout=300
+        )
+        try:
+            connection.request(
+                method, path, body=json.dumps(body) if body is not None else None,
+                headers={"Content-Type": "application/json"},
+            )  # fmt: skip
+            answer = connection.getresponse()
+            return answer.status, json.loads(answer.read() or b"{}")
+        finally:
+            connection.close()
 
 
 def _day_of(column: str) -> str:

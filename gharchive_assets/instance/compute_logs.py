@@ -35,22 +35,27 @@ class IamSignedGCSComputeLogManager(GCSComputeLogManager):
         blob = self._bucket.blob(self._gcs_key(log_key, io_type))
         try:
             return blob.generate_signed_url(
-                version="v4", expiration=LINK_LIFETIME, **signing_account()
+                version="v4", expiration=LINK_LIFETIME, **self._signing_account()
             )
         except Exception as error:  # the UI shows no link rather than a broken one
             log.warning(f"no download link for {'/'.join(log_key)}: {error}")
             return None
 
-
-def signing_account() -> dict[str, str]:
-    """Nothing when the default credentials can sign (a key file); else the
-    account's email and a fresh access token, for IAM's signBlob."""
-    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
-    if isinstance(credentials, Signing):
-        return {}
-    if not credentials.valid:
-        credentials.refresh(Request())
-    return {
-        "service_account_email": credentials.service_account_email,
-        "access_token": credentials.token,
-    }
+    def _signing_account(self) -> dict[str, str]:
+        """Nothing when the default credentials can sign (a key file); else the
+        account's email and an access token, for IAM's signBlob. The credentials
+        are found once and their token refreshed only when it has expired."""
+        credentials = getattr(self, "_signing_credentials", None)
+        if credentials is None:
+            credentials, _ = google.auth.default(
+                scopes=["https://www.googleapis.com/auth/cloud-platform"]
+            )
+            self._signing_credentials = credentials
+        if isinstance(credentials, Signing):
+            return {}
+        if not credentials.valid:
+            credentials.refresh(Request())
+        return {
+            "service_account_email": credentials.service_account_email,
+            "access_token": credentials.token,
+        }

@@ -252,16 +252,7 @@ class BigQueryWarehouseResource(WarehouseResource):
             self._ensure_tables(client)
             staging = self._create_staging(client, start)
             try:
-                client.load_table_from_uri(
-                    clean_file_uri,
-                    staging,
-                    job_config=bigquery.LoadJobConfig(
-                        source_format=bigquery.SourceFormat.PARQUET,
-                        schema=bigquery_schema(),
-                        write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
-                        parquet_options=_list_inference(),
-                    ),
-                ).result()
+                load_clean_files(client, clean_file_uri, staging)
                 span = "SELECT COUNT(*), MIN(created_at), MAX(created_at) FROM "
                 rows, *after = self._row(client, f"{span}`{staging}`")
 
@@ -305,16 +296,7 @@ class BigQueryWarehouseResource(WarehouseResource):
             staging = self._table_id(client, f"_staging_batch_{uuid.uuid4().hex[:12]}")
             client.create_table(staging_table(staging))
             try:
-                client.load_table_from_uri(
-                    [hour.uri for hour in new],
-                    staging,
-                    job_config=bigquery.LoadJobConfig(
-                        source_format=bigquery.SourceFormat.PARQUET,
-                        schema=bigquery_schema(),
-                        write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
-                        parquet_options=_list_inference(),
-                    ),
-                ).result()
+                load_clean_files(client, [hour.uri for hour in new], staging)
                 staged = self._spans(client, f"`{staging}`", [h.hour.start for h in new])
                 first = min(span[1] for span in staged.values() if span[1] is not None)
                 last = max(span[2] for span in staged.values() if span[2] is not None)
@@ -526,6 +508,20 @@ class BigQueryWarehouseResource(WarehouseResource):
                 query_parameters=[_positional(value) for value in parameters or []]
             )
             return [tuple(row.values()) for row in client.query(sql, job_config=config).result()]
+
+
+def load_clean_files(client: bigquery.Client, uris: str | list[str], table_id: str) -> None:
+    """One load job of clean parquet files into a staging table (free, atomic)."""
+    client.load_table_from_uri(
+        uris,
+        table_id,
+        job_config=bigquery.LoadJobConfig(
+            source_format=bigquery.SourceFormat.PARQUET,
+            schema=bigquery_schema(),
+            write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
+            parquet_options=_list_inference(),
+        ),
+    ).result()
 
 
 def staging_table(table_id: str, schema: list | None = None) -> bigquery.Table:
