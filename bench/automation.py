@@ -21,7 +21,7 @@ import dagster as dg
 from gharchive_assets.contract.archive_hour import key_for
 from gharchive_assets.core.partitions import hourly_partitions
 from gharchive_assets.defs.automation import DONE_WHEN_MATERIALISED, plan_catch_up
-from gharchive_assets.resources.source import ArchiveSourceResource
+from gharchive_assets.source.resource import ArchiveSourceResource
 
 
 class _NotFound(http.server.BaseHTTPRequestHandler):

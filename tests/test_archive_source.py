@@ -14,7 +14,7 @@ import pytest
 from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.core.settings import Settings
 from gharchive_assets.lake.paths import clean_path
-from gharchive_assets.resources.source import (
+from gharchive_assets.source.resource import (
     ArchiveSourceResource,
     HourNotPublished,
     IncompleteDownload,
@@ -229,7 +229,7 @@ def test_a_backoff_under_a_second_is_said_as_it_is(archive_server, faults, tmp_p
 
 
 def test_what_tells_a_republished_file():
-    from gharchive_assets.resources.source import SourceFile, source_changes
+    from gharchive_assets.source.resource import SourceFile, source_changes
 
     recorded = {"last_modified": "Thu, 01 Jan 2015 23:05:00 GMT", "etag": '"a"'}
     same = SourceFile("u", 100, recorded["last_modified"], '"a"')
@@ -250,7 +250,7 @@ def test_what_tells_a_republished_file():
 
 @pytest.mark.parametrize("where", ["no-such-host.invalid", "refused"])
 def test_a_source_that_cannot_be_reached_fails_fast_naming_the_variable(where, tmp_path):
-    from gharchive_assets.resources.source import SourceUnreachable
+    from gharchive_assets.source.resource import SourceUnreachable
     from tests.loopback import free_port
 
     host = where if where != "refused" else f"127.0.0.1:{free_port()}"

@@ -12,7 +12,7 @@ from gharchive_assets.core.partitions import hourly_partitions
 from gharchive_assets.core.settings import Settings
 from gharchive_assets.definitions import build_definitions
 from gharchive_assets.defs.automation import DONE_WHEN_MATERIALISED, plan_catch_up
-from gharchive_assets.resources.source import ArchiveSourceResource
+from gharchive_assets.source.resource import ArchiveSourceResource
 from tests.pipeline import materialize_hours
 
 NOW = datetime(2015, 1, 2, 1, 30, tzinfo=UTC)  # the newest complete hour is 2015-01-02-00:00
@@ -70,7 +70,7 @@ def test_sensor_requests_only_published_hours_not_done_or_running(archive_server
 
 
 def test_sensor_is_wired_to_the_job_the_source_and_the_lake(archive_server, tmp_path):
-    from gharchive_assets.resources.targets import lake_for
+    from gharchive_assets.lake.target import lake_for
 
     settings = Settings(base_url=archive_server.url, data_dir=tmp_path)
     defs = build_definitions(settings)
@@ -117,7 +117,7 @@ def test_sensor_requests_a_republished_hour_once(generated_archive, tmp_path):
     size) is requested again, once; an unchanged one is not."""
     import shutil
 
-    from gharchive_assets.resources.targets import lake_for
+    from gharchive_assets.lake.target import lake_for
 
     mirror = tmp_path / "mirror"
     shutil.copytree(generated_archive["dir"], mirror)

@@ -22,8 +22,8 @@ from gharchive_assets.core.partitions import day_of
 from gharchive_assets.core.settings import Settings
 from gharchive_assets.definitions import build_definitions
 from gharchive_assets.instance import local_instance
-from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.warehouse.bigquery_warehouse import bigquery_schema
+from gharchive_assets.warehouse.target import warehouse_for
 from tests import expected
 from tests.bq_emulator import client_for
 from tests.github_server import GitHubServer, weeks_of

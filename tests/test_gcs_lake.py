@@ -15,7 +15,7 @@ from google.cloud import storage
 from gharchive_assets.core.settings import Settings
 from gharchive_assets.defs.lake import lake_defs
 from gharchive_assets.lake.gcs import GCSLakeResource, LakeAccessError
-from gharchive_assets.resources.source import ArchiveSourceResource
+from gharchive_assets.source.resource import ArchiveSourceResource
 
 # Starts processes, servers or emulators: not in the fast lane.
 pytestmark = pytest.mark.slow

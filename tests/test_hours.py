@@ -13,7 +13,7 @@ from gharchive_assets.core.settings import Settings
 from gharchive_assets.hours import FetchOptions, HourCleaner, HourFetcher, HourLoader
 from gharchive_assets.lake.paths import clean_path, raw_path
 from gharchive_assets.lake.resource import LocalLakeResource
-from gharchive_assets.resources.source import ArchiveSourceResource, SourceUnavailable
+from gharchive_assets.source.resource import ArchiveSourceResource, SourceUnavailable
 from gharchive_assets.warehouse.duckdb_warehouse import DuckDBWarehouseResource
 from tests.synthetic import ArchiveFaker, write_hour
 

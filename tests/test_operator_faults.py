@@ -27,7 +27,7 @@ from gharchive_assets.core.settings import Settings
 from gharchive_assets.defs.automation import plan_catch_up
 from gharchive_assets.instance.run_launcher import run_worker_pid
 from gharchive_assets.reporting import run_summary
-from gharchive_assets.resources.source import ArchiveSourceResource
+from gharchive_assets.source.resource import ArchiveSourceResource
 from tests import expected
 from tests.archive_server import ArchiveServer
 from tests.pipeline import materialize_command, materialize_hours, query, step_failure_message

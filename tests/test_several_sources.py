@@ -16,7 +16,7 @@ from gharchive_assets.core.settings import Settings, SettingsError, SourceSpec, 
 from gharchive_assets.definitions import build_definitions
 from gharchive_assets.defs.automation import plan_catch_up
 from gharchive_assets.lake.paths import raw_path
-from gharchive_assets.resources.source import ArchiveSourceResource
+from gharchive_assets.source.resource import ArchiveSourceResource
 from tests.pipeline import materialize_days, materialize_hours, query
 from tests.synthetic import ArchiveFaker, write_hour
 from tests.test_coverage import expected_coverage

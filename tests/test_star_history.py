@@ -26,7 +26,7 @@ import pytest
 from gharchive_assets.core.settings import Settings
 from gharchive_assets.defs.github import STAR_HISTORY_ASSET_KEY
 from gharchive_assets.reporting.marts import Filters, MartsReader
-from gharchive_assets.resources.targets import warehouse_for
+from gharchive_assets.warehouse.target import warehouse_for
 from tests.archive_server import ArchiveServer
 from tests.browser import open_view, running_dashboard, table_rows
 from tests.github_server import GitHubServer

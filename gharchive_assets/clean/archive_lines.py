@@ -19,13 +19,12 @@ from pathlib import Path
 import orjson
 from isal import isal_zlib as zlib  # ISA-L's inflate, 2.5x zlib's; same API
 
+from gharchive_assets.contract.archive_hour import MAX_LINE_BYTES
+
 READ_SIZE = 4 << 20
 # Bounds the memory of one decompression step: NUL blocks compress ~1000:1.
 MAX_INFLATE = 8 << 20
 GZIP_MAGIC = b"\x1f\x8b"
-# The real archive's longest lines are tens of MB; a longer one is quarantined
-# unread (GHARCHIVE_MAX_LINE_BYTES), so one hostile line cannot take the memory.
-MAX_LINE_BYTES = 64 << 20
 # GitHub's payloads nest 6 to 8 deep; orjson refuses to write past 254 and
 # Python's recursion limit is 1000. The C scanner declines past the same depth.
 MAX_NESTING_DEPTH = 64

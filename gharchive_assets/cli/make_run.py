@@ -79,7 +79,7 @@ def what_it_will_do(start: str, end: str, ranges: list[tuple[str, str]], setting
 
 def models_selection(env: dict[str, str]) -> tuple[str, str | None]:
     """What a range's second run materialises, and what to say once about it."""
-    from gharchive_assets.resources.github import TOKEN_VARIABLE
+    from gharchive_assets.github.resource import TOKEN_VARIABLE
 
     if env.get(TOKEN_VARIABLE, "").strip():
         return f"{STAR_HISTORY} or {MODELS}", None

@@ -15,6 +15,9 @@ from datetime import UTC, date, datetime, timedelta
 KEY_FORMAT = "%Y-%m-%d-%H:%M"
 ARCHIVE_FIRST_HOUR = "2011-02-12-00:00"
 ONE_HOUR = timedelta(hours=1)
+# The real archive's longest lines are tens of MB; a longer one is quarantined
+# unread (GHARCHIVE_MAX_LINE_BYTES), so one hostile line cannot take the memory.
+MAX_LINE_BYTES = 64 << 20
 
 
 def parse_key(key: str) -> datetime:

@@ -14,8 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from gharchive_assets.clean.archive_lines import MAX_LINE_BYTES
-from gharchive_assets.contract.archive_hour import ARCHIVE_FIRST_HOUR, ArchiveHour, parse_key
+from gharchive_assets.contract.archive_hour import (
+    ARCHIVE_FIRST_HOUR,
+    MAX_LINE_BYTES,
+    ArchiveHour,
+    parse_key,
+)
 
 DEFAULT_BASE_URL = "https://data.gharchive.org"
 DEFAULT_START = "2015-01-01-00:00"

@@ -22,7 +22,7 @@ from gharchive_assets.reporting.coverage_notes import CoverageNotes
 from gharchive_assets.reporting.daily_report import DayCoverage
 from gharchive_assets.reporting.marts import Filters, MartsReader
 from gharchive_assets.reporting.ranges import charted_by_month, month_start, next_month
-from gharchive_assets.resources.targets import warehouse_for
+from gharchive_assets.warehouse.target import warehouse_for
 
 GITHUB = "https://github.com"
 # Figures are read again after this long: a run may have loaded more hours.

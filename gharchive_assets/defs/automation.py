@@ -22,7 +22,7 @@ from gharchive_assets.core.partitions import HOURS_GROUP, daily_partitions, hour
 from gharchive_assets.core.settings import Settings
 from gharchive_assets.lake.paths import raw_path
 from gharchive_assets.lake.resource import LakeResource
-from gharchive_assets.resources.source import (
+from gharchive_assets.source.resource import (
     ArchiveSourceResource,
     HourNotPublished,
     missing_for_good,

@@ -13,10 +13,10 @@ import dagster as dg
 from gharchive_assets.core.partitions import model_backfill_policy, model_days
 from gharchive_assets.core.settings import Settings
 from gharchive_assets.defs.events import EVENTS_ASSET_KEY
+from gharchive_assets.github.resource import TOKEN_VARIABLE, GitHubResource
 from gharchive_assets.github.star_history import RateLimited, StarHistoryError
 from gharchive_assets.github.stars import StarHistoryFetcher
 from gharchive_assets.lake.resource import LakeResource
-from gharchive_assets.resources.github import TOKEN_VARIABLE, GitHubResource
 from gharchive_assets.warehouse.resource import WarehouseResource
 
 STAR_HISTORY_ASSET_KEY = dg.AssetKey(["github", "star_history"])

@@ -21,7 +21,7 @@ from gharchive_assets.core.partitions import (
 from gharchive_assets.core.settings import Settings
 from gharchive_assets.hours import FetchOptions, HourCleaner, HourFetcher, LoadedHourKept
 from gharchive_assets.lake.resource import LakeResource
-from gharchive_assets.resources.source import (
+from gharchive_assets.source.resource import (
     ArchiveSourceResource,
     HourNotPublished,
     SourceUnavailable,

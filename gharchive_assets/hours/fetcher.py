@@ -17,7 +17,7 @@ from gharchive_assets.contract.archive_hour import ArchiveHour
 from gharchive_assets.core.settings import Settings
 from gharchive_assets.lake.paths import missing_marker_path, raw_path
 from gharchive_assets.lake.resource import LakeResource
-from gharchive_assets.resources.source import (
+from gharchive_assets.source.resource import (
     ArchiveSourceResource,
     Download,
     HourNotPublished,

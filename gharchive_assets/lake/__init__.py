@@ -5,7 +5,8 @@
 - ``directory``: the lake as a directory tree (the local target, the cleaner's
   command line);
 - ``gcs``: the lake as a GCS bucket (the gcp target);
-- ``resource``: the Dagster resources, with what the assets ask of any lake.
+- ``resource``: the Dagster resources, with what the assets ask of any lake;
+- ``target``: the chosen target's lake.
 
 ``paths``, ``store`` and ``directory`` import no Dagster: the cleaner uses them.
 """

@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 from gharchive_assets.contract.archive_hour import parse_key
 from gharchive_assets.core.console_log import plain_error
 from gharchive_assets.core.settings import load_settings
-from gharchive_assets.resources.targets import warehouse_for
 from gharchive_assets.warehouse.duckdb_warehouse import WarehouseMissing
+from gharchive_assets.warehouse.target import warehouse_for
 
 
 def loaded(warehouse, start_key: str, end_key: str) -> tuple[int, int, int]:

@@ -5,5 +5,7 @@
 - ``resource``: the Dagster resource's base, with the SQL both engines share;
 - ``duckdb_warehouse``: the local target's embedded DuckDB file (and
   ``file_lock``, which queues every process that opens it);
-- ``bigquery_warehouse``: the gcp target's BigQuery datasets.
+- ``bigquery_warehouse``: the gcp target's BigQuery datasets;
+- ``target``: the chosen target's warehouse;
+- ``instance_sync``: ledger hours the Dagster instance never recorded.
 """

@@ -40,7 +40,7 @@ def sync_at_start(settings, say: Callable[[str], None]) -> None:
     from pathlib import Path
 
     from gharchive_assets.instance.local_instance import instance_at
-    from gharchive_assets.resources.targets import warehouse_for
+    from gharchive_assets.warehouse.target import warehouse_for
 
     try:
         with instance_at(Path(os.environ["DAGSTER_HOME"])) as instance:
