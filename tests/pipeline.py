@@ -10,11 +10,12 @@ import dagster as dg
 import duckdb
 
 from gharchive_assets.cli.make_run import HOURS
-from gharchive_assets.core.partitions import day_of, model_days
+from gharchive_assets.core.partitions import day_of
 from gharchive_assets.core.settings import Settings
 from gharchive_assets.definitions import build_definitions
-from gharchive_assets.defs.github import STAR_HISTORY_ASSET_KEY
+from gharchive_assets.defs.github import github_defs
 from gharchive_assets.defs.models_follow import MODELS_JOB
+from gharchive_assets.defs.resources import resources_for
 
 
 def materialize_hours(
@@ -103,21 +104,12 @@ def materialize_command(hour: str) -> list[str]:
 
 
 def star_history_alone(settings: Settings, instance, first: date, last: date | None = None):
-    """One run of the asset github/star_history over the UTC days first..last."""
-    defs = dg.Definitions.merge(
-        build_definitions(settings),
-        dg.Definitions(
-            jobs=[
-                dg.define_asset_job(
-                    "star_history_alone",
-                    dg.AssetSelection.keys(STAR_HISTORY_ASSET_KEY),
-                    partitions_def=model_days(settings.start),
-                )
-            ]
-        ),
-    )
+    """The asset github/star_history alone over the UTC days first..last: one call."""
+    (star_history,) = github_defs(settings).assets
     last = last or first
-    return defs.resolve_job_def("star_history_alone").execute_in_process(
+    return dg.materialize(
+        [star_history],
+        resources=resources_for(settings),
         instance=instance,
         tags={
             "dagster/asset_partition_range_start": first.isoformat(),
