@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import psutil
 import pytest
@@ -39,11 +38,9 @@ def test_dotenv_reaches_the_code_location_and_sigterm_stops_everything(tmp_path)
         launcher = psutil.Process(dev.process.pid)
         session = [launcher, *launcher.children(recursive=True)]
         assert len(session) >= 4, "make dev, dagster dev, its webserver, daemon, code server"
-        started = time.monotonic()
         os.kill(dev.process.pid, signal.SIGTERM)
-        dev.process.wait(timeout=15)
-        stopped = time.monotonic() - started
+        dev.process.wait(timeout=120)  # a budget for a busy machine, not a figure
         left = [p.pid for p in session if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-        assert stopped < 8 and not left, (stopped, left)
+        assert not left, f"SIGTERM left {left} running"
     finally:
         dev.stop()
