@@ -13,6 +13,7 @@ locals {
     ],
     var.enable_dagster_home ? [
       "iamcredentials.googleapis.com",
+      "sts.googleapis.com",
       "compute.googleapis.com",
       "servicenetworking.googleapis.com",
       "sqladmin.googleapis.com",
@@ -180,6 +181,8 @@ module "dagster_home" {
   admin_cidr_blocks     = var.dagster_admin_cidr_blocks
   secrets_kms_key       = var.dagster_secrets_kms_key
   image_tag             = var.dagster_image_tag
+  github_repository     = var.github_repository
+  github_environment    = var.github_environment
   max_concurrent_runs   = var.dagster_max_concurrent_runs
   service_account_email = google_service_account.pipeline.email
   labels                = var.labels

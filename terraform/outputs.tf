@@ -50,3 +50,13 @@ output "dagster_database_password_secret" {
   description = "Secret Manager secret with the Dagster database's password, with enable_dagster_home."
   value       = var.enable_dagster_home ? module.dagster_home[0].database_password_secret : null
 }
+
+output "github_workload_identity_provider" {
+  description = "The deploy workflow's repository variable GCP_WORKLOAD_IDENTITY_PROVIDER, with enable_dagster_home and github_repository."
+  value       = var.enable_dagster_home ? module.dagster_home[0].github_workload_identity_provider : null
+}
+
+output "github_deploy_service_account" {
+  description = "The deploy workflow's repository variable GCP_DEPLOY_SERVICE_ACCOUNT, with enable_dagster_home and github_repository."
+  value       = var.enable_dagster_home ? module.dagster_home[0].github_deploy_service_account : null
+}

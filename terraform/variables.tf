@@ -152,3 +152,23 @@ variable "dagster_max_concurrent_runs" {
   type        = number
   default     = 16
 }
+
+variable "github_repository" {
+  description = "owner/name of the GitHub repository whose deploy workflow (.github/workflows/deploy.yml) may push the image and upgrade Dagster through Workload Identity Federation, with enable_dagster_home; empty: none may."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.github_repository == "" || can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository is owner/name, e.g. my-org/gharchive_assets."
+  }
+}
+
+variable "github_environment" {
+  description = "The GitHub deployment environment the deploy workflow's job runs in; only its jobs may deploy (set its protection rules in the repository's settings)."
+  type        = string
+  default     = "production"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+$", var.github_environment))
+    error_message = "github_environment is one environment name, e.g. production."
+  }
+}

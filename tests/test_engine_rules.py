@@ -21,6 +21,7 @@ API_OF_PREFIX = {
     "google_storage_": "storage.googleapis.com",
     "google_bigquery_": "bigquery.googleapis.com",
     "google_service_account": "iam.googleapis.com",
+    "google_iam_workload_identity_pool": "iam.googleapis.com",
     "google_project_iam_": "cloudresourcemanager.googleapis.com",
     "google_container_": "container.googleapis.com",
     "google_sql_": "sqladmin.googleapis.com",

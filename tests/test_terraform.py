@@ -199,10 +199,11 @@ def test_the_control_plane_and_the_pipeline_are_separate_identities(dagster_home
     """The webserver and daemon act as their own account, with no grant on the
     data; the pipeline's account is bound only to the pods that run the code."""
     accounts = {a["account_id"] for a in resources(dagster_home, "google_service_account").values()}
-    assert accounts == {"gharchive-dagster", "gharchive-gke-nodes"}
+    assert accounts == {"gharchive-dagster", "gharchive-gke-nodes", "gharchive-deploy"}
     bindings = {
         (grant["member"], grant["role"]): grant["service_account_id"]
-        for grant in resources(dagster_home, "google_service_account_iam_member").values()
+        for name, grant in resources(dagster_home, "google_service_account_iam_member").items()
+        if name != "github_deploy_federation"  # the deploy workflow's: its own test
     }
     assert bindings == {
         ("serviceAccount:${var.project_id}.svc.id.goog[dagster/dagster]",
@@ -226,6 +227,44 @@ def test_the_control_plane_and_the_pipeline_are_separate_identities(dagster_home
         ("google_storage_bucket_iam_member", "roles/storage.legacyBucketReader"),
         ("google_storage_bucket_iam_member", "roles/storage.objectViewer"),
     ]
+
+
+def test_only_the_repositorys_deploy_environment_may_deploy_and_only_that(config, dagster_home):
+    """The deploy workflow's identity: GitHub's OIDC token for a job of the one
+    repository in its deployment environment, exchanged through Workload Identity
+    Federation (no key); it may push images to this registry and upgrade the
+    release, nothing else."""
+    (provider,) = resources(dagster_home, "google_iam_workload_identity_pool_provider").values()
+    assert provider["oidc"][0]["issuer_uri"] == "https://token.actions.githubusercontent.com"
+    assert provider["attribute_condition"] == (
+        "assertion.sub == 'repo:${local.github_owner}/${local.github_name}"
+        ":environment:${var.github_environment}'"
+    )
+    assert provider["attribute_mapping"]["attribute.repository"] == "assertion.repository"
+    (binding,) = [
+        grant
+        for name, grant in resources(dagster_home, "google_service_account_iam_member").items()
+        if name == "github_deploy_federation"
+    ]
+    assert binding["role"] == "roles/iam.workloadIdentityUser"
+    assert binding["member"].endswith("/attribute.repository/${var.github_repository}")
+    deployer = "serviceAccount:${google_service_account.github_deploy[0].email}"
+    grants = sorted(
+        (kind, grant["role"])
+        for kind, entries in dagster_home["resource"].items()
+        if kind.endswith("_iam_member")
+        for grant in entries.values()
+        if grant["member"] == deployer
+    )
+    assert grants == [
+        ("google_artifact_registry_repository_iam_member", "roles/artifactregistry.writer"),
+        ("google_project_iam_member", "roles/container.developer"),
+    ]
+    every_resource = [kind for cfg in (config, dagster_home) for kind in cfg["resource"]]
+    assert "google_service_account_key" not in every_resource, "no JSON key, anywhere"
+    # Off unless a repository is named; the root hands both settings through.
+    for name in ("github_repository", "github_environment"):
+        assert config["module"]["dagster_home"][name] == f"${{var.{name}}}"
 
 
 def test_private_nodes_reach_the_archive_through_cloud_nat(dagster_home):

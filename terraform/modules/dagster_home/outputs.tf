@@ -44,3 +44,13 @@ output "database_password_secret" {
   description = "Secret Manager secret holding the Dagster database's password (docs/gcp.md copies it into the cluster)."
   value       = google_secret_manager_secret.database_password.secret_id
 }
+
+output "github_workload_identity_provider" {
+  description = "The deploy workflow's GCP_WORKLOAD_IDENTITY_PROVIDER (empty without github_repository)."
+  value       = local.github_deploys ? google_iam_workload_identity_pool_provider.github[0].name : ""
+}
+
+output "github_deploy_service_account" {
+  description = "The deploy workflow's GCP_DEPLOY_SERVICE_ACCOUNT (empty without github_repository)."
+  value       = local.github_deploys ? google_service_account.github_deploy[0].email : ""
+}

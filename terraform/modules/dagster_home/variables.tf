@@ -121,3 +121,23 @@ variable "busybox_image" {
   type        = string
   default     = "docker.io/library/busybox:1.37"
 }
+
+variable "github_repository" {
+  description = "owner/name of the GitHub repository whose deploy workflow may push the image and upgrade the release through Workload Identity Federation; empty: none may."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.github_repository == "" || can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository is owner/name, e.g. my-org/gharchive_assets."
+  }
+}
+
+variable "github_environment" {
+  description = "The GitHub deployment environment the deploy workflow's job runs in; only its jobs may deploy (set its protection rules in the repository's settings)."
+  type        = string
+  default     = "production"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+$", var.github_environment))
+    error_message = "github_environment is one environment name, e.g. production."
+  }
+}
