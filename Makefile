@@ -5,6 +5,8 @@
 # line. START and END reach `make run` as exported variables, as data.
 SHELL := /bin/bash
 PYTHON ?= python3.11
+# uv, which installs every pin; .github/workflows use the same (tests/test_workflows.py).
+UV_VERSION := 0.13.8
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 START ?= 2015-01-01-00:00
@@ -25,7 +27,8 @@ unexport PYTHONDONTWRITEBYTECODE
 # dagster-dbt runs the dbt beside this Python.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup run test test-fast dev dashboard lint format lock clean hclfmt image
+.PHONY: setup run test test-fast dev dashboard lint format lock clean hclfmt image \
+	check-defs compile-bigquery check-terraform check-workflows
 
 # The runtime pins (requirements.txt) and the test and development tools
 # (requirements-dev.txt), then the project itself with its C line scanner.
@@ -33,7 +36,7 @@ export PATH := $(BIN):$(PATH)
 # start of each tool compiles its imports (make dashboard: 8 s instead of 3 s).
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml setup.py gharchive_assets/clean/_linescan.c
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
@@ -99,6 +102,7 @@ test: setup $(BQ_VENV)/.installed $(CHECKOV_VENV)/.installed hclfmt $(IMAGE_FOR_
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/deptry .
+	$(MAKE) --no-print-directory check-workflows
 	$(SQLFLUFF) lint models tests/singular
 	$(BIN)/pytest
 
@@ -107,6 +111,37 @@ test: setup $(BQ_VENV)/.installed $(CHECKOV_VENV)/.installed hclfmt $(IMAGE_FOR_
 test-fast: setup
 	$(BIN)/ruff check .
 	$(BIN)/pytest -m "not slow" --durations=5
+
+# What CI checks beside the tests (.github/workflows/ci.yml runs these targets).
+# The code location loads on both targets, by the dagster CLI and by dg; the gcp
+# target needs no account to load (nothing calls Google until a run).
+CHECK_HOME := $(abspath .tmp_dagster_home_check)
+check-defs: setup
+	@mkdir -p $(CHECK_HOME) && touch $(CHECK_HOME)/dagster.yaml
+	DAGSTER_HOME=$(CHECK_HOME) GHARCHIVE_TARGET=local $(BIN)/dagster definitions validate -m gharchive_assets.definitions
+	DAGSTER_HOME=$(CHECK_HOME) GHARCHIVE_TARGET=local $(BIN)/dg check defs
+	DAGSTER_HOME=$(CHECK_HOME) GHARCHIVE_TARGET=gcp GHARCHIVE_GCP_PROJECT=ci-check GHARCHIVE_GCS_BUCKET=ci-check \
+	  $(BIN)/dagster definitions validate -m gharchive_assets.definitions
+	DAGSTER_HOME=$(CHECK_HOME) GHARCHIVE_TARGET=gcp GHARCHIVE_GCP_PROJECT=ci-check GHARCHIVE_GCS_BUCKET=ci-check \
+	  $(BIN)/dg check defs
+
+# Every model and test compiled by dbt-bigquery, with no warehouse and no
+# account (compile_as_incremental: is_incremental() without asking BigQuery).
+compile-bigquery: setup
+	cd dbt_project && GHARCHIVE_TARGET=gcp DBT_LOG_PATH="$$(mktemp -d)" $(BIN)/dbt compile \
+	  --target gcp_emulator --no-populate-cache --vars '{"compile_as_incremental": true}' \
+	  --target-path target/bigquery-compiled --quiet
+
+# checkov over terraform/ (tests/test_terraform.py also holds every skip to a reason).
+check-terraform: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov -d terraform --framework terraform --skip-download --quiet --compact
+
+# The GitHub workflows: actionlint (syntax, expressions, shellcheck on run:
+# steps) and zizmor (security), offline; a finding of medium severity or
+# higher fails.
+check-workflows: setup
+	PATH=$(BIN):$$PATH $(BIN)/actionlint -no-color -shellcheck $(BIN)/shellcheck -pyflakes "" .github/workflows/*.yml
+	$(BIN)/zizmor --offline --min-severity=medium --no-progress .github/workflows
 
 # First the pool slots of runs whose process is gone (a killed `make run`).
 # The backfill daemon checks for a cancel after every run it creates (Dagster's
@@ -138,4 +173,4 @@ lock: setup
 	  -o requirements-checkov.txt
 
 clean:
-	rm -rf $(VENV) $(BQ_VENV) $(CHECKOV_VENV) dbt_project/target dbt_project/logs
+	rm -rf $(VENV) $(BQ_VENV) $(CHECKOV_VENV) dbt_project/target dbt_project/logs $(CHECK_HOME) build

@@ -134,6 +134,34 @@ def test_every_image_every_pod_runs_is_admitted(helm_values):
     assert refused == ["docker.io/library/postgres:14.6"]
 
 
+def test_the_deploy_workflows_digest_reaches_every_dagster_pod_and_is_admitted(helm_values):
+    """deploy/helm_image.py, as the deploy workflow runs it on the installed
+    values: the webserver, the daemon, the code location and its runs all run
+    the pushed digest, and Binary Authorization admits it."""
+    from deploy.helm_image import main, pinned
+
+    repository, digest = IMAGE.split(":")[0], "sha256:" + "0a" * 32
+    values = pinned(helm_values, repository, digest)
+    pods = pod_images(values)
+    pinned_pods = {pod for pod in pods if pod != "migrate"}
+    assert {"webserver", "daemon", "code location gharchive-assets", "run of gharchive-assets"} <= (
+        pinned_pods
+    )
+    for pod in pinned_pods:
+        assert pods[pod][-1] == f"{repository}@{digest}", pod
+    patterns = binary_authorization_patterns(repository)
+    assert all(admitted(i, patterns) for images in pods.values() for i in images)
+    images = ("dagsterWebserver", "dagsterDaemon", "dagster-user-deployments")
+    rest = {key: value for key, value in values.items() if key not in images}
+    assert rest == {key: value for key, value in helm_values.items() if key not in images}
+    for wrong in ("latest", "sha256:abc", IMAGE):
+        with pytest.raises(ValueError):
+            pinned(helm_values, repository, wrong)
+    with pytest.raises(ValueError, match="no code location"):
+        pinned({**helm_values, "dagster-user-deployments": {"deployments": []}}, repository, digest)
+    assert main(["helm_image.py"]) == 2
+
+
 def test_admission_patterns_match_as_binary_authorization_does():
     patterns = ["r.example/p/gharchive/dagster*", "docker.io/library/busybox:1.37*"]
     assert admitted("r.example/p/gharchive/dagster:t1", patterns)
