@@ -90,10 +90,10 @@ run: setup
 	@PYTHONWARNINGS=ignore $(BIN)/python -m gharchive_assets.cli.make_run
 
 # The production image (deploy/Dockerfile) built with buildah: no Docker daemon,
-# but root. Its layers stay in buildah's storage, so a rebuild takes seconds
+# but root; and its bill of materials, build/image-sbom.cdx.json (CycloneDX). Its layers stay in buildah's storage, so a rebuild takes seconds
 # when only code changed. tests/test_image.py runs it.
-image:
-	bash deploy/build_image.sh
+image: $(VENV)/.installed
+	CYCLONEDX=$(BIN)/cyclonedx-py bash deploy/build_image.sh
 
 # The image is built for the tests where it can be (root, buildah: .ci/run).
 IMAGE_FOR_TESTS := $(shell [ "$$(id -u)" = 0 ] && command -v buildah >/dev/null && echo image)

@@ -61,3 +61,20 @@ buildah bud --quiet --layers --pull=never --isolation chroot --platform linux/am
   --volume "$conf/uv.toml:/etc/uv/uv.toml:ro" \
   -f deploy/Dockerfile -t "$IMAGE" . >/dev/null
 echo "make image: $IMAGE ($(buildah inspect --type image --format '{{.FromImageID}}' "$IMAGE" | cut -c1-12))"
+
+# The image's software bill of materials: every package in its /opt/venv as
+# installed (name==version, read by the image's own Python), in CycloneDX JSON
+# with this project as the root component. tests/test_image.py reads it.
+SBOM=${SBOM:-build/image-sbom.cdx.json}
+CYCLONEDX=${CYCLONEDX:-.venv/bin/cyclonedx-py}
+mkdir -p "$(dirname "$SBOM")"
+ctr=$(buildah from --pull=never --quiet "$IMAGE")
+trap 'rm -rf "$conf"; buildah rm "$ctr" >/dev/null 2>&1 || true' EXIT
+buildah run "$ctr" -- /opt/venv/bin/python -c '
+import importlib.metadata as metadata
+names = {d.metadata["Name"]: d.version for d in metadata.distributions()}
+print("\n".join(f"{name}=={names[name]}" for name in sorted(names, key=str.lower)))
+' >"$conf/image-packages.txt"
+PYTHONWARNINGS=ignore "$CYCLONEDX" requirements "$conf/image-packages.txt" --pyproject pyproject.toml \
+  --output-format JSON --output-reproducible --output-file "$SBOM"
+echo "make image: $SBOM ($(grep -c '"bom-ref"' "$SBOM") components)"

@@ -12,7 +12,9 @@ the emulators and the archive on 127.0.0.1 are reachable from inside.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -92,6 +94,38 @@ def test_the_image_is_for_autopilots_amd64_nodes():
     assert inspect.stdout.strip() == "amd64"
     script = (Path(__file__).resolve().parents[1] / "deploy" / "build_image.sh").read_text()
     assert "--platform linux/amd64" in script
+
+
+def normalised(purl: str) -> str:
+    """A PyPI purl with its name normalised as PEP 503 does (github3.py: github3-py)."""
+    name, _, version = purl.removeprefix("pkg:pypi/").partition("@")
+    return f"pkg:pypi/{re.sub(r'[-_.]+', '-', name).lower()}@{version}"
+
+
+def test_the_images_bill_of_materials_lists_its_pins(container):
+    """make image writes build/image-sbom.cdx.json (CycloneDX) from the image's
+    own environment: every runtime pin at its pinned version, dagster among
+    them, and nothing else but the installers (pip, uv)."""
+    repo = Path(__file__).resolve().parents[1]
+    bom = json.loads((repo / "build" / "image-sbom.cdx.json").read_text())
+    assert bom["bomFormat"] == "CycloneDX"
+    assert bom["metadata"]["component"]["name"] == "gharchive-assets"
+    listed = {c["purl"] for c in bom["components"]}
+    pins = re.findall(r"^([\w.-]+)==(\S+)$", (repo / "requirements.txt").read_text(), re.M)
+    pinned = {f"pkg:pypi/{name}@{version}" for name, version in pins}
+    pinned = {normalised(p) for p in pinned}
+    (dagster,) = [p for p in pinned if p.startswith("pkg:pypi/dagster@")]
+    assert dagster in listed
+    in_image = {normalised(p) for p in listed}
+    assert pinned - in_image == set(), "every pin of requirements.txt is in the image"
+    extra = {p.split("@")[0] for p in in_image - pinned}
+    assert extra <= {"pkg:pypi/pip", "pkg:pypi/uv"}, extra
+    # The list is the image's: what its Python reports, not the requirements file.
+    reported = run_in(
+        container, {}, "python", "-c",
+        "import importlib.metadata as m; print(m.version('dagster'))", timeout=120,
+    )  # fmt: skip
+    assert f"pkg:pypi/dagster@{reported.stdout.strip()}" in listed
 
 
 def test_the_image_runs_unprivileged_with_the_scanner(container):
