@@ -141,7 +141,7 @@ check-terraform: $(CHECKOV_VENV)/.installed
 # higher fails.
 check-workflows: setup
 	PATH=$(BIN):$$PATH $(BIN)/actionlint -no-color -shellcheck $(BIN)/shellcheck -pyflakes "" .github/workflows/*.yml
-	$(BIN)/zizmor --offline --min-severity=medium --no-progress .github/workflows
+	$(BIN)/zizmor --offline --min-severity=medium --no-progress .github
 
 # First the pool slots of runs whose process is gone (a killed `make run`).
 # The backfill daemon checks for a cancel after every run it creates (Dagster's
