@@ -290,3 +290,41 @@ def test_a_named_settings_file_that_cannot_be_read_is_an_error(tmp_path, kind):
     what = "does not exist" if kind == "missing" else "is not a file"
     assert f"GHARCHIVE_ENV_FILE names {named}, which {what}" in completed.stderr
     assert not (tmp_path / "data").exists(), "nothing ran"
+
+
+def sigterm_ignored(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    (mask,) = [line.split()[1] for line in status if line.startswith("SigIgn")]
+    return bool(int(mask, 16) & (1 << (signal.SIGTERM - 1)))
+
+
+def test_make_run_ends_though_it_inherited_sigterm_ignored(tmp_path):
+    """`make run &` from a script starts with SIGINT ignored, and Dagster maps
+    SIGTERM onto SIGINT's handler: the pool-slot watcher then inherited SIGTERM
+    ignored, and make run waited for it forever. The watcher takes SIGTERM back;
+    make run kills what does not stop."""
+    from gharchive_assets.cli.make_run import stop
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("")
+    env = {**os.environ, "DAGSTER_HOME": str(home), "GHARCHIVE_POOL_WATCH_SECONDS": "3600"}
+    ignoring = lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN)  # noqa: E731
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "gharchive_assets.instance.pool_slots", "watch"],
+        env=env, preexec_fn=ignoring,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300  # a budget for a busy machine
+        while sigterm_ignored(watcher.pid) and watcher.poll() is None:
+            assert time.monotonic() < deadline, "the watcher never took SIGTERM back"
+            time.sleep(0.2)
+        watcher.terminate()
+        assert watcher.wait(timeout=120) == -signal.SIGTERM
+    finally:
+        watcher.kill()
+    stubborn = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(600)"], preexec_fn=ignoring
+    )
+    stop(stubborn, grace_seconds=1)
+    assert stubborn.returncode == -signal.SIGKILL, "killed after its grace, not waited for"

@@ -37,6 +37,8 @@ from gharchive_assets.core.settings import WHOLE_RANGE, SettingsError, load_sett
 
 HOURS = "key:raw_archive_hour or key:clean_events_hour or key:gharchive/events"
 MODELS = "key:analytics/*"
+# How long the pool-slot watcher has to stop on SIGTERM before it is killed.
+WATCHER_STOP_SECONDS = 10.0
 # GitHub's star history of each day's top repositories, before the models that read it.
 STAR_HISTORY = "key:github/star_history"
 # Dagster's beta notices and DEBUG events would bury the run's own log lines.
@@ -168,8 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             status = run_hours(first, last, env) or status
             status = materialize(models, day_of(first), day_of(last), env) or status
     finally:
-        watcher.terminate()
-        watcher.wait()
+        stop(watcher, WATCHER_STOP_SECONDS)
     print(flush=True)
     os.environ.update(env)  # the summary reads the settings the runs had
     from gharchive_assets.reporting import run_summary  # dbt's imports: after the plan
@@ -177,6 +178,18 @@ def main(argv: list[str] | None = None) -> int:
     summary = ["--start", start, "--end", end, "--run-status", str(status), "--since", str(since)]
     run_summary.main([*summary, "--wall-seconds", f"{time.monotonic() - began:.1f}"])
     return status
+
+
+def stop(process: subprocess.Popen, grace_seconds: float) -> None:
+    """SIGTERM, then SIGKILL after ``grace_seconds``: a process that inherited
+    SIGTERM ignored (``make run &`` from a script ignores SIGINT, and Dagster maps
+    SIGTERM to SIGINT's handler) would otherwise be waited for forever."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -145,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         default=float(os.environ.get("GHARCHIVE_POOL_WATCH_SECONDS", WATCH_EVERY_SECONDS)),
     )
     args = parser.parse_args(argv)
+    # make run stops the watcher with SIGTERM: take it even when this process
+    # inherited it ignored (a `make run &` from a script, or from Dagster's
+    # mapping of SIGTERM onto an ignored SIGINT).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parent = os.getppid()
     from gharchive_assets.core.local_env import apply_dotenv
 
