@@ -19,6 +19,7 @@ import pytest
 
 from gharchive_assets.core.dbt_project import PREPARE_COMMAND, PROJECTS
 from gharchive_assets.core.settings import Settings
+from gharchive_assets.core.stop_signals import take_back_stop_signals
 from tests.archive_server import ArchiveServer
 from tests.bq_emulator import BigQueryEmulator
 from tests.gcs_emulator import GCSEmulator
@@ -38,6 +39,10 @@ def utc(*args) -> datetime:
 
 
 def pytest_configure(config):
+    # A suite started in the background (`make test &`, CI runners) would pass
+    # its children SIGTERM ignored once Dagster maps it onto SIGINT; the
+    # servers and emulators the tests stop with SIGTERM must take it.
+    take_back_stop_signals()
     config.addinivalue_line("markers", "slow: starts a process, a server or an emulator")
 
 

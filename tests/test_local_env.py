@@ -104,3 +104,27 @@ def test_a_url_with_credentials_is_refused_without_printing_them(variable, value
         load_settings({variable: value})
     assert "carries credentials" in str(raised.value) and variable in str(raised.value)
     assert "s3cret" not in str(raised.value) and "://me:***@" in str(raised.value)
+
+
+def test_stop_signals_ignored_by_a_background_start_are_taken_back():
+    """A script's `make run &` starts with SIGINT ignored; Dagster then maps
+    SIGTERM onto it. The entry points take both back, and keep a handler of
+    their own (make dev's) as it is."""
+    import signal
+
+    from gharchive_assets.core.stop_signals import take_back_stop_signals
+
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        take_back_stop_signals()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        own = lambda *_: None  # noqa: E731
+        signal.signal(signal.SIGTERM, own)
+        take_back_stop_signals()
+        assert signal.getsignal(signal.SIGTERM) is own
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)

@@ -34,6 +34,7 @@ from gharchive_assets.core.local_env import (
 )
 from gharchive_assets.core.partitions import day_of
 from gharchive_assets.core.settings import WHOLE_RANGE, SettingsError, load_settings
+from gharchive_assets.core.stop_signals import take_back_stop_signals
 
 HOURS = "key:raw_archive_hour or key:clean_events_hour or key:gharchive/events"
 MODELS = "key:analytics/*"
@@ -124,6 +125,9 @@ def run_hours(first: str, last: str, env: dict[str, str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Started from a script in the background, make run and its dagster runs
+    # must still stop on SIGTERM (core/stop_signals.py).
+    take_back_stop_signals()
     args = sys.argv[1:] if argv is None else argv
     if not args and os.environ.get("START") and os.environ.get("END"):
         args = [os.environ["START"], os.environ["END"]]
@@ -181,9 +185,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def stop(process: subprocess.Popen, grace_seconds: float) -> None:
-    """SIGTERM, then SIGKILL after ``grace_seconds``: a process that inherited
-    SIGTERM ignored (``make run &`` from a script ignores SIGINT, and Dagster maps
-    SIGTERM to SIGINT's handler) would otherwise be waited for forever."""
+    """SIGTERM, then SIGKILL after ``grace_seconds``: a process that ignores
+    SIGTERM (core/stop_signals.py says how one comes to) is not waited for
+    forever."""
     process.terminate()
     try:
         process.wait(timeout=grace_seconds)

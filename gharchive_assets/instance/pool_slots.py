@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from datetime import UTC, datetime
 from dagster import DagsterInstance, DagsterRunStatus
 
 from gharchive_assets.core.concurrency import DBT_BUILDS, WAREHOUSE_SWAPS
+from gharchive_assets.core.stop_signals import take_back_stop_signals
 from gharchive_assets.instance.run_launcher import process_alive, run_worker_pid
 
 POOLS = (WAREHOUSE_SWAPS, DBT_BUILDS)
@@ -146,10 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         default=float(os.environ.get("GHARCHIVE_POOL_WATCH_SECONDS", WATCH_EVERY_SECONDS)),
     )
     args = parser.parse_args(argv)
-    # make run stops the watcher with SIGTERM: take it even when this process
-    # inherited it ignored (a `make run &` from a script, or from Dagster's
-    # mapping of SIGTERM onto an ignored SIGINT).
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # make run stops the watcher with SIGTERM, even one started from a script.
+    take_back_stop_signals()
     parent = os.getppid()
     from gharchive_assets.core.local_env import apply_dotenv
 
