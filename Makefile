@@ -116,14 +116,15 @@ test-fast: setup
 # The code location loads on both targets, by the dagster CLI and by dg; the gcp
 # target needs no account to load (nothing calls Google until a run).
 CHECK_HOME := $(abspath .tmp_dagster_home_check)
+CHECK_ENV := DAGSTER_HOME=$(CHECK_HOME) GHARCHIVE_GCP_PROJECT=ci-check GHARCHIVE_GCS_BUCKET=ci-check
 check-defs: setup
 	@mkdir -p $(CHECK_HOME) && touch $(CHECK_HOME)/dagster.yaml
-	DAGSTER_HOME=$(CHECK_HOME) GHARCHIVE_TARGET=local $(BIN)/dagster definitions validate -m gharchive_assets.definitions
-	DAGSTER_HOME=$(CHECK_HOME) GHARCHIVE_TARGET=local $(BIN)/dg check defs
-	DAGSTER_HOME=$(CHECK_HOME) GHARCHIVE_TARGET=gcp GHARCHIVE_GCP_PROJECT=ci-check GHARCHIVE_GCS_BUCKET=ci-check \
-	  $(BIN)/dagster definitions validate -m gharchive_assets.definitions
-	DAGSTER_HOME=$(CHECK_HOME) GHARCHIVE_TARGET=gcp GHARCHIVE_GCP_PROJECT=ci-check GHARCHIVE_GCS_BUCKET=ci-check \
-	  $(BIN)/dg check defs
+	@for target in local gcp; do \
+	  echo "make check-defs: the $$target target"; \
+	  $(CHECK_ENV) GHARCHIVE_TARGET=$$target $(BIN)/dagster definitions validate \
+	    -m gharchive_assets.definitions && \
+	  $(CHECK_ENV) GHARCHIVE_TARGET=$$target $(BIN)/dg check defs || exit 1; \
+	done
 
 # Every model and test compiled by dbt-bigquery, with no warehouse and no
 # account (compile_as_incremental: is_incremental() without asking BigQuery).

@@ -17,6 +17,7 @@ which renders ``repository@sha256:HEX``, the same reference.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sys
@@ -33,7 +34,7 @@ def pinned(values: dict, repository: str, digest: str) -> dict:
         raise ValueError(f"{digest!r} is not an image digest (sha256: and 64 hex digits)")
     if not REPOSITORY.match(repository):
         raise ValueError(f"{repository!r} is not an image repository (HOST/PATH, no tag)")
-    values = json.loads(json.dumps(values))  # a copy
+    values = copy.deepcopy(values)
     for part in ("dagsterWebserver", "dagsterDaemon"):
         image = values.setdefault(part, {}).setdefault("image", {})
         image.update(repository=repository, digest=digest)

@@ -108,8 +108,14 @@ class ArchiveSourceResource(dg.ConfigurableResource):
     def url_for(self, hour: ArchiveHour) -> str:
         return f"{self.base_url.rstrip('/')}/{hour.file_name}"
 
-    def _local_path(self, url: str) -> Path:
-        return Path(unquote(urlparse(url).path))
+    def _mirror_file(self, url: str) -> tuple[Path, os.stat_result]:
+        """A ``file://`` mirror's file and its stat; the mirror's directory checked
+        first (an unmounted mirror is not an unpublished hour)."""
+        path = Path(unquote(urlparse(url).path))
+        self._check_mirror_directory(path)
+        if not path.is_file():
+            raise HourNotPublished(f"{url} does not exist")
+        return path, path.stat()
 
     def describe(self, hour: ArchiveHour) -> SourceFile:
         """What the source says about the hour's file, without downloading it:
@@ -117,11 +123,7 @@ class ArchiveSourceResource(dg.ConfigurableResource):
         ``file://`` mirror gives the file's modification time)."""
         url = self.url_for(hour)
         if url.startswith("file://"):
-            path = self._local_path(url)
-            self._check_mirror_directory(path)
-            if not path.is_file():
-                raise HourNotPublished(f"{url} does not exist")
-            stat = path.stat()
+            _, stat = self._mirror_file(url)
             return SourceFile(url, stat.st_size, *_file_validators(stat))
         try:
             with _open(url, self.timeout_seconds, method="HEAD") as response:
@@ -229,11 +231,7 @@ class ArchiveSourceResource(dg.ConfigurableResource):
         started = time.monotonic()
         try:
             if url.startswith("file://"):
-                path = self._local_path(url)
-                self._check_mirror_directory(path)
-                if not path.is_file():
-                    raise HourNotPublished(f"{url} does not exist")
-                stat = path.stat()
+                path, stat = self._mirror_file(url)
                 with open(path, "rb") as response:
                     size, sha256 = self._copy(response, destination, stat.st_size, progress)
                 last_modified, etag = _file_validators(stat)
